@@ -1,0 +1,239 @@
+//! User settings: a fixed registry of keys with types, defaults and validation,
+//! stored in the `settings` table.
+//!
+//! The command line (`settings get/set`), the window and the scheduler all go through
+//! this registry, so a key is spelled, validated and defaulted in one place only.
+
+use sqlx::SqlitePool;
+
+use crate::db;
+
+/// The type of a setting's value; `set` rejects values that do not fit it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Bool,
+    /// An integer in `min..=max`.
+    Int { min: i64, max: i64 },
+    /// A comma-separated list of e-mail addresses (normalised to lower case).
+    Emails,
+    /// One of a fixed set of words.
+    Choice(&'static [&'static str]),
+}
+
+/// One known setting.
+#[derive(Debug, Clone, Copy)]
+pub struct Spec {
+    pub key: &'static str,
+    pub kind: Kind,
+    pub default: &'static str,
+    pub help: &'static str,
+}
+
+/// Every setting the app knows, in the order they are listed to the user.
+pub const SPECS: &[Spec] = &[
+    Spec { key: "notify.enabled", kind: Kind::Bool, default: "true", help: "show desktop notifications" },
+    Spec { key: "notify.lead_minutes", kind: Kind::Int { min: 0, max: 1440 }, default: "5", help: "minutes before an event to notify" },
+    Spec { key: "notify.at_start", kind: Kind::Bool, default: "true", help: "also notify when the event starts" },
+    Spec { key: "notify.all_day", kind: Kind::Bool, default: "false", help: "notify for all-day events" },
+    Spec { key: "notify.free", kind: Kind::Bool, default: "false", help: "notify for events marked free / transparent" },
+    Spec { key: "refresh.interval_minutes", kind: Kind::Int { min: 1, max: 10080 }, default: "15", help: "minutes between refreshes of each source" },
+    Spec { key: "me.emails", kind: Kind::Emails, default: "", help: "your addresses, comma separated (to find your replies)" },
+    Spec { key: "events.canceled_prefix", kind: Kind::Bool, default: "true", help: "treat Outlook \"Canceled:\" titles as cancelled" },
+    Spec { key: "events.declined", kind: Kind::Choice(&["dim", "hide"]), default: "dim", help: "how to show events you declined" },
+    Spec { key: "fetch.max_mb", kind: Kind::Int { min: 1, max: 200 }, default: "10", help: "largest feed accepted, in MB after decompression" },
+    Spec { key: "fetch.allow_local_network", kind: Kind::Bool, default: "false", help: "allow redirects to loopback and private addresses" },
+    Spec { key: "breaker.failures", kind: Kind::Int { min: 1, max: 100 }, default: "5", help: "consecutive failures that open a source's circuit" },
+    Spec { key: "breaker.open_seconds", kind: Kind::Int { min: 1, max: 86400 }, default: "60", help: "seconds an open circuit waits before one probe" },
+    Spec { key: "app.autostart", kind: Kind::Bool, default: "false", help: "start CalendarBot at login" },
+];
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SettingsError {
+    #[error("unknown setting '{0}' (see `calendarbot settings get` for the list)")]
+    UnknownKey(String),
+    #[error("invalid value for {key}: {reason}")]
+    InvalidValue { key: String, reason: String },
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+}
+
+pub fn spec(key: &str) -> Result<&'static Spec, SettingsError> {
+    SPECS
+        .iter()
+        .find(|s| s.key == key)
+        .ok_or_else(|| SettingsError::UnknownKey(key.to_string()))
+}
+
+/// Checks `value` against the key's type and returns its canonical spelling.
+pub fn normalize(key: &str, value: &str) -> Result<String, SettingsError> {
+    let spec = spec(key)?;
+    let invalid = |reason: String| SettingsError::InvalidValue { key: key.to_string(), reason };
+    let value = value.trim();
+    match spec.kind {
+        Kind::Bool => match value.to_ascii_lowercase().as_str() {
+            "true" | "yes" | "on" | "1" => Ok("true".into()),
+            "false" | "no" | "off" | "0" => Ok("false".into()),
+            _ => Err(invalid(format!("'{value}' is not true or false"))),
+        },
+        Kind::Int { min, max } => {
+            let n: i64 = value.parse().map_err(|_| invalid(format!("'{value}' is not a whole number")))?;
+            if n < min || n > max {
+                return Err(invalid(format!("{n} is outside {min}..={max}")));
+            }
+            Ok(n.to_string())
+        }
+        Kind::Emails => {
+            let mut out = Vec::new();
+            for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                let addr = part.strip_prefix("mailto:").unwrap_or(part).to_ascii_lowercase();
+                let valid = addr.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.'));
+                if !valid || addr.chars().any(char::is_whitespace) {
+                    return Err(invalid(format!("'{part}' is not an e-mail address")));
+                }
+                out.push(addr);
+            }
+            Ok(out.join(","))
+        }
+        Kind::Choice(words) => {
+            let v = value.to_ascii_lowercase();
+            if words.contains(&v.as_str()) {
+                Ok(v)
+            } else {
+                Err(invalid(format!("'{value}' is not one of {}", words.join(", "))))
+            }
+        }
+    }
+}
+
+/// The value of `key`, or its default when never set.
+pub async fn get(pool: &SqlitePool, key: &str) -> Result<String, SettingsError> {
+    let spec = spec(key)?;
+    let stored: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+        .bind(key)
+        .fetch_optional(pool)
+        .await?;
+    Ok(stored.unwrap_or_else(|| spec.default.to_string()))
+}
+
+/// Every known key with its current value, in registry order.
+pub async fn all(pool: &SqlitePool) -> Result<Vec<(&'static str, String)>, SettingsError> {
+    let rows: Vec<(String, String)> = sqlx::query_as("SELECT key, value FROM settings").fetch_all(pool).await?;
+    Ok(SPECS
+        .iter()
+        .map(|s| {
+            let v = rows.iter().find(|(k, _)| k == s.key).map(|(_, v)| v.clone());
+            (s.key, v.unwrap_or_else(|| s.default.to_string()))
+        })
+        .collect())
+}
+
+/// Validates and stores a value; returns the canonical value stored.
+pub async fn set(pool: &SqlitePool, key: &str, value: &str) -> Result<String, SettingsError> {
+    let value = normalize(key, value)?;
+    let mut tx = db::begin_immediate(pool).await?;
+    sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+        .bind(key)
+        .bind(&value)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(value)
+}
+
+/// A typed snapshot of the settings the engine and the scheduler read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub notify_enabled: bool,
+    pub lead_minutes: i64,
+    pub at_start: bool,
+    pub notify_all_day: bool,
+    pub notify_free: bool,
+    pub refresh_interval_minutes: i64,
+    pub me_emails: Vec<String>,
+    pub canceled_prefix: bool,
+    pub hide_declined: bool,
+    pub fetch_max_bytes: u64,
+    pub allow_local_network: bool,
+    pub breaker_failures: u32,
+    pub breaker_open_seconds: u64,
+    pub autostart: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self::from_pairs(SPECS.iter().map(|s| (s.key, s.default.to_string())))
+    }
+}
+
+impl Settings {
+    pub async fn load(pool: &SqlitePool) -> Result<Self, SettingsError> {
+        Ok(Self::from_pairs(all(pool).await?))
+    }
+
+    /// Builds the snapshot from (key, value) pairs; values that fail to parse (a
+    /// database edited by hand) fall back to the default instead of failing start-up.
+    pub fn from_pairs(pairs: impl IntoIterator<Item = (&'static str, String)>) -> Self {
+        let map: std::collections::HashMap<&str, String> = pairs.into_iter().collect();
+        let text = |k: &str| -> String {
+            map.get(k)
+                .and_then(|v| normalize(k, v).ok())
+                .unwrap_or_else(|| spec(k).map(|s| s.default.to_string()).unwrap_or_default())
+        };
+        let flag = |k: &str| text(k) == "true";
+        let int = |k: &str| text(k).parse::<i64>().unwrap_or(0);
+        Self {
+            notify_enabled: flag("notify.enabled"),
+            lead_minutes: int("notify.lead_minutes"),
+            at_start: flag("notify.at_start"),
+            notify_all_day: flag("notify.all_day"),
+            notify_free: flag("notify.free"),
+            refresh_interval_minutes: int("refresh.interval_minutes"),
+            me_emails: text("me.emails").split(',').filter(|s| !s.is_empty()).map(String::from).collect(),
+            canceled_prefix: flag("events.canceled_prefix"),
+            hide_declined: text("events.declined") == "hide",
+            fetch_max_bytes: int("fetch.max_mb").max(1) as u64 * 1024 * 1024,
+            allow_local_network: flag("fetch.allow_local_network"),
+            breaker_failures: int("breaker.failures").max(1) as u32,
+            breaker_open_seconds: int("breaker.open_seconds").max(1) as u64,
+            autostart: flag("app.autostart"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_the_product_contract() {
+        let s = Settings::default();
+        assert!(s.notify_enabled && s.at_start && !s.notify_all_day);
+        assert_eq!(s.lead_minutes, 5);
+        assert_eq!(s.refresh_interval_minutes, 15);
+        assert!(s.me_emails.is_empty());
+    }
+
+    #[test]
+    fn values_are_validated_and_canonicalised() {
+        assert_eq!(normalize("notify.enabled", "Off").unwrap(), "false");
+        assert_eq!(normalize("notify.lead_minutes", " 10 ").unwrap(), "10");
+        assert!(normalize("notify.lead_minutes", "-1").is_err());
+        assert!(normalize("notify.lead_minutes", "soon").is_err());
+        assert_eq!(normalize("me.emails", "Me@X.org, mailto:b@y.com").unwrap(), "me@x.org,b@y.com");
+        assert!(normalize("me.emails", "not-an-address").is_err());
+        assert!(matches!(normalize("no.such", "1"), Err(SettingsError::UnknownKey(_))));
+    }
+
+    #[tokio::test]
+    async fn set_then_get_round_trips_through_sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = db::open(&dir.path().join("t.sqlite3")).await.unwrap();
+        assert_eq!(get(&pool, "notify.lead_minutes").await.unwrap(), "5");
+        set(&pool, "notify.lead_minutes", "12").await.unwrap();
+        assert_eq!(get(&pool, "notify.lead_minutes").await.unwrap(), "12");
+        assert_eq!(Settings::load(&pool).await.unwrap().lead_minutes, 12);
+        assert!(set(&pool, "notify.lead_minutes", "x").await.is_err());
+        assert_eq!(get(&pool, "notify.lead_minutes").await.unwrap(), "12");
+    }
+}
