@@ -46,3 +46,16 @@ impl Clock for TestClock {
         *self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
+
+/// The system's IANA time zone (`TZ`, then /etc/localtime), or UTC when it cannot be
+/// read or is not an IANA name.
+pub fn system_zone() -> chrono_tz::Tz {
+    let from_env = std::env::var("TZ")
+        .ok()
+        .map(|v| v.trim_start_matches(':').to_string())
+        .filter(|v| !v.is_empty());
+    from_env
+        .or_else(|| iana_time_zone::get_timezone().ok())
+        .and_then(|name| name.parse().ok())
+        .unwrap_or(chrono_tz::UTC)
+}

@@ -2,18 +2,24 @@
 //!
 //! Layers, from the bottom up (a module only uses those above it in this list):
 //! - [`model`]: the shared data ([`model::Occurrence`], [`model::Window`]).
-//! - [`clock`]: injected time.
+//! - [`clock`]: injected time and the system zone.
 //! - [`paths`], [`db`], [`settings`]: where files live, the SQLite pool, user settings.
+//! - [`monitor`]: the task registry every background task is spawned through.
 //! - [`ics`]: the calendar engine (parse and expand RFC 5545 as real providers write it).
 //! - [`demo`]: the bundled demo calendar used when no source is configured.
+//! - [`agenda`]: windows, merged expansion, "next meeting".
+//! - [`backend`]: owns the pool, the tasks, the cancellation token and the agenda channel.
 //!
 //! This crate has no Tauri dependency: the compiler keeps the dependency direction,
 //! and its tests run without WebKitGTK or a display.
 
+pub mod agenda;
+pub mod backend;
 pub mod clock;
 pub mod db;
 pub mod demo;
 pub mod ics;
 pub mod model;
+pub mod monitor;
 pub mod paths;
 pub mod settings;

@@ -1,0 +1,167 @@
+//! Agenda queries shared by the command line, the tray and the window: parsing the
+//! window bounds, expanding every calendar into one sorted list, and picking the
+//! "next meeting".
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
+
+use crate::ics::{self, Calendar, ExpandOptions};
+use crate::model::{Occurrence, PartStat, Window};
+use crate::settings::Settings;
+
+/// A calendar together with where it came from.
+#[derive(Debug, Clone)]
+pub struct SourceCalendar {
+    pub source_id: Option<i64>,
+    pub name: String,
+    pub calendar: Calendar,
+}
+
+/// Reads WHEN: a date (`2026-03-01`, midnight in `tz`) or an RFC 3339 date-time.
+pub fn parse_when(text: &str, tz: Tz) -> Result<DateTime<Utc>, String> {
+    if let Ok(instant) = DateTime::parse_from_rfc3339(text) {
+        return Ok(instant.with_timezone(&Utc));
+    }
+    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| format!("'{text}' is neither a date (2026-03-01) nor an RFC 3339 date-time"))?;
+    Ok(start_of_day(date, tz))
+}
+
+/// The first instant of `date` in `tz` (a zone whose midnight falls in a DST gap starts
+/// the day at the end of the gap).
+pub fn start_of_day(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
+    let mut local = date.and_time(NaiveTime::MIN);
+    // Gaps are at most a few hours; step forward until the wall time exists.
+    for _ in 0..(26 * 4) {
+        if let Some(t) = tz.from_local_datetime(&local).earliest() {
+            return t.with_timezone(&Utc);
+        }
+        local += Duration::minutes(15);
+    }
+    Utc.from_utc_datetime(&date.and_time(NaiveTime::MIN))
+}
+
+/// Expands every calendar into one list sorted by start (then summary, for a stable
+/// order), applying the user's settings.
+pub fn expand_all(calendars: &[SourceCalendar], window: Window, tz: Tz, settings: &Settings) -> Vec<Occurrence> {
+    let mut all: Vec<Occurrence> = calendars
+        .iter()
+        .flat_map(|c| {
+            let opts = ExpandOptions {
+                window,
+                tz,
+                source: c.name.clone(),
+                source_id: c.source_id,
+                me_emails: settings.me_emails.clone(),
+                canceled_prefix: settings.canceled_prefix,
+            };
+            ics::expand(&c.calendar, &opts)
+        })
+        .collect();
+    all.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| a.summary.cmp(&b.summary)));
+    all
+}
+
+/// An occurrence the user will attend: not cancelled, not declined.
+pub fn is_attended(o: &Occurrence) -> bool {
+    !o.cancelled && o.my_status != Some(PartStat::Declined)
+}
+
+/// How long before its start an upcoming meeting takes precedence over the one in
+/// progress (the original CalendarBot's rule).
+pub const UPCOMING_PRECEDENCE: Duration = Duration::minutes(10);
+
+/// The meeting to show as "next": the first upcoming timed, attended, busy event;
+/// a meeting in progress wins unless the upcoming one starts within
+/// [`UPCOMING_PRECEDENCE`].
+pub fn next_meeting(occurrences: &[Occurrence], now: DateTime<Utc>) -> Option<&Occurrence> {
+    let candidates = || occurrences.iter().filter(|o| is_attended(o) && !o.all_day && !o.free);
+    let upcoming = candidates().filter(|o| o.start > now).min_by_key(|o| o.start);
+    let current = candidates().filter(|o| o.in_progress(now)).min_by_key(|o| o.end);
+    match (current, upcoming) {
+        (Some(c), Some(u)) if u.start - now > UPCOMING_PRECEDENCE => Some(c),
+        (Some(c), None) => Some(c),
+        (_, Some(u)) => Some(u),
+        (None, None) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn occ(summary: &str, start: DateTime<Utc>, minutes: i64) -> Occurrence {
+        Occurrence {
+            source: "t".into(),
+            source_id: None,
+            uid: summary.into(),
+            recurrence_id: None,
+            summary: summary.into(),
+            start,
+            end: start + Duration::minutes(minutes),
+            all_day: false,
+            start_date: None,
+            end_date: None,
+            cancelled: false,
+            tentative: false,
+            free: false,
+            location: None,
+            description: None,
+            join_url: None,
+            my_status: None,
+            attendees: 0,
+            organizer: None,
+            alarms: vec![],
+            categories: vec![],
+            color: None,
+            truncated: false,
+        }
+    }
+
+    #[test]
+    fn when_accepts_dates_in_the_zone_and_rfc3339() {
+        let ny: Tz = "America/New_York".parse().unwrap();
+        assert_eq!(parse_when("2026-03-01", ny).unwrap().to_rfc3339(), "2026-03-01T05:00:00+00:00");
+        assert_eq!(
+            parse_when("2026-03-01T10:00:00+01:00", ny).unwrap().to_rfc3339(),
+            "2026-03-01T09:00:00+00:00"
+        );
+        assert!(parse_when("tomorrow", ny).is_err());
+    }
+
+    #[test]
+    fn midnight_in_a_dst_gap_starts_the_day_after_the_gap() {
+        // Santiago skips 00:00-01:00 on 2026-09-06.
+        let scl: Tz = "America/Santiago".parse().unwrap();
+        let t = start_of_day(NaiveDate::from_ymd_opt(2026, 9, 6).unwrap(), scl);
+        assert_eq!(t.to_rfc3339(), "2026-09-06T04:00:00+00:00");
+    }
+
+    #[test]
+    fn in_progress_meeting_yields_to_one_starting_soon() {
+        let now = Utc.with_ymd_and_hms(2026, 5, 4, 10, 0, 0).unwrap();
+        let current = occ("current", now - Duration::minutes(30), 60);
+        let soon = occ("soon", now + Duration::minutes(5), 30);
+        let later = occ("later", now + Duration::minutes(45), 30);
+        assert_eq!(next_meeting(&[current.clone(), soon], now).unwrap().summary, "soon");
+        assert_eq!(next_meeting(&[current, later], now).unwrap().summary, "current");
+    }
+
+    #[test]
+    fn cancelled_declined_free_and_all_day_are_never_next() {
+        let now = Utc.with_ymd_and_hms(2026, 5, 4, 10, 0, 0).unwrap();
+        let mut cancelled = occ("cancelled", now + Duration::minutes(1), 30);
+        cancelled.cancelled = true;
+        let mut declined = occ("declined", now + Duration::minutes(2), 30);
+        declined.my_status = Some(PartStat::Declined);
+        let mut free = occ("free", now + Duration::minutes(3), 30);
+        free.free = true;
+        let mut all_day = occ("all day", now + Duration::minutes(4), 30);
+        all_day.all_day = true;
+        let real = occ("real", now + Duration::hours(2), 30);
+        let list = [cancelled, declined, free, all_day, real];
+        assert_eq!(next_meeting(&list, now).unwrap().summary, "real");
+        assert!(next_meeting(&list[..4], now).is_none());
+    }
+}

@@ -1,0 +1,188 @@
+//! The backend: the one object that owns the app's resources and long-lived tasks.
+//!
+//! It owns the SQLite pool, the task registry, one root `CancellationToken` and a
+//! `watch` channel of agenda snapshots that the tray, the window and the reminder
+//! scheduler read. Every loop it starts selects on the token; [`Backend::shutdown`]
+//! cancels, waits for the tasks with a bound and closes the pool (checkpointing the WAL).
+//! It is idempotent, so Quit, SIGTERM and the exit fallback can all call it.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Days, Utc};
+use chrono_tz::Tz;
+use sqlx::SqlitePool;
+use tokio::sync::{watch, Notify};
+use tokio_util::sync::CancellationToken;
+
+use crate::agenda::{self, SourceCalendar};
+use crate::clock::{system_zone, Clock};
+use crate::model::{Occurrence, Window};
+use crate::monitor::Tasks;
+use crate::paths::Paths;
+use crate::settings::Settings;
+use crate::{db, demo, ics};
+
+/// Days after today the live agenda covers (the tray shows today; reminders and the
+/// window's week view need the rest).
+const AGENDA_DAYS: u64 = 8;
+
+/// What the tray, window and scheduler see: the occurrences of the agenda window.
+#[derive(Debug, Clone)]
+pub struct AgendaSnapshot {
+    pub computed_at: DateTime<Utc>,
+    pub tz: Tz,
+    pub window: Window,
+    pub occurrences: Vec<Occurrence>,
+    /// No source is configured: the bundled demo calendar is shown.
+    pub demo: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BackendError {
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir { path: String, source: std::io::Error },
+    #[error("cannot open the database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Settings(#[from] crate::settings::SettingsError),
+    #[error("the demo calendar does not parse: {0}")]
+    Demo(#[from] ics::FeedError),
+}
+
+pub struct Backend {
+    pub paths: Paths,
+    pub pool: SqlitePool,
+    pub clock: Arc<dyn Clock>,
+    pub tasks: Tasks,
+    token: CancellationToken,
+    agenda: watch::Sender<Arc<AgendaSnapshot>>,
+    /// Poked whenever cached data or settings change; the agenda loop recomputes.
+    changed: Arc<Notify>,
+    shut_down: AtomicBool,
+}
+
+impl Backend {
+    /// Opens the data directory and database and computes the first agenda from the
+    /// cache (no network), so the tray can be populated at once.
+    pub async fn open(paths: Paths, clock: Arc<dyn Clock>) -> Result<Arc<Self>, BackendError> {
+        paths
+            .create()
+            .map_err(|source| BackendError::DataDir { path: paths.data_dir.display().to_string(), source })?;
+        let pool = db::open(&paths.database()).await?;
+        let now = clock.now();
+        let empty = AgendaSnapshot {
+            computed_at: now,
+            tz: system_zone(),
+            window: Window { from: now, to: now },
+            occurrences: Vec::new(),
+            demo: false,
+        };
+        let (agenda, _) = watch::channel(Arc::new(empty));
+        let backend = Arc::new(Self {
+            paths,
+            pool,
+            clock,
+            tasks: Tasks::new(),
+            token: CancellationToken::new(),
+            agenda,
+            changed: Arc::new(Notify::new()),
+            shut_down: AtomicBool::new(false),
+        });
+        backend.recompute_agenda().await?;
+        Ok(backend)
+    }
+
+    /// The root cancellation token: child tokens are handed to every loop.
+    pub fn token(&self) -> &CancellationToken {
+        &self.token
+    }
+
+    pub fn subscribe(&self) -> watch::Receiver<Arc<AgendaSnapshot>> {
+        self.agenda.subscribe()
+    }
+
+    pub fn agenda(&self) -> Arc<AgendaSnapshot> {
+        self.agenda.borrow().clone()
+    }
+
+    /// Tells the agenda loop that the cache or the settings changed.
+    pub fn notify_changed(&self) {
+        self.changed.notify_one();
+    }
+
+    /// Starts the background loops.
+    pub fn start(self: &Arc<Self>) {
+        let this = self.clone();
+        self.tasks.spawn("agenda", async move { this.agenda_loop().await });
+    }
+
+    /// Recomputes the agenda when data changes and at the next local midnight (the
+    /// window is anchored on "today"); otherwise it sleeps.
+    async fn agenda_loop(self: Arc<Self>) -> Result<(), BackendError> {
+        loop {
+            let snapshot = self.agenda();
+            let until_rollover = (snapshot.window.from + chrono::Duration::days(1) - self.clock.now())
+                .to_std()
+                .unwrap_or(Duration::ZERO)
+                // A wall-clock jump or suspend can make the monotonic sleep late; bound it.
+                .min(Duration::from_secs(3600));
+            tokio::select! {
+                () = self.token.cancelled() => return Ok(()),
+                () = self.changed.notified() => {}
+                () = tokio::time::sleep(until_rollover) => {}
+            }
+            self.recompute_agenda().await?;
+        }
+    }
+
+    /// The calendars to show: the demo calendar while no source is configured.
+    pub async fn load_calendars(&self) -> Result<(Vec<SourceCalendar>, bool), BackendError> {
+        let demo = SourceCalendar {
+            source_id: None,
+            name: demo::DEMO_NAME.to_string(),
+            calendar: ics::parse_feed(demo::DEMO_ICS.as_bytes())?,
+        };
+        Ok((vec![demo], true))
+    }
+
+    /// Expands the calendars over [today, today + AGENDA_DAYS) and publishes the result.
+    pub async fn recompute_agenda(&self) -> Result<(), BackendError> {
+        let (calendars, demo) = self.load_calendars().await?;
+        let settings = Settings::load(&self.pool).await?;
+        let tz = system_zone();
+        let now = self.clock.now();
+        let today = now.with_timezone(&tz).date_naive();
+        let window = Window {
+            from: agenda::start_of_day(today, tz),
+            to: agenda::start_of_day(today + Days::new(AGENDA_DAYS), tz),
+        };
+        let occurrences = self
+            .tasks
+            .blocking(move || agenda::expand_all(&calendars, window, tz, &settings))
+            .await
+            .unwrap_or_default();
+        tracing::debug!(count = occurrences.len(), "agenda recomputed");
+        self.agenda.send_replace(Arc::new(AgendaSnapshot { computed_at: now, tz, window, occurrences, demo }));
+        Ok(())
+    }
+
+    /// Cancels every task, waits for them at most `bound`, then closes the pool
+    /// (checkpointing the WAL). Safe to call more than once: later calls return at once.
+    pub async fn shutdown(&self, bound: Duration) {
+        if self.shut_down.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        tracing::info!("shutting down");
+        self.token.cancel();
+        self.tasks.tracker().close();
+        if tokio::time::timeout(bound, self.tasks.tracker().wait()).await.is_err() {
+            let stuck: Vec<String> = self.tasks.report().active.into_iter().map(|t| t.name).collect();
+            tracing::warn!(?stuck, "tasks did not stop within {bound:?}; closing anyway");
+        }
+        db::close(&self.pool).await;
+        tracing::info!("shutdown complete");
+    }
+}

@@ -1,0 +1,233 @@
+//! Task and memory monitoring: every background task and blocking job is started
+//! through [`Tasks`], which tracks it for shutdown (tokio-util's `TaskTracker`) and
+//! records its name, start, duration, outcome and memory delta for Diagnostics.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use tokio_util::task::TaskTracker;
+
+/// How many finished tasks Diagnostics keeps.
+const FINISHED_KEPT: usize = 50;
+
+/// Process memory, read from `/proc/self/status` (a cheap read, no sampling thread).
+#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+pub struct Memory {
+    pub rss_bytes: u64,
+    pub anon_bytes: u64,
+}
+
+impl Memory {
+    pub fn now() -> Self {
+        std::fs::read_to_string("/proc/self/status")
+            .map(|s| Self::parse_status(&s))
+            .unwrap_or_default()
+    }
+
+    fn parse_status(status: &str) -> Self {
+        let kb = |field: &str| -> u64 {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(field))
+                .and_then(|rest| rest.split_whitespace().next())
+                .and_then(|n| n.parse().ok())
+                .map_or(0, |n: u64| n * 1024)
+        };
+        Self { rss_bytes: kb("VmRSS:"), anon_bytes: kb("RssAnon:") }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ActiveTask {
+    pub id: u64,
+    pub name: String,
+    pub started_at: DateTime<Utc>,
+    pub running_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FinishedTask {
+    pub name: String,
+    pub started_at: DateTime<Utc>,
+    pub duration_ms: u64,
+    /// "ok", "cancelled" or the error in words.
+    pub outcome: String,
+    /// Change in resident memory across the task (can be negative).
+    pub rss_delta_bytes: i64,
+}
+
+/// What Diagnostics and `status --format json` show.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskReport {
+    pub active: Vec<ActiveTask>,
+    pub finished: Vec<FinishedTask>,
+    pub blocking_in_flight: usize,
+    pub blocking_total: usize,
+    pub memory: Memory,
+}
+
+struct Entry {
+    name: String,
+    started_at: DateTime<Utc>,
+    started: Instant,
+}
+
+#[derive(Default)]
+struct Registry {
+    next_id: u64,
+    active: BTreeMap<u64, Entry>,
+    finished: VecDeque<FinishedTask>,
+}
+
+/// The one place background work is spawned from. Cloning shares the registry.
+#[derive(Clone)]
+pub struct Tasks {
+    tracker: TaskTracker,
+    registry: Arc<Mutex<Registry>>,
+    blocking_in_flight: Arc<AtomicUsize>,
+    blocking_total: Arc<AtomicUsize>,
+}
+
+impl Default for Tasks {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Tasks {
+    pub fn new() -> Self {
+        Self {
+            tracker: TaskTracker::new(),
+            registry: Arc::default(),
+            blocking_in_flight: Arc::default(),
+            blocking_total: Arc::default(),
+        }
+    }
+
+    /// The tracker shutdown waits on.
+    pub fn tracker(&self) -> &TaskTracker {
+        &self.tracker
+    }
+
+    /// Spawns a named task on the current runtime; its outcome is its `Result`.
+    pub fn spawn<F, E>(&self, name: impl Into<String>, future: F) -> tokio::task::JoinHandle<()>
+    where
+        F: Future<Output = Result<(), E>> + Send + 'static,
+        E: std::fmt::Display,
+    {
+        let id = self.begin(name.into());
+        let registry = self.registry.clone();
+        let rss_before = Memory::now().rss_bytes;
+        self.tracker.spawn(async move {
+            let outcome = match future.await {
+                Ok(()) => "ok".to_string(),
+                Err(e) => e.to_string(),
+            };
+            finish(&registry, id, outcome, rss_before);
+        })
+    }
+
+    /// Runs CPU-bound or blocking work on tokio's (bounded) blocking pool, counted
+    /// for Diagnostics; the async caller awaits it without blocking a worker.
+    pub async fn blocking<T, F>(&self, f: F) -> Result<T, tokio::task::JoinError>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        self.blocking_total.fetch_add(1, Ordering::Relaxed);
+        self.blocking_in_flight.fetch_add(1, Ordering::Relaxed);
+        let in_flight = self.blocking_in_flight.clone();
+        let result = self.tracker.spawn_blocking(f).await;
+        in_flight.fetch_sub(1, Ordering::Relaxed);
+        result
+    }
+
+    pub fn report(&self) -> TaskReport {
+        let now = Instant::now();
+        let registry = self.registry.lock().unwrap_or_else(|e| e.into_inner());
+        TaskReport {
+            active: registry
+                .active
+                .iter()
+                .map(|(id, e)| ActiveTask {
+                    id: *id,
+                    name: e.name.clone(),
+                    started_at: e.started_at,
+                    running_ms: millis(now - e.started),
+                })
+                .collect(),
+            finished: registry.finished.iter().cloned().collect(),
+            blocking_in_flight: self.blocking_in_flight.load(Ordering::Relaxed),
+            blocking_total: self.blocking_total.load(Ordering::Relaxed),
+            memory: Memory::now(),
+        }
+    }
+
+    fn begin(&self, name: String) -> u64 {
+        let mut registry = self.registry.lock().unwrap_or_else(|e| e.into_inner());
+        registry.next_id += 1;
+        let id = registry.next_id;
+        registry.active.insert(id, Entry { name, started_at: Utc::now(), started: Instant::now() });
+        id
+    }
+}
+
+fn finish(registry: &Mutex<Registry>, id: u64, outcome: String, rss_before: u64) {
+    let mut registry = registry.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(entry) = registry.active.remove(&id) {
+        let rss_after = Memory::now().rss_bytes;
+        registry.finished.push_back(FinishedTask {
+            name: entry.name,
+            started_at: entry.started_at,
+            duration_ms: millis(entry.started.elapsed()),
+            outcome,
+            rss_delta_bytes: rss_after as i64 - rss_before as i64,
+        });
+        while registry.finished.len() > FINISHED_KEPT {
+            registry.finished.pop_front();
+        }
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn memory_fields_are_read_from_proc_status() {
+        let m = Memory::parse_status("Name:\tx\nVmRSS:\t  2048 kB\nRssAnon:\t 1024 kB\n");
+        assert_eq!(m, Memory { rss_bytes: 2048 * 1024, anon_bytes: 1024 * 1024 });
+        assert!(Memory::now().rss_bytes > 0);
+    }
+
+    #[tokio::test]
+    async fn tasks_are_listed_while_active_and_recorded_with_their_outcome() {
+        let tasks = Tasks::new();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tasks.spawn("waiter", async move { rx.await.map_err(|e| e.to_string()) });
+        tasks.spawn("failer", async { Err::<(), _>("feed returned a web page") });
+        tokio::task::yield_now().await;
+        assert_eq!(tasks.report().active.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["waiter"]);
+        tx.send(()).unwrap();
+        tasks.tracker().close();
+        tasks.tracker().wait().await;
+        let report = tasks.report();
+        assert!(report.active.is_empty());
+        let outcomes: Vec<_> = report.finished.iter().map(|t| (t.name.as_str(), t.outcome.as_str())).collect();
+        assert!(outcomes.contains(&("waiter", "ok")));
+        assert!(outcomes.contains(&("failer", "feed returned a web page")));
+        assert_eq!(tasks.blocking(|| 6 * 7).await.unwrap(), 42);
+        assert_eq!(tasks.report().blocking_total, 1);
+        assert_eq!(tasks.report().blocking_in_flight, 0);
+    }
+}

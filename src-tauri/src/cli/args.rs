@@ -1,0 +1,135 @@
+//! The command-line contract of PRODUCT.md, as clap definitions.
+//!
+//! Parsing happens before anything touches GTK, so every subcommand works without
+//! a display.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(name = "calendarbot", version, about = "A tray calendar for people who live in meetings")]
+pub struct Cli {
+    /// Keep every file of the app (config, database, logs, lock) under DIR.
+    #[arg(long, global = true, env = "CALENDARBOT_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Start with the window open (or open the running instance's window).
+    #[arg(long)]
+    pub show: bool,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List occurrences in a window, from the cache or from ICS files.
+    Agenda(AgendaArgs),
+    /// The next meeting (for scripts and status bars).
+    Next(NextArgs),
+    /// Manage calendar sources.
+    #[command(subcommand)]
+    Sources(SourcesCommand),
+    /// Refresh every enabled source once; exit 1 if any failed.
+    Sync,
+    /// Read or change settings.
+    #[command(subcommand)]
+    Settings(SettingsCommand),
+    /// Health of sources, tasks and memory.
+    Status(FormatArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AgendaArgs {
+    /// Read these ICS files instead of the cache (repeatable).
+    #[arg(long = "ics", value_name = "FILE")]
+    pub ics: Vec<PathBuf>,
+    /// Window start: a date (midnight in --tz) or an RFC 3339 date-time. Default: today.
+    #[arg(long, value_name = "WHEN")]
+    pub from: Option<String>,
+    /// Window end (exclusive). Default: 7 days after --from.
+    #[arg(long, value_name = "WHEN")]
+    pub to: Option<String>,
+    /// IANA time zone for dates and floating times. Default: the system zone.
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+    #[arg(long, value_enum, default_value_t = AgendaFormat::Text)]
+    pub format: AgendaFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AgendaFormat {
+    Text,
+    Json,
+    Jsonl,
+}
+
+#[derive(Debug, Args)]
+pub struct NextArgs {
+    #[arg(long, value_enum, default_value_t = NextFormat::Text)]
+    pub format: NextFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NextFormat {
+    Text,
+    Json,
+    Waybar,
+}
+
+#[derive(Debug, Args)]
+pub struct FormatArgs {
+    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+    pub format: TextOrJson,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TextOrJson {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SourcesCommand {
+    /// List the configured sources.
+    List(FormatArgs),
+    /// Add a source: an http(s) or webcal URL, or a local .ics file.
+    Add(SourceAddArgs),
+    /// Remove a source by id or name.
+    Remove {
+        #[arg(value_name = "ID_OR_NAME")]
+        id_or_name: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct SourceAddArgs {
+    #[arg(value_name = "URL_OR_PATH")]
+    pub location: String,
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Calendar colour as #RRGGBB.
+    #[arg(long)]
+    pub color: Option<String>,
+    /// User name for HTTP basic authentication.
+    #[arg(long, requires = "password_env")]
+    pub user: Option<String>,
+    /// Environment variable holding the basic-auth password (never pass it as an argument).
+    #[arg(long, value_name = "VAR", requires = "user")]
+    pub password_env: Option<String>,
+    /// Environment variable holding a bearer token.
+    #[arg(long, value_name = "VAR", conflicts_with = "user")]
+    pub bearer_env: Option<String>,
+    /// An extra request header, 'Name: value' (repeatable).
+    #[arg(long = "header", value_name = "'K: V'")]
+    pub headers: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SettingsCommand {
+    /// Print one setting, or all of them.
+    Get { key: Option<String> },
+    /// Change a setting.
+    Set { key: String, value: String },
+}
