@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Runs the end-to-end tests on the real debug binary inside a throwaway X server and
+# session D-Bus (both cleaned up on exit). Extra arguments select tests by name.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CALENDARBOT_BIN="${CALENDARBOT_BIN:-$PWD/target/debug/calendarbot}"
+export E2E_OUT="${E2E_OUT:-$PWD/test-output/e2e}"
+mkdir -p "$E2E_OUT"
+exec xvfb-run -a -s '-screen 0 1280x800x24' dbus-run-session -- python3 tests/e2e/run.py "$@"

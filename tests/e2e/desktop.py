@@ -1,0 +1,140 @@
+"""Helpers for end-to-end tests: the real binary, the tray over dbusmenu, dunst.
+
+Runs inside `xvfb-run ... dbus-run-session` (scripts/e2e.sh): DISPLAY and
+DBUS_SESSION_BUS_ADDRESS are those of a throwaway X server and bus.
+"""
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import time
+
+BIN = os.environ.get("CALENDARBOT_BIN", "target/debug/calendarbot")
+OUT = os.environ.get("E2E_OUT", "test-output/e2e")
+
+
+def run(*args, check=True, timeout=30, **kw):
+    return subprocess.run(args, capture_output=True, text=True, check=check, timeout=timeout, **kw)
+
+
+def wait_for(predicate, timeout, what, interval=0.1):
+    """Polls `predicate` until it returns a truthy value; fails with `what`."""
+    deadline = time.monotonic() + timeout
+    last_error = None
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except Exception as e:  # the app may not be up yet
+            last_error = e
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last error: {last_error})")
+
+
+class App:
+    """One running tray app on its own data directory."""
+
+    def __init__(self, data_dir=None, args=(), env=None):
+        self.tmp = None
+        if data_dir is None:
+            self.tmp = tempfile.TemporaryDirectory(prefix="calendarbot-e2e-")
+            data_dir = self.tmp.name
+        self.data_dir = data_dir
+        self.env = dict(os.environ, **(env or {}))
+        self.args = list(args)
+        self.proc = None
+        self.bus_name = None
+        self.menu_path = None
+
+    def cli(self, *args, check=True, env=None):
+        return run(BIN, "--data-dir", self.data_dir, *args, check=check, env=dict(self.env, **(env or {})))
+
+    def start(self, wait_tray=True):
+        self.log = open(os.path.join(self.data_dir, "stderr.log"), "w")
+        self.proc = subprocess.Popen([BIN, "--data-dir", self.data_dir, *self.args],
+                                     stdout=self.log, stderr=subprocess.STDOUT, env=self.env)
+        self.started_at = time.monotonic()
+        if wait_tray:
+            wait_for(self._find_menu, 30, "the tray menu on D-Bus")
+        return self
+
+    def stderr(self):
+        with open(os.path.join(self.data_dir, "stderr.log")) as f:
+            return f.read()
+
+    def _find_menu(self):
+        if self.proc.poll() is not None:
+            raise AssertionError(f"app exited early with {self.proc.returncode}:\n{self.stderr()}")
+        for name in bus_names_of(self.proc.pid):
+            tree = run("busctl", "--user", "tree", "--list", name, check=False).stdout.split()
+            menus = [p for p in tree if p.startswith("/org/ayatana/NotificationItem/") and p.endswith("/Menu")]
+            if menus:
+                self.bus_name, self.menu_path = name, menus[0]
+                return True
+        return False
+
+    def menu(self):
+        """The tray menu as a list of (id, label, enabled); separators are skipped."""
+        out = run("busctl", "--user", "--json=short", "call", self.bus_name, self.menu_path,
+                  "com.canonical.dbusmenu", "GetLayout", "iias", "--", "0", "-1", "0").stdout
+        layout = json.loads(out)["data"][1]
+        items = []
+        for child in layout[2]:
+            item_id, props, _ = child["data"]
+            if props.get("type", {}).get("data") == "separator":
+                continue
+            label = props.get("label", {}).get("data", "")
+            enabled = props.get("enabled", {}).get("data", True)
+            items.append((item_id, label, enabled))
+        return items
+
+    def labels(self):
+        return [label for _, label, _ in self.menu()]
+
+    def click(self, label_prefix):
+        for item_id, label, _ in self.menu():
+            if label.startswith(label_prefix):
+                run("busctl", "--user", "call", self.bus_name, self.menu_path, "com.canonical.dbusmenu",
+                    "Event", "isvu", "--", str(item_id), "clicked", "s", "", "0")
+                return
+        raise AssertionError(f"no menu item starting with {label_prefix!r} in {self.labels()}")
+
+    def wait_exit(self, timeout):
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"app still running {timeout}s later:\n{self.stderr()}")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.tmp:
+            self.tmp.cleanup()
+
+
+def bus_names_of(pid):
+    """Unique D-Bus connection names owned by process `pid`."""
+    out = run("busctl", "--user", "list", "--json=short", "--unique", check=False).stdout
+    try:
+        rows = json.loads(out)
+    except json.JSONDecodeError:
+        return []
+    return [r["name"] for r in rows if r.get("pid") == pid]
+
+
+def window_ids(name="CalendarBot"):
+    res = run("xdotool", "search", "--onlyvisible", "--name", f"^{name}$", check=False)
+    return res.stdout.split()
+
+
+def screenshot(path):
+    run("/usr/bin/import", "-window", "root", path)
+    stddev = float(run("/usr/bin/convert", path, "-format", "%[fx:standard_deviation]", "info:").stdout)
+    return stddev

@@ -1,0 +1,130 @@
+"""End-to-end tests of the real CalendarBot binary on a headless desktop.
+
+Run through scripts/e2e.sh (Xvfb + a session D-Bus). A tiny runner instead of
+pytest keeps the suite dependency-free; it ends with "N passed, N failed".
+"""
+import os
+import signal
+import subprocess
+import sys
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(__file__))
+from desktop import App, BIN, OUT, run, screenshot, wait_for, window_ids  # noqa: E402
+
+DEMO_SUMMARIES = ("Daily standup", "Design review", "Customer call", "1:1 with Alex", "Team sync", "Lunch")
+TESTS = []
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+@test
+def cli_without_display_points_at_the_cli():
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    res = subprocess.run([BIN, "--data-dir", "/tmp/cb-nodisplay"], env=env, capture_output=True, text=True, timeout=20)
+    assert res.returncode == 2, res
+    assert "no display" in res.stderr and "calendarbot agenda" in res.stderr, res.stderr
+
+
+@test
+def tray_menu_holds_the_demo_calendars_next_event():
+    app = App().start()
+    try:
+        labels = app.labels()
+        # The headline is the same sentence `calendarbot next` prints.
+        next_line = app.cli("next").stdout.strip()
+        assert any(s in next_line for s in DEMO_SUMMARIES), next_line
+        wait_for(lambda: next_line in app.labels() or app.cli("next").stdout.strip() in app.labels(),
+                 5, f"headline {next_line!r} in {labels}")
+        assert "Open CalendarBot" in labels and "Quit" in labels, labels
+        assert any("demo calendar" in label for label in labels), labels
+    finally:
+        app.stop()
+
+
+@test
+def open_creates_the_window_and_quit_exits_zero():
+    app = App().start()
+    try:
+        assert not window_ids(), "a window exists before Open"
+        app.click("Open CalendarBot")
+        wait_for(window_ids, 20, "the CalendarBot window")
+        time.sleep(1.5)  # let WebKit paint
+        shot = os.path.join(OUT, "window-open.png")
+        assert screenshot(shot) > 0.02, f"screenshot {shot} is blank"
+        app.click("Quit")
+        assert app.wait_exit(5) == 0
+        assert not window_ids()
+    finally:
+        app.stop()
+
+
+@test
+def sigterm_exits_zero_within_five_seconds():
+    app = App().start()
+    try:
+        app.proc.send_signal(signal.SIGTERM)
+        t0 = time.monotonic()
+        assert app.wait_exit(5) == 0
+        assert time.monotonic() - t0 < 5
+        assert "shutdown complete" in app.stderr(), app.stderr()
+    finally:
+        app.stop()
+
+
+@test
+def second_launch_opens_the_first_ones_window_and_exits():
+    app = App().start()
+    try:
+        second = App(data_dir=app.data_dir)
+        res = run(BIN, "--data-dir", app.data_dir, check=False, timeout=30)
+        assert res.returncode == 0, res
+        wait_for(window_ids, 20, "the first instance's window")
+        assert app.proc.poll() is None, "the first instance died"
+        del second
+    finally:
+        app.stop()
+
+
+@test
+def second_launch_without_a_session_bus_is_stopped_by_the_lock():
+    app = App().start()
+    try:
+        env = dict(os.environ, DBUS_SESSION_BUS_ADDRESS="unix:path=/nonexistent/bus")
+        res = subprocess.run([BIN, "--data-dir", app.data_dir], env=env, capture_output=True, text=True, timeout=30)
+        assert res.returncode == 0, res
+        assert "already running" in res.stderr, res.stderr
+        assert app.proc.poll() is None
+    finally:
+        app.stop()
+
+
+def main():
+    selected = [t for t in TESTS if not sys.argv[1:] or any(a in t.__name__ for a in sys.argv[1:])]
+    if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
+        print("run through scripts/e2e.sh (needs Xvfb and a session bus)", file=sys.stderr)
+        return 2
+    dunst = subprocess.Popen(["dunst"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    passed = failed = 0
+    try:
+        for t in selected:
+            t0 = time.monotonic()
+            try:
+                t()
+                passed += 1
+                print(f"ok    {t.__name__} ({time.monotonic() - t0:.1f}s)", flush=True)
+            except Exception:
+                failed += 1
+                print(f"FAIL  {t.__name__}\n{traceback.format_exc()}", flush=True)
+    finally:
+        dunst.terminate()
+    print(f"e2e: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+// CalendarBot's window. Every string that comes from a feed or the backend is
+// inserted with textContent (el() in lib.js), never innerHTML: feed text is hostile
+// input. Links are opened only by Rust, through join_occurrence(key).
+import { createNextPage } from './pages/next.js';
+import { createAgendaPage } from './pages/agenda.js';
+import { createSourcesPage } from './pages/sources.js';
+import { createSettingsPage } from './pages/settings.js';
+import { createDiagnosticsPage } from './pages/diagnostics.js';
+
+const pages = {
+  next: createNextPage({ go: (p) => show(p) }),
+  agenda: createAgendaPage(),
+  sources: createSourcesPage(),
+  settings: createSettingsPage(),
+  diagnostics: createDiagnosticsPage(),
+};
+let current = 'next';
+let timer = null;
+
+const visible = () => document.visibilityState !== 'hidden';
+
+function reload() {
+  const page = pages[current];
+  if (page) page.load().catch(() => {});
+}
+
+// Periodic refresh (the countdown on "What's next") only while the window is visible
+// and that page is shown: no timers otherwise.
+function schedule() {
+  if (timer) { clearInterval(timer); timer = null; }
+  const every = pages[current] && pages[current].refreshEvery;
+  if (every && visible()) timer = setInterval(reload, every);
+}
+
+function show(page) {
+  if (!pages[page]) return;
+  current = page;
+  for (const b of document.querySelectorAll('nav button[data-page]')) {
+    if (b.dataset.page === page) b.setAttribute('aria-current', 'page'); else b.removeAttribute('aria-current');
+  }
+  for (const s of document.querySelectorAll('.page')) s.hidden = s.id !== `page-${page}`;
+  document.body.dataset.page = page;
+  reload();
+  schedule();
+}
+
+for (const b of document.querySelectorAll('nav button[data-page]')) b.addEventListener('click', () => show(b.dataset.page));
+
+document.addEventListener('visibilitychange', () => {
+  if (visible()) reload();
+  schedule();
+});
+
+// Keyboard: on the agenda, ←/→ or [/] move, t goes to today, d/w switch the view.
+document.addEventListener('keydown', (e) => {
+  if (current !== 'agenda' || e.defaultPrevented || e.ctrlKey || e.altKey || e.metaKey) return;
+  const t = e.target;
+  if (t && (t.closest('input, select, textarea, [contenteditable]') || t.isContentEditable)) return;
+  const agenda = pages.agenda;
+  const actions = {
+    ArrowLeft: agenda.prev, '[': agenda.prev, ArrowRight: agenda.next, ']': agenda.next,
+    t: agenda.today, T: agenda.today, d: () => agenda.setView('day'), w: () => agenda.setView('week'),
+  };
+  const action = actions[e.key];
+  if (!action) return;
+  e.preventDefault();
+  action().catch(() => {});
+});
+
+// Backend events: re-load the page shown when the cache or the sources change.
+// Same call shape as @tauri-apps/api/event listen() in Tauri 2.
+let pending = null;
+function onChanged() {
+  if (pending) return;
+  pending = setTimeout(() => { pending = null; if (visible()) reload(); }, 150);
+}
+function listen(event, handler) {
+  const internals = window.__TAURI_INTERNALS__;
+  if (!internals || typeof internals.transformCallback !== 'function') return Promise.resolve();
+  return internals.invoke('plugin:event|listen', {
+    event, target: { kind: 'Any' }, handler: internals.transformCallback(handler),
+  }).catch(() => {});
+}
+listen('agenda-changed', onChanged);
+listen('sources-changed', onChanged);
+
+show('next');

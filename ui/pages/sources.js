@@ -1,0 +1,267 @@
+// Sources: the configured calendars with their health, and the "Add calendar" form.
+// Locations arrive already redacted by the backend; secrets typed here are sent once
+// and cleared from the form afterwards.
+import { $, el, invoke, errorText, say, dot, validColor, relative, formatDateTime, clean } from '../lib.js';
+
+const PALETTE = ['#2563eb', '#16a34a', '#db2777', '#ea580c', '#7c3aed', '#0891b2', '#ca8a04', '#dc2626'];
+
+const AUTH_WORDS = { none: 'no sign-in', basic: 'user name and password', bearer: 'token', headers: 'extra headers' };
+const STATUS_WORDS = {
+  ok: 'Working', warning: 'Working, with warnings', error: 'Failing', never: 'Not fetched yet', stale: 'Out of date',
+};
+
+export function secretStoreWords(store) {
+  if (store === 'keyring') return 'Credentials are stored in the system keyring.';
+  if (store === 'file') return "Credentials are stored in a private file in the app's data folder (no keyring available).";
+  return '';
+}
+
+const sentence = (t) => (/[.!?…]$/.test(t) ? t : `${t}.`);
+
+/** The health of a source in words: what is fine, and what is wrong. */
+export function health(h, enabled = true) {
+  const info = [];
+  const problems = [];
+  if (!enabled) info.push('Disabled.');
+  if (!h) return { info, problems };
+  const status = STATUS_WORDS[h.status] || String(h.status || '');
+  if (status) info.push(`${status}.`);
+  if (h.last_success) info.push(`Last updated ${relative(h.last_success)} (${formatDateTime(h.last_success)}).`);
+  else if (h.status !== 'never') info.push('Never updated successfully.');
+  if (h.last_checked && h.last_checked !== h.last_success) info.push(`Last checked ${relative(h.last_checked)}.`);
+  if (typeof h.events === 'number') info.push(`${h.events} event${h.events === 1 ? '' : 's'}.`);
+  if (h.last_error) problems.push(sentence(`Last error: ${h.last_error}`));
+  if (h.circuit === 'open') problems.push('Paused after repeated failures; it will be retried later.');
+  else if (h.circuit === 'half_open') problems.push('Retrying after repeated failures.');
+  if (h.stale) problems.push('Warning: the events shown from this calendar may be out of date.');
+  return { info, problems };
+}
+
+/** The health of a source as one line of words. */
+export function healthWords(h, enabled = true) {
+  const { info, problems } = health(h, enabled);
+  return [...info, ...problems];
+}
+
+export function createSourcesPage() {
+  const confirming = new Set();
+  let count = 0;
+  let seq = 0;
+
+  const listStatus = () => $('#sources-status');
+  const formStatus = () => $('#source-form-status');
+
+  // Per-row messages ("Saved.", an error) survive the re-render that follows a change.
+  const notes = new Map();
+  function note(id, text, kind = '') {
+    if (text) notes.set(id, [text, kind]); else notes.delete(id);
+    say($(`#sources-list li[data-id="${CSS.escape(String(id))}"] .row-status`), text, kind);
+  }
+
+  async function update(id, patch, input) {
+    note(id, 'Saving…');
+    try {
+      await invoke('update_source', { id, patch });
+      note(id, 'Saved.', 'ok');
+      await load();
+    } catch (e) {
+      note(id, errorText(e), 'error');
+      if (input && input.dataset.original !== undefined) {
+        if (input.type === 'checkbox') input.checked = input.dataset.original === 'true';
+        else input.value = input.dataset.original;
+      }
+    }
+  }
+
+  async function remove(s) {
+    note(s.id, 'Removing…');
+    try {
+      await invoke('remove_source', { id: s.id });
+      confirming.delete(s.id);
+      say(listStatus(), `Removed “${s.name}”.`, 'ok');
+      await load();
+    } catch (e) {
+      note(s.id, errorText(e), 'error');
+    }
+  }
+
+  function sourceRow(s) {
+    const id = s.id;
+    const nameInput = el('input', {
+      type: 'text', class: 'source-name-edit', 'data-testid': 'source-name-edit', value: clean(s.name || ''),
+      'aria-label': 'Calendar name', maxlength: '200', dir: 'auto',
+      on: {
+        change: (ev) => {
+          const v = ev.target.value.trim();
+          if (!v) { note(id, 'A calendar needs a name: type one and press Enter.', 'error'); return; }
+          if (v !== s.name) update(id, { name: v }, ev.target);
+        },
+      },
+    });
+    nameInput.dataset.original = s.name || '';
+    const colorInput = el('input', {
+      type: 'color', 'data-testid': 'source-color-edit', value: validColor(s.color) ? s.color : '#2563eb',
+      'aria-label': `Colour of ${s.name || 'calendar'}`,
+      on: { change: (ev) => { if (validColor(ev.target.value) && ev.target.value !== s.color) update(id, { color: ev.target.value }, ev.target); } },
+    });
+    colorInput.dataset.original = colorInput.value;
+    const enabled = el('input', {
+      type: 'checkbox', 'data-testid': 'source-enabled', checked: !!s.enabled, id: `source-enabled-${id}`,
+      on: { change: (ev) => update(id, { enabled: ev.target.checked }, ev.target) },
+    });
+    enabled.dataset.original = String(!!s.enabled);
+
+    const removeArea = confirming.has(id)
+      ? el('div', { class: 'confirm', role: 'group', 'aria-label': 'Confirm removal' },
+        el('span', {}, `Remove “${s.name}”? Its cached events are deleted${s.secret_store ? ' and its stored credentials forgotten' : ''}.`),
+        el('button', { type: 'button', class: 'danger', 'data-testid': 'source-remove-confirm', on: { click: () => remove(s) } }, 'Remove'),
+        el('button', { type: 'button', 'data-testid': 'source-remove-cancel', on: { click: () => { confirming.delete(id); render(); } } }, 'Cancel'))
+      : el('button', {
+        type: 'button', class: 'danger-outline', 'data-testid': 'source-remove',
+        'aria-label': `Remove ${s.name || 'calendar'}`,
+        on: { click: () => { confirming.add(id); render(); } },
+      }, 'Remove…');
+
+    const h = s.health || {};
+    const interval = typeof s.interval_minutes === 'number' ? `every ${s.interval_minutes} min` : 'default refresh interval';
+    return el('li', {
+      class: `source status-${h.status || 'unknown'}${s.enabled ? '' : ' disabled'}${h.stale ? ' stale' : ''}`,
+      'data-id': String(id), 'data-testid': 'source',
+    },
+    el('div', { class: 'source-head' }, dot(s.color), nameInput, colorInput,
+      el('label', { class: 'toggle', for: `source-enabled-${id}` }, enabled, ' Enabled'),
+      removeArea),
+    el('div', { class: 'muted source-meta' },
+      el('span', { dir: 'auto', class: 'location' }, s.location || ''),
+      ` · ${s.kind === 'file' ? 'local file' : 'web'} · ${AUTH_WORDS[s.auth] || s.auth || 'no sign-in'} · ${interval}`),
+    sourceHealth(h, s.enabled),
+    s.secret_store ? el('p', { class: 'muted', 'data-testid': 'source-secret-store' }, secretStoreWords(s.secret_store)) : '',
+    rowNote(id));
+  }
+
+  function rowNote(id) {
+    const p = el('p', { class: 'row-status status', 'data-testid': 'source-status', 'aria-live': 'polite' });
+    const [text, kind] = notes.get(id) || ['', ''];
+    say(p, text, kind);
+    return p;
+  }
+
+  function sourceHealth(h, enabled) {
+    const { info, problems } = health(h, enabled);
+    return el('div', { class: `health health-${h.status || 'unknown'}`, 'data-testid': 'source-health' },
+      el('p', { class: 'health-info' }, info.join(' ')),
+      problems.map((t) => el('p', { class: 'health-problem' }, t)));
+  }
+
+  let sources = [];
+  function render() {
+    const list = $('#sources-list');
+    // Keep the keyboard focus (and a name being typed) across re-renders.
+    const active = document.activeElement;
+    const li = active && list.contains(active) ? active.closest('li[data-id]') : null;
+    const keep = li ? { id: li.dataset.id, testid: active.dataset.testid, value: active.type === 'text' ? active.value : null } : null;
+    list.replaceChildren(...sources.map(sourceRow));
+    if (!sources.length) list.append(el('li', { class: 'muted empty' }, 'No calendars yet: add one below.'));
+    if (keep) {
+      const row = list.querySelector(`li[data-id="${CSS.escape(keep.id)}"]`);
+      const target = row && (row.querySelector(`[data-testid="${keep.testid}"]`) || row.querySelector('[data-testid="source-remove"], [data-testid="source-remove-cancel"]'));
+      if (target) {
+        if (keep.value !== null && target.type === 'text') target.value = keep.value;
+        target.focus();
+      }
+    }
+  }
+
+  async function load() {
+    const mine = ++seq;
+    try {
+      const list = await invoke('list_sources');
+      if (mine !== seq) return;
+      sources = Array.isArray(list) ? list : [];
+      count = sources.length;
+      for (const id of [...confirming]) if (!sources.some((s) => s.id === id)) confirming.delete(id);
+      for (const id of [...notes.keys()]) if (!sources.some((s) => s.id === id)) notes.delete(id);
+      render();
+    } catch (e) {
+      if (mine === seq) say(listStatus(), errorText(e), 'error');
+    }
+  }
+
+  // ---- The "Add calendar" form ----
+  function showAuthFields() {
+    const kind = $('#source-auth').value;
+    $('#source-basic').hidden = kind !== 'basic';
+    $('#source-bearer').hidden = kind !== 'bearer';
+  }
+
+  function formInput() {
+    const location = $('#source-location').value.trim();
+    const kind = $('#source-auth').value;
+    const name = $('#source-name').value.trim();
+    const color = $('#source-color').value;
+    if (!location) throw new Error('Enter the calendar’s address (https://…, webcal://…) or a file path.');
+    const auth = { kind, user: null, password: null, token: null };
+    if (kind === 'basic') {
+      auth.user = $('#source-user').value;
+      auth.password = $('#source-password').value;
+      if (!auth.user || !auth.password) throw new Error('Enter both the user name and the password.');
+    } else if (kind === 'bearer') {
+      auth.token = $('#source-token').value.trim();
+      if (!auth.token) throw new Error('Enter the token.');
+    }
+    return { location, name: name || null, color: validColor(color) ? color : null, auth };
+  }
+
+  function setBusy(busy) {
+    for (const b of ['#source-test', '#source-add']) $(b).disabled = busy;
+    $('#source-form').setAttribute('aria-busy', String(busy));
+  }
+
+  async function test() {
+    let input;
+    try { input = formInput(); } catch (e) { say(formStatus(), errorText(e), 'error'); return; }
+    setBusy(true);
+    say(formStatus(), 'Testing the connection…');
+    try {
+      const r = await invoke('test_source', { input });
+      const what = [r.provider, typeof r.events === 'number' ? `${r.events} event${r.events === 1 ? '' : 's'}` : ''].filter(Boolean).join(', ');
+      const text = r.ok
+        ? `Connection works${what ? ` (${what})` : ''}.${r.message ? ` ${r.message}` : ''}`
+        : `It did not work${r.provider ? ` (${r.provider})` : ''}: ${r.message || 'unknown error'}`;
+      say(formStatus(), text, r.ok ? 'ok' : 'error');
+    } catch (e) {
+      say(formStatus(), errorText(e), 'error');
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function add(ev) {
+    ev.preventDefault();
+    let input;
+    try { input = formInput(); } catch (e) { say(formStatus(), errorText(e), 'error'); return; }
+    setBusy(true);
+    say(formStatus(), 'Adding…');
+    try {
+      const s = await invoke('add_source', { input });
+      for (const f of ['#source-location', '#source-name', '#source-user', '#source-password', '#source-token']) $(f).value = '';
+      $('#source-auth').value = 'none';
+      showAuthFields();
+      $('#source-color').value = PALETTE[(count + 1) % PALETTE.length];
+      const where = s && s.secret_store ? ` ${secretStoreWords(s.secret_store)}` : '';
+      say(formStatus(), `Added “${(s && s.name) || input.name || input.location}”.${where}`, 'ok');
+      await load();
+    } catch (e) {
+      say(formStatus(), errorText(e), 'error');
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  $('#source-auth').addEventListener('change', showAuthFields);
+  $('#source-test').addEventListener('click', test);
+  $('#source-form').addEventListener('submit', add);
+  showAuthFields();
+
+  return { load };
+}
