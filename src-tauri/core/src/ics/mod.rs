@@ -8,6 +8,8 @@
 //!   and each [`EventRecord`] as its own row.
 //! - [`expand`] lists the occurrences overlapping a window, sorted by start.
 
+pub mod output;
+
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 

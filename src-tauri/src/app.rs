@@ -1,0 +1,118 @@
+//! Starting the tray app: runtime, logging, single instance, backend, tray, signals.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use tauri::{Manager, RunEvent};
+
+use calendarbot_core::backend::Backend;
+use calendarbot_core::clock::SystemClock;
+use calendarbot_core::paths::Paths;
+
+use crate::lifecycle::{self, ExitDecision};
+use crate::state::AppState;
+use crate::{commands, instance, logging, tray, window};
+
+/// Runs the tray app until Quit or a signal. Exit codes: 0 after a graceful
+/// shutdown or when another instance took over, 2 without a display, 1 on failure.
+pub fn run(data_dir: Option<&Path>, show: bool) -> ExitCode {
+    if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
+        eprintln!(
+            "calendarbot: no display (DISPLAY and WAYLAND_DISPLAY are unset), so the tray app cannot start.\n\
+             Use the command line instead, e.g. `calendarbot agenda`, `calendarbot next` or `calendarbot --help`."
+        );
+        return ExitCode::from(2);
+    }
+    let paths = match Paths::resolve(data_dir).and_then(|p| p.create().map(|()| p)) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("calendarbot: cannot prepare the data directory: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let log_guard = logging::init_app(&paths.log_dir);
+
+    // The runtime lives for the whole process; Tauri spawns on it instead of making its own.
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        // Blocking work (parsing, notifications, opening links) is bounded.
+        .max_blocking_threads(8)
+        .thread_name("calendarbot-rt")
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("calendarbot: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    tauri::async_runtime::set(runtime.handle().clone());
+
+    let lock = match instance::acquire(&paths.lock_file()) {
+        Ok(lock) => lock,
+        Err(e) => {
+            eprintln!("calendarbot: cannot take the instance lock: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+
+    let builder = tauri::Builder::default()
+        // First, so a second launch is forwarded before anything else starts.
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            tracing::info!("another launch asked for the window");
+            window::open(app);
+        }));
+    let app = commands::register(builder)
+        .setup(move |app| {
+            let lock = match lock {
+                Ok(lock) => lock,
+                Err(pid) => {
+                    // The plugin forwards a second launch over D-Bus and exits before
+                    // this point; getting here means there is no session bus to do it.
+                    let pid = pid.map_or_else(String::new, |p| format!(" (pid {p})"));
+                    eprintln!("calendarbot: already running{pid}; not starting a second copy");
+                    std::process::exit(0);
+                }
+            };
+            let started = std::time::Instant::now();
+            let backend = tauri::async_runtime::block_on(Backend::open(paths.clone(), Arc::new(SystemClock)))?;
+            app.manage(AppState::new(backend.clone(), Some(log_guard), lock));
+            tray::create(app.handle())?;
+            tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "tray populated from the cache");
+            tray::spawn_updater(app.handle());
+            lifecycle::watch_signals(app.handle());
+            backend.start();
+            if show {
+                window::open(app.handle());
+            }
+            Ok(())
+        })
+        .build(tauri::generate_context!());
+    let app = match app {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("calendarbot: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    app.run(|app, event| match event {
+        RunEvent::ExitRequested { code, api, .. } => {
+            let state = app.state::<AppState>();
+            let exiting = state.exiting.load(std::sync::atomic::Ordering::SeqCst);
+            let drained = state.drained.load(std::sync::atomic::Ordering::SeqCst);
+            match lifecycle::decide_exit(code, exiting, drained) {
+                ExitDecision::Allow => {}
+                ExitDecision::KeepRunning => api.prevent_exit(),
+                ExitDecision::ShutdownThenExit => {
+                    api.prevent_exit();
+                    lifecycle::shutdown(app);
+                }
+            }
+        }
+        RunEvent::Exit => lifecycle::on_exit(app),
+        _ => {}
+    });
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,215 @@
+//! The display-free command line (PRODUCT.md's contract). Each command opens only
+//! what it needs (often just the database) on a small current-thread runtime.
+//!
+//! Exit codes: 0 success, 1 failure (e.g. a source failed to sync), 2 bad usage or input.
+
+pub mod args;
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use chrono::{Days, Utc};
+use chrono_tz::Tz;
+
+use calendarbot_core::agenda::{self, SourceCalendar};
+use calendarbot_core::clock::system_zone;
+use calendarbot_core::model::Window;
+use calendarbot_core::paths::Paths;
+use calendarbot_core::settings::{self, Settings};
+use calendarbot_core::{backend, db, ics};
+
+use args::{AgendaArgs, AgendaFormat, Command, NextArgs, NextFormat, SettingsCommand};
+
+use crate::{logging, menu_model};
+
+/// A command's failure: what to print and which exit code.
+#[derive(Debug)]
+pub enum CliError {
+    /// Bad usage or input: exit 2.
+    Usage(String),
+    /// The command could not do its job: exit 1.
+    Failed(String),
+}
+
+impl CliError {
+    fn failed(e: impl std::fmt::Display) -> Self {
+        Self::Failed(e.to_string())
+    }
+}
+
+impl From<settings::SettingsError> for CliError {
+    fn from(e: settings::SettingsError) -> Self {
+        match e {
+            settings::SettingsError::Db(_) => Self::Failed(e.to_string()),
+            _ => Self::Usage(e.to_string()),
+        }
+    }
+}
+
+pub fn run(data_dir: Option<&Path>, command: Command) -> ExitCode {
+    logging::init_cli();
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return report(CliError::failed(e)),
+    };
+    match runtime.block_on(dispatch(data_dir, command)) {
+        Ok(code) => code,
+        Err(e) => report(e),
+    }
+}
+
+fn report(e: CliError) -> ExitCode {
+    match e {
+        CliError::Usage(msg) => {
+            eprintln!("calendarbot: {msg}");
+            ExitCode::from(2)
+        }
+        CliError::Failed(msg) => {
+            eprintln!("calendarbot: {msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn dispatch(data_dir: Option<&Path>, command: Command) -> Result<ExitCode, CliError> {
+    match command {
+        Command::Agenda(a) if !a.ics.is_empty() => agenda_from_files(a).map(|()| ExitCode::SUCCESS),
+        Command::Agenda(a) => {
+            let pool = open_db(data_dir).await?;
+            let result = agenda_from_cache(&pool, a).await;
+            db::close(&pool).await;
+            result.map(|()| ExitCode::SUCCESS)
+        }
+        Command::Next(n) => {
+            let pool = open_db(data_dir).await?;
+            let result = next(&pool, n).await;
+            db::close(&pool).await;
+            result.map(|()| ExitCode::SUCCESS)
+        }
+        Command::Settings(s) => {
+            let pool = open_db(data_dir).await?;
+            let result = settings_command(&pool, s).await;
+            db::close(&pool).await;
+            result.map(|()| ExitCode::SUCCESS)
+        }
+        Command::Sources(_) | Command::Sync | Command::Status(_) => {
+            Err(CliError::Failed("this command is not available in this build yet".into()))
+        }
+    }
+}
+
+async fn open_db(data_dir: Option<&Path>) -> Result<sqlx::SqlitePool, CliError> {
+    let paths = Paths::resolve(data_dir).map_err(CliError::failed)?;
+    paths.create().map_err(|e| CliError::Failed(format!("cannot create {}: {e}", paths.data_dir.display())))?;
+    db::open(&paths.database())
+        .await
+        .map_err(|e| CliError::Failed(format!("cannot open the database: {e}")))
+}
+
+fn zone(tz: Option<&str>) -> Result<Tz, CliError> {
+    match tz {
+        None => Ok(system_zone()),
+        Some(name) => name
+            .parse()
+            .map_err(|_| CliError::Usage(format!("unknown time zone '{name}' (use an IANA name like Europe/Berlin)"))),
+    }
+}
+
+fn window(a: &AgendaArgs, tz: Tz) -> Result<Window, CliError> {
+    let from = match &a.from {
+        Some(w) => agenda::parse_when(w, tz).map_err(CliError::Usage)?,
+        None => agenda::start_of_day(Utc::now().with_timezone(&tz).date_naive(), tz),
+    };
+    let to = match &a.to {
+        Some(w) => agenda::parse_when(w, tz).map_err(CliError::Usage)?,
+        None => from + chrono::Duration::days(7),
+    };
+    if to <= from {
+        return Err(CliError::Usage("--to must be after --from".into()));
+    }
+    Ok(Window { from, to })
+}
+
+fn agenda_from_files(a: AgendaArgs) -> Result<(), CliError> {
+    let tz = zone(a.tz.as_deref())?;
+    let window = window(&a, tz)?;
+    let mut calendars = Vec::new();
+    for path in &a.ics {
+        let body = std::fs::read(path).map_err(|e| CliError::Usage(format!("cannot read {}: {e}", path.display())))?;
+        let calendar = ics::parse_feed(&body).map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
+        for warning in &calendar.meta.warnings {
+            tracing::warn!(file = %path.display(), "{warning}");
+        }
+        let name = path.file_stem().map_or_else(|| path.display().to_string(), |s| s.to_string_lossy().into_owned());
+        calendars.push(SourceCalendar { source_id: None, name, calendar });
+    }
+    let list = agenda::expand_all(&calendars, window, tz, &Settings::default());
+    print_agenda(&list, a.format, tz)
+}
+
+async fn agenda_from_cache(pool: &sqlx::SqlitePool, a: AgendaArgs) -> Result<(), CliError> {
+    let tz = zone(a.tz.as_deref())?;
+    let window = window(&a, tz)?;
+    let settings = Settings::load(pool).await?;
+    let (calendars, _demo) = backend::load_calendars(pool).await.map_err(CliError::failed)?;
+    let list = agenda::expand_all(&calendars, window, tz, &settings);
+    print_agenda(&list, a.format, tz)
+}
+
+fn print_agenda(list: &[calendarbot_core::model::Occurrence], format: AgendaFormat, tz: Tz) -> Result<(), CliError> {
+    let out = match format {
+        AgendaFormat::Jsonl => ics::output::to_jsonl(list),
+        AgendaFormat::Json => ics::output::to_json(list),
+        AgendaFormat::Text => ics::output::to_text(list, tz),
+    };
+    print!("{out}");
+    Ok(())
+}
+
+async fn next(pool: &sqlx::SqlitePool, n: NextArgs) -> Result<(), CliError> {
+    let tz = system_zone();
+    let now = Utc::now();
+    let settings = Settings::load(pool).await?;
+    let (calendars, _demo) = backend::load_calendars(pool).await.map_err(CliError::failed)?;
+    let today = now.with_timezone(&tz).date_naive();
+    let window = Window { from: now - chrono::Duration::days(1), to: agenda::start_of_day(today + Days::new(8), tz) };
+    let list = agenda::expand_all(&calendars, window, tz, &settings);
+    let next = agenda::next_meeting(&list, now);
+    let headline = next.map_or_else(|| "No upcoming meetings".to_string(), |o| menu_model::headline(o, now, tz));
+    let line = match n.format {
+        NextFormat::Text => headline,
+        NextFormat::Json => serde_json::json!({
+            "headline": headline,
+            "next": next.map(|o| serde_json::json!({
+                "uid": o.uid, "summary": o.summary, "start": o.start, "end": o.end,
+                "source": o.source, "location": o.location, "join_url": o.join_url,
+                "in_progress": o.in_progress(now),
+            })),
+        })
+        .to_string(),
+        NextFormat::Waybar => serde_json::json!({
+            "text": headline,
+            "tooltip": next.map(|o| format!("{} ({})", o.summary, o.source)).unwrap_or_default(),
+            "class": match next { Some(o) if o.in_progress(now) => "current", Some(_) => "upcoming", None => "idle" },
+        })
+        .to_string(),
+    };
+    println!("{line}");
+    Ok(())
+}
+
+async fn settings_command(pool: &sqlx::SqlitePool, command: SettingsCommand) -> Result<(), CliError> {
+    match command {
+        SettingsCommand::Get { key: Some(key) } => println!("{}", settings::get(pool, &key).await?),
+        SettingsCommand::Get { key: None } => {
+            for (key, value) in settings::all(pool).await? {
+                println!("{key} = {value}");
+            }
+        }
+        SettingsCommand::Set { key, value } => {
+            let stored = settings::set(pool, &key, &value).await?;
+            println!("{key} = {stored}");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,35 @@
+//! The CalendarBot desktop shell: the Tauri app around `calendarbot-core`.
+//!
+//! - [`main_entry`] parses the command line first: subcommands run in [`cli`] without
+//!   touching GTK; otherwise [`app`] starts the tray app.
+//! - [`app`] builds the tokio runtime, hands it to Tauri, and wires the backend, the
+//!   tray ([`tray`], a view of the pure [`menu_model`]), the on-demand window
+//!   ([`window`]), the commands ([`commands`]) and the exit policy ([`lifecycle`]).
+//! - [`instance`] keeps one instance per data directory; [`logging`] sets up tracing;
+//!   [`opener`] is the only way a link leaves the app.
+
+mod app;
+mod cli;
+pub mod commands;
+pub mod events;
+mod instance;
+pub mod lifecycle;
+mod logging;
+pub mod menu_model;
+pub mod opener;
+pub mod state;
+mod tray;
+mod window;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Runs the `calendarbot` binary.
+pub fn main_entry() -> ExitCode {
+    let args = cli::args::Cli::parse();
+    match args.command {
+        Some(command) => cli::run(args.data_dir.as_deref(), command),
+        None => app::run(args.data_dir.as_deref(), args.show),
+    }
+}

@@ -1,0 +1,378 @@
+//! The tray menu as a pure function of (agenda, health, pause state, now). On Linux the
+//! menu is the whole tray UI (appindicator gives no clicks and no tooltip), so this is
+//! where glanceability is decided; `tray` only renders it.
+
+use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
+
+use calendarbot_core::agenda::{is_attended, next_meeting};
+use calendarbot_core::model::{Occurrence, PartStat};
+
+/// At most this many of today's events are listed, so the menu stays short.
+pub const MAX_EVENTS: usize = 12;
+/// Longest summary shown in a menu line.
+const MAX_SUMMARY_CHARS: usize = 60;
+
+/// Menu item ids: the one place their strings are spelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MenuId {
+    Open,
+    Quit,
+    JoinNext,
+    Refresh,
+    Pause1h,
+    PauseTomorrow,
+    Resume,
+    /// The n-th event line (index into `MenuModel::event_keys`).
+    Event(usize),
+}
+
+impl MenuId {
+    pub fn as_string(self) -> String {
+        match self {
+            Self::Open => "open".into(),
+            Self::Quit => "quit".into(),
+            Self::JoinNext => "join_next".into(),
+            Self::Refresh => "refresh".into(),
+            Self::Pause1h => "pause_1h".into(),
+            Self::PauseTomorrow => "pause_tomorrow".into(),
+            Self::Resume => "resume".into(),
+            Self::Event(i) => format!("event:{i}"),
+        }
+    }
+
+    pub fn parse(id: &str) -> Option<Self> {
+        Some(match id {
+            "open" => Self::Open,
+            "quit" => Self::Quit,
+            "join_next" => Self::JoinNext,
+            "refresh" => Self::Refresh,
+            "pause_1h" => Self::Pause1h,
+            "pause_tomorrow" => Self::PauseTomorrow,
+            "resume" => Self::Resume,
+            other => Self::Event(other.strip_prefix("event:")?.parse().ok()?),
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MenuItem {
+    /// A clickable line.
+    Action { id: MenuId, label: String, enabled: bool },
+    /// A line that only informs.
+    Info(String),
+    Separator,
+}
+
+/// What the tray shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MenuModel {
+    /// The label beside the icon where the desktop shows one ("in 4 min: Standup").
+    pub title: String,
+    pub items: Vec<MenuItem>,
+    /// Occurrence keys of the `MenuId::Event` lines, by index.
+    pub event_keys: Vec<String>,
+    /// The occurrence "Join next meeting" opens.
+    pub join_key: Option<String>,
+}
+
+/// Inputs besides the agenda.
+#[derive(Debug, Clone, Default)]
+pub struct MenuContext {
+    /// A line about failing or stale sources, if any ("Work: feed returned a web page").
+    pub health_warning: Option<String>,
+    pub paused_until: Option<DateTime<Utc>>,
+    pub demo: bool,
+}
+
+/// Builds the menu. `occurrences` is the agenda (sorted by start), `tz` the user's zone.
+pub fn build(occurrences: &[Occurrence], ctx: &MenuContext, now: DateTime<Utc>, tz: Tz) -> MenuModel {
+    let mut items = Vec::new();
+    let next = next_meeting(occurrences, now);
+    let title = next.map(|o| headline(o, now, tz)).unwrap_or_else(|| "No upcoming meetings".into());
+    items.push(MenuItem::Info(title.clone()));
+    if ctx.demo {
+        items.push(MenuItem::Info("Showing the demo calendar: add a calendar in Sources".into()));
+    }
+    if let Some(warning) = &ctx.health_warning {
+        items.push(MenuItem::Info(format!("⚠ {}", clean(warning))));
+    }
+    items.push(MenuItem::Separator);
+
+    let today = now.with_timezone(&tz).date_naive();
+    let todays: Vec<&Occurrence> = occurrences
+        .iter()
+        .filter(|o| !o.cancelled && o.end > now)
+        .filter(|o| {
+            let start_day = o.start_date.unwrap_or_else(|| o.start.with_timezone(&tz).date_naive());
+            start_day <= today
+        })
+        .collect();
+    let mut event_keys = Vec::new();
+    if todays.is_empty() {
+        items.push(MenuItem::Info("Nothing else today".into()));
+    }
+    for (i, o) in todays.iter().take(MAX_EVENTS).enumerate() {
+        let concurrent = todays.iter().any(|other| {
+            !std::ptr::eq(*other, *o) && !o.all_day && !other.all_day && other.start < o.end && o.start < other.end
+        });
+        items.push(MenuItem::Action { id: MenuId::Event(i), label: event_line(o, concurrent, tz), enabled: true });
+        event_keys.push(o.key());
+    }
+    if todays.len() > MAX_EVENTS {
+        items.push(MenuItem::Info(format!("… and {} more today", todays.len() - MAX_EVENTS)));
+    }
+    items.push(MenuItem::Separator);
+
+    let joinable = next.filter(|o| o.join_url.is_some());
+    items.push(MenuItem::Action {
+        id: MenuId::JoinNext,
+        label: match joinable {
+            Some(o) => format!("Join: {}", truncate(&clean(&o.summary))),
+            None => "Join next meeting".into(),
+        },
+        enabled: joinable.is_some(),
+    });
+    items.push(MenuItem::Action { id: MenuId::Refresh, label: "Refresh now".into(), enabled: true });
+    match ctx.paused_until.filter(|t| *t > now) {
+        Some(until) => items.push(MenuItem::Action {
+            id: MenuId::Resume,
+            label: format!("Resume notifications (paused until {})", until.with_timezone(&tz).format("%H:%M")),
+            enabled: true,
+        }),
+        None => {
+            items.push(MenuItem::Action { id: MenuId::Pause1h, label: "Pause notifications for 1 h".into(), enabled: true });
+            items.push(MenuItem::Action {
+                id: MenuId::PauseTomorrow,
+                label: "Pause notifications until tomorrow".into(),
+                enabled: true,
+            });
+        }
+    }
+    items.push(MenuItem::Separator);
+    items.push(MenuItem::Action { id: MenuId::Open, label: "Open CalendarBot".into(), enabled: true });
+    items.push(MenuItem::Action { id: MenuId::Quit, label: "Quit".into(), enabled: true });
+    MenuModel { title, items, event_keys, join_key: joinable.map(Occurrence::key) }
+}
+
+/// "in 4 min: Standup", "now: Review (12 min left)", "tomorrow 09:30: Standup".
+pub fn headline(o: &Occurrence, now: DateTime<Utc>, tz: Tz) -> String {
+    let summary = truncate(&clean(&o.summary));
+    if o.in_progress(now) {
+        return format!("now: {summary} ({} left)", span(o.end - now));
+    }
+    let until = o.start - now;
+    if until < Duration::hours(12) {
+        return format!("in {}: {summary}", span(until));
+    }
+    let local = o.start.with_timezone(&tz);
+    let today = now.with_timezone(&tz).date_naive();
+    let day = match (local.date_naive() - today).num_days() {
+        0 => "today".to_string(),
+        1 => "tomorrow".to_string(),
+        _ => local.format("%a").to_string(),
+    };
+    format!("{day} {}: {summary}", local.format("%H:%M"))
+}
+
+/// A duration in words, rounded up to the minute: "4 min", "1 h 5 min", "2 h".
+pub fn span(d: Duration) -> String {
+    let minutes = (d.num_seconds() + 59).div_euclid(60).max(0);
+    match (minutes / 60, minutes % 60) {
+        (0, m) => format!("{m} min"),
+        (h, 0) => format!("{h} h"),
+        (h, m) => format!("{h} h {m} min"),
+    }
+}
+
+fn event_line(o: &Occurrence, concurrent: bool, tz: Tz) -> String {
+    let time = if o.all_day {
+        "all day".to_string()
+    } else {
+        format!("{}–{}", o.start.with_timezone(&tz).format("%H:%M"), o.end.with_timezone(&tz).format("%H:%M"))
+    };
+    let mut line = format!("{} {time}  {}", color_mark(o.color.as_deref()), truncate(&clean(&o.summary)));
+    if o.my_status == Some(PartStat::Tentative) || o.tentative {
+        line.push_str(" (tentative)");
+    }
+    if !is_attended(o) {
+        line.push_str(" (declined)");
+    }
+    if concurrent {
+        line.push_str(" ⧉");
+    }
+    line
+}
+
+/// Menus cannot draw colours: a coloured circle emoji close to the calendar colour
+/// stands in for it.
+pub fn color_mark(color: Option<&str>) -> &'static str {
+    let Some(hex) = color.and_then(|c| c.strip_prefix('#')).filter(|h| h.len() == 6) else { return "●" };
+    let channel = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).unwrap_or(0) as i32;
+    let (r, g, b) = (channel(0), channel(2), channel(4));
+    const MARKS: [(&str, (i32, i32, i32)); 8] = [
+        ("🔴", (220, 38, 38)),
+        ("🟠", (234, 88, 12)),
+        ("🟡", (234, 179, 8)),
+        ("🟢", (22, 163, 74)),
+        ("🔵", (37, 99, 235)),
+        ("🟣", (147, 51, 234)),
+        ("🟤", (120, 72, 40)),
+        ("⚫", (30, 30, 30)),
+    ];
+    MARKS
+        .iter()
+        .min_by_key(|(_, (mr, mg, mb))| (r - mr).pow(2) + (g - mg).pow(2) + (b - mb).pow(2))
+        .map_or("●", |(mark, _)| mark)
+}
+
+/// Feed text is hostile: control and bidi-override characters are dropped so a
+/// summary cannot reorder or hide the menu's text; menus use `_` for mnemonics, so
+/// underscores are doubled to show literally.
+pub fn clean(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_control() && !matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'))
+        .collect::<String>()
+        .replace('_', "__")
+}
+
+fn truncate(text: &str) -> String {
+    if text.chars().count() <= MAX_SUMMARY_CHARS {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(MAX_SUMMARY_CHARS - 1).collect();
+    cut.push('…');
+    cut
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(h: u32, m: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 5, 4, h, m, 0).unwrap()
+    }
+
+    fn occ(summary: &str, start: DateTime<Utc>, minutes: i64) -> Occurrence {
+        Occurrence {
+            source: "Work".into(),
+            source_id: Some(1),
+            uid: summary.into(),
+            recurrence_id: None,
+            summary: summary.into(),
+            start,
+            end: start + Duration::minutes(minutes),
+            all_day: false,
+            start_date: None,
+            end_date: None,
+            cancelled: false,
+            tentative: false,
+            free: false,
+            location: None,
+            description: None,
+            join_url: None,
+            my_status: None,
+            attendees: 0,
+            organizer: None,
+            alarms: vec![],
+            categories: vec![],
+            color: Some("#2563eb".into()),
+            truncated: false,
+        }
+    }
+
+    fn labels(m: &MenuModel) -> Vec<String> {
+        m.items
+            .iter()
+            .filter_map(|i| match i {
+                MenuItem::Action { label, .. } | MenuItem::Info(label) => Some(label.clone()),
+                MenuItem::Separator => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn countdown_wording() {
+        assert_eq!(span(Duration::seconds(200)), "4 min");
+        assert_eq!(span(Duration::minutes(65)), "1 h 5 min");
+        assert_eq!(span(Duration::minutes(120)), "2 h");
+        assert_eq!(span(Duration::seconds(1)), "1 min");
+        let standup = occ("Standup", at(9, 4), 15);
+        assert_eq!(headline(&standup, at(9, 0), chrono_tz::UTC), "in 4 min: Standup");
+        assert_eq!(headline(&standup, at(9, 10), chrono_tz::UTC), "now: Standup (9 min left)");
+        let tomorrow = occ("Planning", at(9, 30) + Duration::days(1), 30);
+        assert_eq!(headline(&tomorrow, at(8, 0) - Duration::hours(6), chrono_tz::UTC), "tomorrow 09:30: Planning");
+    }
+
+    #[test]
+    fn next_meeting_and_join_prefer_the_upcoming_one_when_near() {
+        let mut review = occ("Review", at(9, 0), 60);
+        review.join_url = Some("https://meet.google.com/aaa".into());
+        let mut standup = occ("Standup", at(9, 55), 15);
+        standup.join_url = Some("https://zoom.us/j/1".into());
+        let list = [review, standup];
+        let early = build(&list, &MenuContext::default(), at(9, 20), chrono_tz::UTC);
+        assert_eq!(early.title, "now: Review (40 min left)");
+        assert_eq!(early.join_key.as_deref(), Some(list[0].key().as_str()));
+        let near = build(&list, &MenuContext::default(), at(9, 50), chrono_tz::UTC);
+        assert_eq!(near.title, "in 5 min: Standup");
+        assert_eq!(near.join_key.as_deref(), Some(list[1].key().as_str()));
+    }
+
+    #[test]
+    fn concurrent_meetings_are_marked_and_past_ones_dropped() {
+        let list = [occ("Past", at(7, 0), 30), occ("A", at(10, 0), 60), occ("B", at(10, 30), 30), occ("C", at(12, 0), 30)];
+        let m = build(&list, &MenuContext::default(), at(9, 0), chrono_tz::UTC);
+        let l = labels(&m);
+        assert!(!l.iter().any(|s| s.contains("Past")));
+        assert!(l.iter().any(|s| s.contains("10:00–11:00  A ⧉")), "{l:?}");
+        assert!(l.iter().any(|s| s.contains("10:30–11:00  B ⧉")));
+        assert!(l.iter().any(|s| s.ends_with("12:00–12:30  C")));
+        assert_eq!(m.event_keys.len(), 3);
+    }
+
+    #[test]
+    fn empty_day_and_stale_source_are_said_in_words() {
+        let ctx = MenuContext { health_warning: Some("Work: feed returned a web page".into()), ..Default::default() };
+        let m = build(&[], &ctx, at(9, 0), chrono_tz::UTC);
+        let l = labels(&m);
+        assert_eq!(m.title, "No upcoming meetings");
+        assert!(l.contains(&"Nothing else today".to_string()));
+        assert!(l.contains(&"⚠ Work: feed returned a web page".to_string()));
+        assert!(m.items.contains(&MenuItem::Action { id: MenuId::JoinNext, label: "Join next meeting".into(), enabled: false }));
+    }
+
+    #[test]
+    fn a_busy_day_keeps_the_menu_short() {
+        let list: Vec<_> = (0..40).map(|i| occ(&format!("M{i}"), at(9, 0) + Duration::minutes(10 * i), 10)).collect();
+        let m = build(&list, &MenuContext::default(), at(8, 0), chrono_tz::UTC);
+        assert_eq!(m.event_keys.len(), MAX_EVENTS);
+        assert!(labels(&m).contains(&format!("… and {} more today", 40 - MAX_EVENTS)));
+        assert!(m.items.len() < MAX_EVENTS + 14);
+    }
+
+    #[test]
+    fn paused_state_offers_resume() {
+        let ctx = MenuContext { paused_until: Some(at(10, 0)), ..Default::default() };
+        let m = build(&[], &ctx, at(9, 0), chrono_tz::UTC);
+        assert!(labels(&m).contains(&"Resume notifications (paused until 10:00)".to_string()));
+        assert!(!labels(&m).iter().any(|l| l.starts_with("Pause")));
+    }
+
+    #[test]
+    fn feed_text_cannot_spoof_the_menu() {
+        assert_eq!(clean("Pay\u{202e}gpj.exe\u{0007}_x"), "Paygpj.exe__x");
+        let long = "x".repeat(200);
+        assert_eq!(truncate(&long).chars().count(), MAX_SUMMARY_CHARS);
+    }
+
+    #[test]
+    fn menu_ids_round_trip() {
+        for id in [MenuId::Open, MenuId::Quit, MenuId::JoinNext, MenuId::Refresh, MenuId::Pause1h, MenuId::PauseTomorrow, MenuId::Resume, MenuId::Event(7)] {
+            assert_eq!(MenuId::parse(&id.as_string()), Some(id));
+        }
+        assert_eq!(MenuId::parse("event:x"), None);
+    }
+}

@@ -1,0 +1,41 @@
+//! The state Tauri manages: the backend and the exit flags. Cleanup does not live in
+//! `Drop` (Tauri does not drop managed state at exit); `lifecycle` drives it.
+
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+
+use calendarbot_core::backend::Backend;
+
+use crate::instance::InstanceLock;
+use crate::menu_model::MenuModel;
+
+pub struct AppState {
+    pub backend: Arc<Backend>,
+    /// Set once shutdown has begun (Quit, a signal or an exit request).
+    pub exiting: AtomicBool,
+    /// Set once the backend has drained; exit requests are then allowed through.
+    pub drained: AtomicBool,
+    /// The menu currently shown, to map clicks on event lines back to occurrences.
+    pub menu: Mutex<Option<MenuModel>>,
+    /// Flushes the log file when dropped at the end of shutdown.
+    pub log_guard: Mutex<Option<tracing_appender::non_blocking::WorkerGuard>>,
+    /// Held for the life of the process: one instance per data directory.
+    _lock: Option<InstanceLock>,
+}
+
+impl AppState {
+    pub fn new(
+        backend: Arc<Backend>,
+        log_guard: Option<tracing_appender::non_blocking::WorkerGuard>,
+        lock: impl Into<Option<InstanceLock>>,
+    ) -> Self {
+        Self {
+            backend,
+            exiting: AtomicBool::new(false),
+            drained: AtomicBool::new(false),
+            menu: Mutex::new(None),
+            log_guard: Mutex::new(log_guard),
+            _lock: lock.into(),
+        }
+    }
+}

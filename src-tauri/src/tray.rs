@@ -1,0 +1,132 @@
+//! The tray icon: renders `menu_model` and reacts to clicks.
+//!
+//! It re-renders when the agenda changes and at each minute boundary (the countdown
+//! moves), and only touches the menu when the model actually changed. All work is
+//! done on the async runtime; Tauri marshals the menu calls to the GTK thread.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Timelike;
+use tauri::image::Image;
+use tauri::menu::{Menu, MenuItem as TauriMenuItem, PredefinedMenuItem};
+use tauri::tray::TrayIconBuilder;
+use tauri::{AppHandle, Emitter, Manager, Runtime};
+
+use crate::menu_model::{self, MenuContext, MenuId, MenuItem, MenuModel};
+use crate::state::AppState;
+use crate::{commands, events, lifecycle, window};
+
+pub const TRAY_ID: &str = "calendarbot";
+
+/// Creates the tray icon with the current agenda's menu.
+pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
+    let model = current_model(app);
+    let menu = render(app, &model)?;
+    TrayIconBuilder::with_id(TRAY_ID)
+        .icon(Image::from_bytes(include_bytes!("../../icons/tray.png"))?)
+        .tooltip("CalendarBot")
+        .title(&model.title)
+        .menu(&menu)
+        .on_menu_event(|app, event| on_click(app, event.id().as_ref()))
+        .build(app)?;
+    *app.state::<AppState>().menu.lock().unwrap_or_else(|e| e.into_inner()) = Some(model);
+    Ok(())
+}
+
+/// Keeps the menu current until shutdown.
+pub fn spawn_updater<R: Runtime>(app: &AppHandle<R>) {
+    let app = app.clone();
+    let state = app.state::<AppState>();
+    let backend = state.backend.clone();
+    let mut agenda = backend.subscribe();
+    let token = backend.token().clone();
+    backend.tasks.spawn("tray", async move {
+        loop {
+            let second = backend.clock.now().second();
+            // Wake just after the next minute boundary, when the countdown changes.
+            let until_minute = Duration::from_millis(u64::from(60 - second) * 1000 + 50);
+            tokio::select! {
+                () = token.cancelled() => return Ok::<(), tauri::Error>(()),
+                changed = agenda.changed() => {
+                    if changed.is_err() {
+                        return Ok(());
+                    }
+                    // The window (if open) reloads its page on this event.
+                    app.emit(events::AGENDA_CHANGED, ())?;
+                }
+                () = tokio::time::sleep(until_minute) => {}
+            }
+            refresh(&app)?;
+        }
+    });
+}
+
+/// Re-renders the menu if its model changed.
+pub fn refresh<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
+    let model = current_model(app);
+    let state = app.state::<AppState>();
+    let mut shown = state.menu.lock().unwrap_or_else(|e| e.into_inner());
+    if shown.as_ref() == Some(&model) {
+        return Ok(());
+    }
+    if let Some(tray) = app.tray_by_id(TRAY_ID) {
+        tray.set_menu(Some(render(app, &model)?))?;
+        tray.set_title(Some(&model.title))?;
+    }
+    *shown = Some(model);
+    Ok(())
+}
+
+fn current_model<R: Runtime>(app: &AppHandle<R>) -> MenuModel {
+    let state = app.state::<AppState>();
+    let backend: &Arc<_> = &state.backend;
+    let snapshot = backend.agenda();
+    let ctx = MenuContext { demo: snapshot.demo, ..commands::menu_context(backend) };
+    menu_model::build(&snapshot.occurrences, &ctx, backend.clock.now(), snapshot.tz)
+}
+
+fn render<R: Runtime>(app: &AppHandle<R>, model: &MenuModel) -> tauri::Result<Menu<R>> {
+    let menu = Menu::new(app)?;
+    for (n, item) in model.items.iter().enumerate() {
+        match item {
+            MenuItem::Action { id, label, enabled } => {
+                menu.append(&TauriMenuItem::with_id(app, id.as_string(), label, *enabled, None::<&str>)?)?;
+            }
+            MenuItem::Info(label) => {
+                menu.append(&TauriMenuItem::with_id(app, format!("info:{n}"), label, false, None::<&str>)?)?;
+            }
+            MenuItem::Separator => menu.append(&PredefinedMenuItem::separator(app)?)?,
+        }
+    }
+    Ok(menu)
+}
+
+fn on_click<R: Runtime>(app: &AppHandle<R>, id: &str) {
+    let Some(id) = MenuId::parse(id) else { return };
+    let state = app.state::<AppState>();
+    let model = state.menu.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    match id {
+        MenuId::Open => window::open(app),
+        MenuId::Quit => lifecycle::shutdown(app),
+        MenuId::JoinNext => {
+            if let Some(key) = model.and_then(|m| m.join_key) {
+                commands::spawn_join(app, key);
+            }
+        }
+        MenuId::Event(i) => {
+            let key = model.and_then(|m| m.event_keys.get(i).cloned());
+            let has_link = key.as_ref().is_some_and(|k| {
+                state.backend.agenda().occurrences.iter().any(|o| &o.key() == k && o.join_url.is_some())
+            });
+            match key {
+                Some(key) if has_link => commands::spawn_join(app, key),
+                _ => window::open(app),
+            }
+        }
+        MenuId::Refresh => commands::request_refresh(&state.backend),
+        MenuId::Pause1h | MenuId::PauseTomorrow | MenuId::Resume => {
+            commands::spawn_pause(app, id);
+        }
+    }
+}
