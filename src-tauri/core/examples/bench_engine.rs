@@ -49,11 +49,11 @@ fn main() {
         if parse_mbs >= 40.0 { "OK" } else { "BELOW TARGET" }
     );
 
-    // The year the feed's events start in (gen_ics.py writes 2025-2026).
+    // The year the feed's events start in (gen_ics.py writes 2025-2027).
     let from: DateTime<Utc> = std::env::args()
         .nth(2)
         .map(|s| s.parse().expect("FROM is RFC 3339"))
-        .unwrap_or_else(|| "2025-01-01T00:00:00Z".parse().expect("literal"));
+        .unwrap_or_else(|| "2026-01-01T00:00:00Z".parse().expect("literal"));
     let opts = ExpandOptions {
         window: Window {
             from,

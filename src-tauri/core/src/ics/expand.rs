@@ -247,10 +247,22 @@ fn expand_master(
         .map(|f| f.1.num_seconds().abs())
         .max()
         .unwrap_or(0);
-    let slack = Duration::seconds(max_dur + max_shift) + Duration::days(1);
-    let from_local = to_local(&zone, all_day, opts, opts.window.from - slack);
-    let to_local_t = to_local(&zone, all_day, opts, opts.window.to + Duration::seconds(max_shift))
-        + Duration::days(1);
+    // Local → UTC is monotonic except that times in a DST gap map forward (by at most
+    // two hours in any zone's history): keep a margin of that size, uncounted.
+    let margin = Duration::hours(3);
+    let count_from = to_local(
+        &zone,
+        all_day,
+        opts,
+        opts.window.from - Duration::seconds(max_dur + max_shift),
+    );
+    let count_to = to_local(&zone, all_day, opts, opts.window.to + Duration::seconds(max_shift));
+    let range = recur::Range {
+        from: count_from - margin,
+        count_from,
+        count_to,
+        to: count_to + margin,
+    };
 
     let mut insts: Vec<Inst> = Vec::new();
     let mut truncated = false;
@@ -275,7 +287,7 @@ fn expand_master(
     for rule in &m.rrules {
         let conv_zone = zone.clone();
         let conv = move |utc: NaiveDateTime| conv_zone.to_local(utc.and_utc());
-        let r = recur::instances(rule, local_start, all_day, &conv, from_local, to_local_t);
+        let r = recur::instances(rule, local_start, all_day, &conv, range);
         if let Some(why) = &r.error {
             tracing::warn!(uid = %m.uid, reason = %why, "recurrence rule not expanded");
         }

@@ -127,7 +127,12 @@ pub fn parse_line(raw: &[u8]) -> Option<ContentLine> {
                 values.push(s[i + 1..close].to_string());
                 i = close + 1;
             } else {
-                let end = s[i..].find([',', ';', ':']).map_or(s.len(), |p| p + i);
+                let mut end = s[i..].find([',', ';', ':']).map_or(s.len(), |p| p + i);
+                // Outlook writes `TZID=tzone://Microsoft/Utc` unquoted: a ':' followed by
+                // "//" is part of a URI-like value, not the start of the property value.
+                while bytes.get(end) == Some(&b':') && s[end + 1..].starts_with("//") {
+                    end = s[end + 1..].find([',', ';', ':']).map_or(s.len(), |p| p + end + 1);
+                }
                 values.push(s[i..end].to_string());
                 i = end;
             }
@@ -178,6 +183,9 @@ mod tests {
     #[test]
     fn value_may_contain_colons() {
         let l = parse_line(b"DTSTART;TZID=\"tzone://Microsoft/Utc\":20260101T100000").unwrap();
+        assert_eq!(l.param("TZID"), Some("tzone://Microsoft/Utc"));
+        assert_eq!(l.value, "20260101T100000");
+        let l = parse_line(b"DTSTART;TZID=tzone://Microsoft/Utc:20260101T100000").unwrap();
         assert_eq!(l.param("TZID"), Some("tzone://Microsoft/Utc"));
         assert_eq!(l.value, "20260101T100000");
         let l = parse_line(b"URL:https://x.test/a?b=c:d").unwrap();

@@ -98,6 +98,9 @@ pub fn is_meeting(u: &Url) -> bool {
         || host == "meet.lync.com"
         || host == "meet.ringcentral.com"
         || host == "facetime.apple.com"
+        // Nextcloud Talk rooms live on the user's own server: recognised by their path.
+        || path.starts_with("/call/")
+        || path.starts_with("/index.php/call/")
 }
 
 /// URL-looking substrings of a text, in order of appearance.
