@@ -46,7 +46,11 @@ fn main() {
         cal.meta.warnings.len(),
         t_parse.as_secs_f64() * 1e3,
         parse_mbs,
-        if parse_mbs >= 40.0 { "OK" } else { "BELOW TARGET" }
+        if parse_mbs >= 40.0 {
+            "OK"
+        } else {
+            "BELOW TARGET"
+        }
     );
 
     // The year the feed's events start in (gen_ics.py writes 2025-2027).
@@ -72,7 +76,11 @@ fn main() {
         occ.len(),
         t_exp.as_secs_f64() * 1e3,
         rate,
-        if rate >= 500_000.0 { "OK" } else { "BELOW TARGET" }
+        if rate >= 500_000.0 {
+            "OK"
+        } else {
+            "BELOW TARGET"
+        }
     );
     let (t_out, out) = best_of(3, || ics::output::to_jsonl(&occ));
     println!(
@@ -87,7 +95,10 @@ fn main() {
         ("20260301T000000Z", "FREQ=SECONDLY"),
         ("20000101T000000Z", "FREQ=MINUTELY"),
         ("20000101T090000Z", "FREQ=DAILY;COUNT=1000000000"),
-        ("20000101T000000Z", "FREQ=MINUTELY;COUNT=1000000000;BYHOUR=9"),
+        (
+            "20000101T000000Z",
+            "FREQ=MINUTELY;COUNT=1000000000;BYHOUR=9",
+        ),
         ("20000101T000000Z", "FREQ=SECONDLY;BYMINUTE=5"),
     ];
     for (i, (start, rule)) in rules.iter().enumerate() {

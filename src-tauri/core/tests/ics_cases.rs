@@ -47,7 +47,8 @@ fn nest_bomb_rejected_in_under_5ms() {
 /// Deep nesting that is still under the limit parses (no recursion anywhere).
 #[test]
 fn nesting_at_the_limit_is_fine() {
-    let mut body = String::from("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\nDTSTART:20260101T000000Z\r\n");
+    let mut body =
+        String::from("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:a\r\nDTSTART:20260101T000000Z\r\n");
     for i in 0..6 {
         body.push_str(&format!("BEGIN:X-N{i}\r\n"));
     }
@@ -65,9 +66,18 @@ fn pathological_rules_are_bounded() {
     let cases = [
         ("DTSTART:20260301T000000Z\r\nRRULE:FREQ=SECONDLY\r\n", true),
         ("DTSTART:20000101T000000Z\r\nRRULE:FREQ=MINUTELY\r\n", true),
-        ("DTSTART:20000101T000000Z\r\nRRULE:FREQ=SECONDLY;BYMINUTE=5\r\n", true),
-        ("DTSTART:20000101T090000Z\r\nRRULE:FREQ=DAILY;COUNT=1000000000\r\n", false),
-        ("DTSTART:20000101T000000Z\r\nRRULE:FREQ=MINUTELY;COUNT=1000000000;BYHOUR=9\r\n", true),
+        (
+            "DTSTART:20000101T000000Z\r\nRRULE:FREQ=SECONDLY;BYMINUTE=5\r\n",
+            true,
+        ),
+        (
+            "DTSTART:20000101T090000Z\r\nRRULE:FREQ=DAILY;COUNT=1000000000\r\n",
+            false,
+        ),
+        (
+            "DTSTART:20000101T000000Z\r\nRRULE:FREQ=MINUTELY;COUNT=1000000000;BYHOUR=9\r\n",
+            true,
+        ),
     ];
     for (lines, expect_truncated) in cases {
         let cal = ics::parse_feed(&one_event(lines)).unwrap();
@@ -123,10 +133,17 @@ fn calendar_round_trips_through_json() {
         .collect();
     let back = ics::Calendar {
         meta: serde_json::from_str(&meta).unwrap(),
-        events: rows.iter().map(|r| serde_json::from_str(r).unwrap()).collect(),
+        events: rows
+            .iter()
+            .map(|r| serde_json::from_str(r).unwrap())
+            .collect(),
     };
     assert_eq!(back, cal);
-    let o = opts("2026-06-29T00:00:00Z", "2026-07-20T00:00:00Z", Tz::Europe__Berlin);
+    let o = opts(
+        "2026-06-29T00:00:00Z",
+        "2026-07-20T00:00:00Z",
+        Tz::Europe__Berlin,
+    );
     assert_eq!(ics::expand(&back, &o), ics::expand(&cal, &o));
 }
 
@@ -136,7 +153,11 @@ fn demo_feed_expands() {
     let cal = ics::parse_feed(calendarbot_core::demo::DEMO_ICS.as_bytes()).unwrap();
     let occ = ics::expand(
         &cal,
-        &opts("2026-03-02T00:00:00Z", "2026-03-09T00:00:00Z", Tz::Europe__Berlin),
+        &opts(
+            "2026-03-02T00:00:00Z",
+            "2026-03-09T00:00:00Z",
+            Tz::Europe__Berlin,
+        ),
     );
     assert!(!occ.is_empty());
 }
@@ -150,7 +171,11 @@ fn text_output() {
     .unwrap();
     let occ = ics::expand(
         &cal,
-        &opts("2026-03-10T00:00:00Z", "2026-03-11T00:00:00Z", Tz::Europe__Berlin),
+        &opts(
+            "2026-03-10T00:00:00Z",
+            "2026-03-11T00:00:00Z",
+            Tz::Europe__Berlin,
+        ),
     );
     let text = ics::output::to_text(&occ, Tz::Europe__Berlin);
     assert_eq!(text, "2026-03-10 Tue 10:00-10:30  Hello  (Room)\n");

@@ -26,13 +26,16 @@ fn opts() -> ExpandOptions {
 
 fn rrule_part() -> impl Strategy<Value = String> {
     prop_oneof![
-        prop::sample::select(vec!["SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY", "BOGUS"])
-            .prop_map(|f| format!("FREQ={f}")),
+        prop::sample::select(vec![
+            "SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY", "BOGUS"
+        ])
+        .prop_map(|f| format!("FREQ={f}")),
         (0u32..1000).prop_map(|n| format!("INTERVAL={n}")),
         (0u64..2_000_000_000).prop_map(|n| format!("COUNT={n}")),
         "[0-9]{8}(T[0-9]{6}Z?)?".prop_map(|u| format!("UNTIL={u}")),
         "(-?[0-9]{1,3},){0,4}-?[0-9]{1,3}".prop_map(|v| format!("BYMONTHDAY={v}")),
-        "((-?[0-9])?(MO|TU|WE|TH|FR|SA|SU),){0,3}(-?[0-9]{1,2})?(MO|TU|WE|TH|FR|SA|SU)".prop_map(|v| format!("BYDAY={v}")),
+        "((-?[0-9])?(MO|TU|WE|TH|FR|SA|SU),){0,3}(-?[0-9]{1,2})?(MO|TU|WE|TH|FR|SA|SU)"
+            .prop_map(|v| format!("BYDAY={v}")),
         "([0-9]{1,2},){0,5}[0-9]{1,2}".prop_map(|v| format!("BYHOUR={v}")),
         "([0-9]{1,2},){0,5}[0-9]{1,2}".prop_map(|v| format!("BYMINUTE={v}")),
         "([0-9]{1,2},){0,3}[0-9]{1,2}".prop_map(|v| format!("BYMONTH={v}")),

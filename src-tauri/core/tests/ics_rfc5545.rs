@@ -10,7 +10,9 @@ use chrono_tz::Tz;
 /// Expands one event and returns its local start times as `YYYYMMDDTHHMM`.
 fn run(dtstart: &str, extra: &[&str], to: &str) -> Vec<String> {
     let mut body = String::from("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:rfc\r\n");
-    body.push_str(&format!("DTSTART;TZID=America/New_York:{dtstart}\r\nDURATION:PT1H\r\n"));
+    body.push_str(&format!(
+        "DTSTART;TZID=America/New_York:{dtstart}\r\nDURATION:PT1H\r\n"
+    ));
     for l in extra {
         body.push_str(l);
         body.push_str("\r\n");
@@ -49,13 +51,28 @@ fn at(list: &[&str]) -> Vec<String> {
 
 #[test]
 fn daily_for_10() {
-    let got = run("19970902T090000", &["RRULE:FREQ=DAILY;COUNT=10"], "1998-01-01T00:00:00Z");
-    assert_eq!(got, days("199709", &["02", "03", "04", "05", "06", "07", "08", "09", "10", "11"], "0900"));
+    let got = run(
+        "19970902T090000",
+        &["RRULE:FREQ=DAILY;COUNT=10"],
+        "1998-01-01T00:00:00Z",
+    );
+    assert_eq!(
+        got,
+        days(
+            "199709",
+            &["02", "03", "04", "05", "06", "07", "08", "09", "10", "11"],
+            "0900"
+        )
+    );
 }
 
 #[test]
 fn daily_until_dec_24() {
-    let got = run("19970902T090000", &["RRULE:FREQ=DAILY;UNTIL=19971224T000000Z"], "1999-01-01T00:00:00Z");
+    let got = run(
+        "19970902T090000",
+        &["RRULE:FREQ=DAILY;UNTIL=19971224T000000Z"],
+        "1999-01-01T00:00:00Z",
+    );
     assert_eq!(got.len(), 113);
     assert_eq!(got.first().unwrap(), "19970902T0900");
     assert_eq!(got.last().unwrap(), "19971223T0900");
@@ -63,14 +80,28 @@ fn daily_until_dec_24() {
 
 #[test]
 fn every_other_day_forever() {
-    let got = run("19970902T090000", &["RRULE:FREQ=DAILY;INTERVAL=2"], "1997-09-13T00:00:00Z");
-    assert_eq!(got, days("199709", &["02", "04", "06", "08", "10", "12"], "0900"));
+    let got = run(
+        "19970902T090000",
+        &["RRULE:FREQ=DAILY;INTERVAL=2"],
+        "1997-09-13T00:00:00Z",
+    );
+    assert_eq!(
+        got,
+        days("199709", &["02", "04", "06", "08", "10", "12"], "0900")
+    );
 }
 
 #[test]
 fn every_10_days_5_times() {
-    let got = run("19970902T090000", &["RRULE:FREQ=DAILY;INTERVAL=10;COUNT=5"], "1999-01-01T00:00:00Z");
-    assert_eq!(got, at(&["19970902", "19970912", "19970922", "19971002", "19971012"]));
+    let got = run(
+        "19970902T090000",
+        &["RRULE:FREQ=DAILY;INTERVAL=10;COUNT=5"],
+        "1999-01-01T00:00:00Z",
+    );
+    assert_eq!(
+        got,
+        at(&["19970902", "19970912", "19970922", "19971002", "19971012"])
+    );
 }
 
 #[test]
@@ -88,7 +119,11 @@ fn every_day_in_january_for_3_years() {
 
 #[test]
 fn weekly_for_10_across_dst() {
-    let got = run("19970902T090000", &["RRULE:FREQ=WEEKLY;COUNT=10"], "1999-01-01T00:00:00Z");
+    let got = run(
+        "19970902T090000",
+        &["RRULE:FREQ=WEEKLY;COUNT=10"],
+        "1999-01-01T00:00:00Z",
+    );
     assert_eq!(
         got,
         at(&[
@@ -132,7 +167,11 @@ fn every_other_week_mo_we_fr() {
 
 #[test]
 fn monthly_first_friday_10() {
-    let got = run("19970905T090000", &["RRULE:FREQ=MONTHLY;COUNT=10;BYDAY=1FR"], "1999-01-01T00:00:00Z");
+    let got = run(
+        "19970905T090000",
+        &["RRULE:FREQ=MONTHLY;COUNT=10;BYDAY=1FR"],
+        "1999-01-01T00:00:00Z",
+    );
     assert_eq!(
         got,
         at(&[
@@ -160,7 +199,11 @@ fn every_other_month_first_and_last_sunday() {
 
 #[test]
 fn monthly_second_to_last_monday() {
-    let got = run("19970922T090000", &["RRULE:FREQ=MONTHLY;COUNT=6;BYDAY=-2MO"], "1999-01-01T00:00:00Z");
+    let got = run(
+        "19970922T090000",
+        &["RRULE:FREQ=MONTHLY;COUNT=6;BYDAY=-2MO"],
+        "1999-01-01T00:00:00Z",
+    );
     assert_eq!(
         got,
         at(&["19970922", "19971020", "19971117", "19971222", "19980119", "19980216"])
@@ -169,7 +212,11 @@ fn monthly_second_to_last_monday() {
 
 #[test]
 fn monthly_third_to_last_day() {
-    let got = run("19970928T090000", &["RRULE:FREQ=MONTHLY;BYMONTHDAY=-3"], "1998-03-01T00:00:00Z");
+    let got = run(
+        "19970928T090000",
+        &["RRULE:FREQ=MONTHLY;BYMONTHDAY=-3"],
+        "1998-03-01T00:00:00Z",
+    );
     assert_eq!(
         got,
         at(&["19970928", "19971029", "19971128", "19971229", "19980129", "19980226"])
@@ -178,7 +225,11 @@ fn monthly_third_to_last_day() {
 
 #[test]
 fn monthly_2nd_and_15th() {
-    let got = run("19970902T090000", &["RRULE:FREQ=MONTHLY;COUNT=10;BYMONTHDAY=2,15"], "1999-01-01T00:00:00Z");
+    let got = run(
+        "19970902T090000",
+        &["RRULE:FREQ=MONTHLY;COUNT=10;BYMONTHDAY=2,15"],
+        "1999-01-01T00:00:00Z",
+    );
     assert_eq!(
         got,
         at(&[
@@ -190,7 +241,11 @@ fn monthly_2nd_and_15th() {
 
 #[test]
 fn yearly_june_and_july() {
-    let got = run("19970610T090000", &["RRULE:FREQ=YEARLY;COUNT=10;BYMONTH=6,7"], "2002-01-01T00:00:00Z");
+    let got = run(
+        "19970610T090000",
+        &["RRULE:FREQ=YEARLY;COUNT=10;BYMONTH=6,7"],
+        "2002-01-01T00:00:00Z",
+    );
     assert_eq!(
         got,
         at(&[
@@ -202,7 +257,11 @@ fn yearly_june_and_july() {
 
 #[test]
 fn every_thursday_in_march() {
-    let got = run("19970313T090000", &["RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=TH"], "2000-01-01T00:00:00Z");
+    let got = run(
+        "19970313T090000",
+        &["RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=TH"],
+        "2000-01-01T00:00:00Z",
+    );
     assert_eq!(
         got,
         at(&[
@@ -279,7 +338,11 @@ fn second_to_last_weekday() {
 
 #[test]
 fn every_15_minutes_6_times() {
-    let got = run("19970902T090000", &["RRULE:FREQ=MINUTELY;INTERVAL=15;COUNT=6"], "1999-01-01T00:00:00Z");
+    let got = run(
+        "19970902T090000",
+        &["RRULE:FREQ=MINUTELY;INTERVAL=15;COUNT=6"],
+        "1999-01-01T00:00:00Z",
+    );
     let want: Vec<String> = ["0900", "0915", "0930", "0945", "1000", "1015"]
         .iter()
         .map(|t| format!("19970902T{t}"))
@@ -289,10 +352,19 @@ fn every_15_minutes_6_times() {
 
 #[test]
 fn every_90_minutes_4_times() {
-    let got = run("19970902T090000", &["RRULE:FREQ=MINUTELY;INTERVAL=90;COUNT=4"], "1999-01-01T00:00:00Z");
+    let got = run(
+        "19970902T090000",
+        &["RRULE:FREQ=MINUTELY;INTERVAL=90;COUNT=4"],
+        "1999-01-01T00:00:00Z",
+    );
     assert_eq!(
         got,
-        vec!["19970902T0900", "19970902T1030", "19970902T1200", "19970902T1330"]
+        vec![
+            "19970902T0900",
+            "19970902T1030",
+            "19970902T1200",
+            "19970902T1330"
+        ]
     );
 }
 
@@ -333,7 +405,11 @@ fn wkst_changes_the_result() {
 
 #[test]
 fn invalid_dates_are_skipped() {
-    let got = run("20070115T090000", &["RRULE:FREQ=MONTHLY;BYMONTHDAY=15,30;COUNT=5"], "2008-01-01T00:00:00Z");
+    let got = run(
+        "20070115T090000",
+        &["RRULE:FREQ=MONTHLY;BYMONTHDAY=15,30;COUNT=5"],
+        "2008-01-01T00:00:00Z",
+    );
     assert_eq!(
         got,
         at(&["20070115", "20070130", "20070215", "20070315", "20070330"])
@@ -342,9 +418,17 @@ fn invalid_dates_are_skipped() {
 
 #[test]
 fn twentieth_monday_and_week_20() {
-    let got = run("19970519T090000", &["RRULE:FREQ=YEARLY;BYDAY=20MO"], "2000-01-01T00:00:00Z");
+    let got = run(
+        "19970519T090000",
+        &["RRULE:FREQ=YEARLY;BYDAY=20MO"],
+        "2000-01-01T00:00:00Z",
+    );
     assert_eq!(got, at(&["19970519", "19980518", "19990517"]));
-    let got = run("19970512T090000", &["RRULE:FREQ=YEARLY;BYWEEKNO=20;BYDAY=MO"], "2000-01-01T00:00:00Z");
+    let got = run(
+        "19970512T090000",
+        &["RRULE:FREQ=YEARLY;BYWEEKNO=20;BYDAY=MO"],
+        "2000-01-01T00:00:00Z",
+    );
     assert_eq!(got, at(&["19970512", "19980511", "19990517"]));
 }
 

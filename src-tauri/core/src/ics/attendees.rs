@@ -23,7 +23,9 @@ pub fn attendee(line: &ContentLine) -> Attendee {
     Attendee {
         email: address(&line.value),
         cn: line.param("CN").map(str::to_string),
-        partstat: line.param("PARTSTAT").map(|p| p.trim().to_ascii_uppercase()),
+        partstat: line
+            .param("PARTSTAT")
+            .map(|p| p.trim().to_ascii_uppercase()),
         delegated_from: line
             .param_values("DELEGATED-FROM")
             .iter()

@@ -55,14 +55,7 @@ pub fn expand_calendar(cal: &Calendar, opts: &ExpandOptions) -> Vec<Occurrence> 
         let Some((masters, overrides)) = groups.get(uid) else {
             continue;
         };
-        expand_group(
-            masters,
-            overrides,
-            cal,
-            opts,
-            &mut resolver,
-            &mut out,
-        );
+        expand_group(masters, overrides, cal, opts, &mut resolver, &mut out);
     }
     out.sort_by(|a, b| {
         (a.start, a.end, &a.uid, a.recurrence_id).cmp(&(b.start, b.end, &b.uid, b.recurrence_id))
@@ -146,7 +139,9 @@ fn span_of(
     resolver: &mut Resolver<'_>,
 ) -> (DateTime<Utc>, DateTime<Utc>, Option<(NaiveDate, NaiveDate)>) {
     let Some(start_t) = ev.start.as_ref() else {
-        let s = resolver.instant(&IcsTime::Utc { at: _rid.naive_utc() });
+        let s = resolver.instant(&IcsTime::Utc {
+            at: _rid.naive_utc(),
+        });
         return (s, s, None);
     };
     let start = resolver.instant(start_t);
@@ -256,7 +251,12 @@ fn expand_master(
         opts,
         opts.window.from - Duration::seconds(max_dur + max_shift),
     );
-    let count_to = to_local(&zone, all_day, opts, opts.window.to + Duration::seconds(max_shift));
+    let count_to = to_local(
+        &zone,
+        all_day,
+        opts,
+        opts.window.to + Duration::seconds(max_shift),
+    );
     let range = recur::Range {
         from: count_from - margin,
         count_from,
@@ -472,8 +472,8 @@ fn push_occurrence(
     let status = ev.status.as_deref();
     let master_cancelled = m.is_some_and(|m| m.status.as_deref() == Some("CANCELLED"));
     let lower = summary.to_lowercase();
-    let prefix_cancelled = opts.canceled_prefix
-        && (lower.starts_with("canceled:") || lower.starts_with("cancelled:"));
+    let prefix_cancelled =
+        opts.canceled_prefix && (lower.starts_with("canceled:") || lower.starts_with("cancelled:"));
     let categories = if ev.categories.is_empty() {
         m.map(|m| m.categories.clone()).unwrap_or_default()
     } else {

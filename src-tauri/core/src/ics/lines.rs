@@ -131,7 +131,9 @@ pub fn parse_line(raw: &[u8]) -> Option<ContentLine> {
                 // Outlook writes `TZID=tzone://Microsoft/Utc` unquoted: a ':' followed by
                 // "//" is part of a URI-like value, not the start of the property value.
                 while bytes.get(end) == Some(&b':') && s[end + 1..].starts_with("//") {
-                    end = s[end + 1..].find([',', ';', ':']).map_or(s.len(), |p| p + end + 1);
+                    end = s[end + 1..]
+                        .find([',', ';', ':'])
+                        .map_or(s.len(), |p| p + end + 1);
                 }
                 values.push(s[i..end].to_string());
                 i = end;

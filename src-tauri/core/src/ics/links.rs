@@ -43,9 +43,10 @@ pub fn sanitize(candidate: &str) -> Option<Url> {
     let mut u = Url::parse(candidate.trim()).ok()?;
     // SafeLinks (possibly nested): the real target is the `url` query parameter.
     for _ in 0..3 {
-        let safelink = u
-            .host_str()
-            .is_some_and(|h| h.to_ascii_lowercase().ends_with("safelinks.protection.outlook.com"));
+        let safelink = u.host_str().is_some_and(|h| {
+            h.to_ascii_lowercase()
+                .ends_with("safelinks.protection.outlook.com")
+        });
         if !safelink {
             break;
         }
@@ -154,7 +155,10 @@ mod tests {
     #[test]
     fn vendor_first_and_never_javascript() {
         let vendor = vec!["javascript:alert(1)".to_string()];
-        assert_eq!(find_join_url(&vendor, Some("javascript:alert(1)"), None, None), None);
+        assert_eq!(
+            find_join_url(&vendor, Some("javascript:alert(1)"), None, None),
+            None
+        );
         let vendor = vec!["https://meet.google.com/x".to_string()];
         assert_eq!(
             find_join_url(&vendor, None, None, Some("https://zoom.us/j/1")).as_deref(),

@@ -24,11 +24,11 @@
 
 pub mod attendees;
 pub mod expand;
-pub mod recur;
 pub mod lines;
 pub mod links;
 pub mod output;
 pub mod parse;
+pub mod recur;
 pub mod scan;
 pub mod text;
 pub mod tz;
@@ -124,8 +124,13 @@ pub struct Attendee {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum AlarmDef {
     /// Seconds relative to the start, or to the end when `related_end`.
-    Relative { seconds: i64, related_end: bool },
-    Absolute { at: DateTime<Utc> },
+    Relative {
+        seconds: i64,
+        related_end: bool,
+    },
+    Absolute {
+        at: DateTime<Utc>,
+    },
 }
 
 /// One VEVENT, normalised. Master events and RECURRENCE-ID overrides are both records.

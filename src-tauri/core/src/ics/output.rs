@@ -80,7 +80,9 @@ pub fn to_text(occurrences: &[Occurrence], tz: Tz) -> String {
     let mut out = String::new();
     for o in occurrences.iter().filter(|o| !o.cancelled) {
         let when = if o.all_day {
-            let s = o.start_date.unwrap_or_else(|| o.start.with_timezone(&tz).date_naive());
+            let s = o
+                .start_date
+                .unwrap_or_else(|| o.start.with_timezone(&tz).date_naive());
             let days = match (o.start_date, o.end_date) {
                 (Some(s), Some(e)) => (e - s).num_days(),
                 _ => 1,
@@ -96,7 +98,11 @@ pub fn to_text(occurrences: &[Occurrence], tz: Tz) -> String {
             if s.date_naive() == e.date_naive() {
                 format!("{}-{}", s.format("%Y-%m-%d %a %H:%M"), e.format("%H:%M"))
             } else {
-                format!("{} - {}", s.format("%Y-%m-%d %a %H:%M"), e.format("%Y-%m-%d %H:%M"))
+                format!(
+                    "{} - {}",
+                    s.format("%Y-%m-%d %a %H:%M"),
+                    e.format("%Y-%m-%d %H:%M")
+                )
             }
         };
         let mut line = format!("{when}  {}", clean(&o.summary));

@@ -13,7 +13,9 @@ use super::lines::{parse_line, ContentLine, Unfolder};
 use super::links;
 use super::text::{split_list, strip_bidi, unescape};
 use super::tz::known_zone;
-use super::value::{parse_date, parse_date_time, parse_duration, parse_time_value, parse_utc_offset};
+use super::value::{
+    parse_date, parse_date_time, parse_duration, parse_time_value, parse_utc_offset,
+};
 use super::vtimezone::{CustomZone, Observance};
 use super::{AlarmDef, Calendar, EventRecord, IcsTime, RDate};
 
@@ -198,11 +200,14 @@ pub fn parse_calendar(body: &[u8]) -> Calendar {
     // Zones nobody can resolve: say so once per TZID (events are still shown).
     let mut unknown = BTreeSet::new();
     for ev in &cal.events {
-        let times = ev.start.iter().chain(ev.end.iter()).chain(ev.exdates.iter());
+        let times = ev
+            .start
+            .iter()
+            .chain(ev.end.iter())
+            .chain(ev.exdates.iter());
         for t in times {
             if let IcsTime::Zoned { tzid, .. } = t {
-                if known_zone(tzid).is_none()
-                    && !cal.meta.timezones.iter().any(|z| &z.tzid == tzid)
+                if known_zone(tzid).is_none() && !cal.meta.timezones.iter().any(|z| &z.tzid == tzid)
                 {
                     unknown.insert(tzid.clone());
                 }
@@ -288,16 +293,12 @@ fn build_event(props: &[ContentLine], alarms: &[Vec<ContentLine>]) -> Result<Eve
             "DURATION" => ev.duration_secs = parse_duration(&p.value),
             "RRULE" => ev.rrules.push(p.value.trim().to_string()),
             "RDATE" => ev.rdates.extend(parse_rdates(p)),
-            "EXDATE" => ev.exdates.extend(
-                p.value
-                    .split(',')
-                    .filter_map(|v| parse_time_value(v, p)),
-            ),
+            "EXDATE" => ev
+                .exdates
+                .extend(p.value.split(',').filter_map(|v| parse_time_value(v, p))),
             "STATUS" => ev.status = Some(p.value.trim().to_ascii_uppercase()),
             "TRANSP" => transparent = p.value.trim().eq_ignore_ascii_case("TRANSPARENT"),
-            "X-MICROSOFT-CDO-BUSYSTATUS" => {
-                busy_free = p.value.trim().eq_ignore_ascii_case("FREE")
-            }
+            "X-MICROSOFT-CDO-BUSYSTATUS" => busy_free = p.value.trim().eq_ignore_ascii_case("FREE"),
             "ATTENDEE" => ev.attendees.push(attendees::attendee(p)),
             "ORGANIZER" => ev.organizer = attendees::organizer(p),
             "CATEGORIES" => ev.categories.extend(split_list(&p.value)),
@@ -392,7 +393,12 @@ fn build_alarm(lines: &[ContentLine]) -> Option<AlarmDef> {
     let absolute = trigger
         .param("VALUE")
         .is_some_and(|v| v.eq_ignore_ascii_case("DATE-TIME"));
-    if absolute || (!trigger.value.trim_start_matches(['+', '-']).starts_with(['P', 'p'])) {
+    if absolute
+        || (!trigger
+            .value
+            .trim_start_matches(['+', '-'])
+            .starts_with(['P', 'p']))
+    {
         let (at, _utc) = parse_date_time(&trigger.value)?;
         return Some(AlarmDef::Absolute { at: at.and_utc() });
     }
@@ -406,7 +412,10 @@ fn build_alarm(lines: &[ContentLine]) -> Option<AlarmDef> {
     })
 }
 
-fn build_zone(props: &[ContentLine], obs: &[(bool, Vec<ContentLine>)]) -> Result<CustomZone, String> {
+fn build_zone(
+    props: &[ContentLine],
+    obs: &[(bool, Vec<ContentLine>)],
+) -> Result<CustomZone, String> {
     let tzid = props
         .iter()
         .find(|p| p.name == "TZID")
@@ -431,7 +440,11 @@ fn build_zone(props: &[ContentLine], obs: &[(bool, Vec<ContentLine>)]) -> Result
         let rdates = lines
             .iter()
             .filter(|l| l.name == "RDATE")
-            .flat_map(|l| l.value.split(',').filter_map(|v| parse_date_time(v).map(|x| x.0)))
+            .flat_map(|l| {
+                l.value
+                    .split(',')
+                    .filter_map(|v| parse_date_time(v).map(|x| x.0))
+            })
             .collect();
         observances.push(Observance {
             daylight: *daylight,
@@ -443,7 +456,9 @@ fn build_zone(props: &[ContentLine], obs: &[(bool, Vec<ContentLine>)]) -> Result
         });
     }
     if observances.is_empty() {
-        return Err(format!("VTIMEZONE {tzid:?} has no usable STANDARD/DAYLIGHT; skipped"));
+        return Err(format!(
+            "VTIMEZONE {tzid:?} has no usable STANDARD/DAYLIGHT; skipped"
+        ));
     }
     Ok(CustomZone { tzid, observances })
 }

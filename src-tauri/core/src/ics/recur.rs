@@ -52,8 +52,18 @@ impl<F: Fn(NaiveDateTime) -> NaiveDateTime> UntilConv for F {
 }
 
 const KEPT_PARTS: &[&str] = &[
-    "FREQ", "INTERVAL", "BYSECOND", "BYMINUTE", "BYHOUR", "BYDAY", "BYMONTHDAY", "BYYEARDAY",
-    "BYWEEKNO", "BYMONTH", "BYSETPOS", "WKST",
+    "FREQ",
+    "INTERVAL",
+    "BYSECOND",
+    "BYMINUTE",
+    "BYHOUR",
+    "BYDAY",
+    "BYMONTHDAY",
+    "BYYEARDAY",
+    "BYWEEKNO",
+    "BYMONTH",
+    "BYSETPOS",
+    "WKST",
 ];
 
 /// Local wall-time range of one expansion. Instances are kept in `[from, to)`; only those in

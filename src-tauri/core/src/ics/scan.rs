@@ -104,10 +104,7 @@ mod tests {
             prescan(b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:x\r\n"),
             Err(FeedError::Truncated)
         );
-        assert_eq!(
-            prescan(b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"),
-            Ok(())
-        );
+        assert_eq!(prescan(b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"), Ok(()));
     }
 
     #[test]

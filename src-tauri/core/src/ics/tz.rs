@@ -85,7 +85,13 @@ pub fn known_zone(tzid: &str) -> Option<Tz> {
     let lower = t.to_ascii_lowercase();
     if matches!(
         lower.as_str(),
-        "utc" | "gmt" | "z" | "zulu" | "tzone://microsoft/utc" | "etc/utc" | "coordinated universal time"
+        "utc"
+            | "gmt"
+            | "z"
+            | "zulu"
+            | "tzone://microsoft/utc"
+            | "etc/utc"
+            | "coordinated universal time"
     ) || lower.starts_with("(utc) ")
     {
         return Some(Tz::UTC);
@@ -163,7 +169,9 @@ impl<'a> Resolver<'a> {
             IcsTime::Utc { at } => at.and_utc(),
             IcsTime::Zoned { at, tzid } => self.zone(tzid).to_utc(*at),
             IcsTime::Floating { at } => iana_local_to_utc(self.user, *at),
-            IcsTime::Date { date } => iana_local_to_utc(self.user, date.and_time(Default::default())),
+            IcsTime::Date { date } => {
+                iana_local_to_utc(self.user, date.and_time(Default::default()))
+            }
         }
     }
 }
@@ -187,7 +195,10 @@ mod tests {
 
     #[test]
     fn names() {
-        assert_eq!(known_zone("W. Europe Standard Time"), Some(Tz::Europe__Berlin));
+        assert_eq!(
+            known_zone("W. Europe Standard Time"),
+            Some(Tz::Europe__Berlin)
+        );
         assert_eq!(
             known_zone("Pacific Standard Time"),
             Some(Tz::America__Los_Angeles)
@@ -203,7 +214,13 @@ mod tests {
     #[test]
     fn gap_and_overlap_london() {
         let z = Zone::Iana(Tz::Europe__London);
-        assert_eq!(z.to_utc(dt("20260329T013000")), dt("20260329T013000").and_utc());
-        assert_eq!(z.to_utc(dt("20261025T013000")), dt("20261025T003000").and_utc());
+        assert_eq!(
+            z.to_utc(dt("20260329T013000")),
+            dt("20260329T013000").and_utc()
+        );
+        assert_eq!(
+            z.to_utc(dt("20261025T013000")),
+            dt("20261025T003000").and_utc()
+        );
     }
 }
