@@ -67,7 +67,8 @@ pub struct CalendarMeta {
     pub name: Option<String>,
     /// X-APPLE-CALENDAR-COLOR / COLOR, as `#RRGGBB`.
     pub color: Option<String>,
-    /// X-WR-TIMEZONE: the zone of floating and unresolvable times.
+    /// X-WR-TIMEZONE: the zone of TZIDs that cannot be resolved. Floating times are read
+    /// in `ExpandOptions::tz` (PRODUCT.md: "floating times are read in --tz").
     pub default_tz: Option<String>,
     /// REFRESH-INTERVAL / X-PUBLISHED-TTL in seconds.
     pub refresh_interval_secs: Option<u64>,
