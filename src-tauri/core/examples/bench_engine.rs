@@ -3,9 +3,10 @@
 //! `python3 shared/tools/gen_ics.py 10500 /tmp/feed.ics`
 //! `cargo run --release -p calendarbot-core --example bench_engine -- /tmp/feed.ics`
 //!
-//! Prints: parse MB/s (target >= 40), expansion occurrences/s over a year (target
-//! >= 500k), a pathological feed's time (target <= 500 ms a feed), and, for comparison,
-//! the icalendar crate's own parser on the same bytes (why the engine parses lines itself).
+//! Prints: parse MB/s (target: at least 40), expansion occurrences/s over a year (target:
+//! at least 500k), a pathological feed's time (target: at most 500 ms a feed), and, for
+//! comparison, the icalendar crate's own parser on the same bytes (why the engine parses
+//! lines itself).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, Instant};

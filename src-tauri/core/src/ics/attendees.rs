@@ -61,6 +61,7 @@ pub fn my_status(attendees: &[Attendee], me: &[String]) -> Option<PartStat> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::ics::lines::parse_line;

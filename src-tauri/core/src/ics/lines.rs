@@ -158,6 +158,7 @@ pub fn parse_line(raw: &[u8]) -> Option<ContentLine> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -219,6 +219,7 @@ pub fn parse_calendar(body: &[u8]) -> Calendar {
             "unknown time zone {tzid:?}: times read in the calendar's default zone"
         ));
     }
+    check_events(&cal.events, &mut warnings);
     if warnings.dropped > 0 {
         let n = warnings.dropped;
         warnings.list.push(format!("{n} more warning(s)"));
@@ -227,13 +228,52 @@ pub fn parse_calendar(body: &[u8]) -> Calendar {
     cal
 }
 
+/// Feed-level checks that do not drop anything but are worth telling the user about:
+/// duplicate masters for one UID (expansion uses the highest SEQUENCE, then the later one)
+/// and rules whose UNTIL is before DTSTART (shown once, at DTSTART).
+fn check_events(events: &[EventRecord], warnings: &mut Warnings) {
+    let mut masters: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for ev in events.iter().filter(|e| e.recurrence_id.is_none()) {
+        *masters.entry(ev.uid.as_str()).or_default() += 1;
+        let start = match &ev.start {
+            Some(IcsTime::Date { date }) => date.and_time(Default::default()),
+            Some(IcsTime::Floating { at } | IcsTime::Utc { at } | IcsTime::Zoned { at, .. }) => *at,
+            None => continue,
+        };
+        for rule in &ev.rrules {
+            let until = rule.split(';').find_map(|p| {
+                let (k, v) = p.split_once('=')?;
+                k.trim().eq_ignore_ascii_case("UNTIL").then_some(v)
+            });
+            let until = until.and_then(|v| {
+                parse_date_time(v)
+                    .map(|x| x.0)
+                    .or_else(|| parse_date(v).and_then(|d| d.and_hms_opt(23, 59, 59)))
+            });
+            // A day of tolerance: UNTIL is UTC while DTSTART is local.
+            if until.is_some_and(|u| u + chrono::Duration::days(1) < start) {
+                warnings.push(format!(
+                    "event {:?}: UNTIL is before DTSTART; shown once at DTSTART",
+                    ev.uid
+                ));
+            }
+        }
+    }
+    let mut dups: Vec<(&str, usize)> = masters.into_iter().filter(|(_, n)| *n > 1).collect();
+    dups.sort_unstable();
+    for (uid, n) in dups {
+        warnings.push(format!(
+            "{n} events share UID {uid:?}: the one with the highest SEQUENCE is shown"
+        ));
+    }
+}
+
 fn read_meta(cal: &mut Calendar, line: &ContentLine) {
     let m = &mut cal.meta;
     match line.name.as_str() {
-        "X-WR-CALNAME" | "NAME" => {
-            if m.name.is_none() || line.name == "X-WR-CALNAME" {
-                m.name = Some(strip_bidi(unescape(line.value.trim())));
-            }
+        // X-WR-CALNAME wins over NAME whichever comes first.
+        "X-WR-CALNAME" | "NAME" if m.name.is_none() || line.name == "X-WR-CALNAME" => {
+            m.name = Some(strip_bidi(unescape(line.value.trim())));
         }
         "X-APPLE-CALENDAR-COLOR" | "COLOR" => {
             if let Some(c) = normalise_color(&line.value) {

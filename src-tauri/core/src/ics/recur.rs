@@ -248,6 +248,7 @@ fn parse_until(v: &str, all_day: bool, conv: &dyn UntilConv) -> Option<NaiveDate
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -81,6 +81,7 @@ pub(crate) fn trim_ascii(mut s: &[u8]) -> &[u8] {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

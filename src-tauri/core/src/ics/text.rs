@@ -66,6 +66,7 @@ pub fn strip_bidi(s: String) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

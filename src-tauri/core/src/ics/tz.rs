@@ -186,6 +186,7 @@ pub fn resolve_tzid(tzid: &str, customs: &[CustomZone]) -> Option<Zone> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -136,6 +136,7 @@ pub fn parse_utc_offset(s: &str) -> Option<i32> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

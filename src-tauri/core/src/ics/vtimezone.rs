@@ -257,6 +257,7 @@ fn pick_day(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
