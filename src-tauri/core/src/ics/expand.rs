@@ -242,26 +242,22 @@ fn expand_master(
         .map(|f| f.1.num_seconds().abs())
         .max()
         .unwrap_or(0);
-    // Local → UTC is monotonic except that times in a DST gap map forward (by at most
-    // two hours in any zone's history): keep a margin of that size, uncounted.
-    let margin = Duration::hours(3);
-    let count_from = to_local(
-        &zone,
-        all_day,
-        opts,
-        opts.window.from - Duration::seconds(max_dur + max_shift),
-    );
-    let count_to = to_local(
-        &zone,
-        all_day,
-        opts,
-        opts.window.to + Duration::seconds(max_shift),
-    );
+    // Local → UTC is monotonic except that times in a DST gap map forward: near a window
+    // edge with a transition, keep a margin of the offset change (uncounted). Elsewhere
+    // the margin is zero, so dense rules do not pay for it.
+    let edge = |t: DateTime<Utc>| -> Duration {
+        let off = |u: DateTime<Utc>| to_local(&zone, all_day, opts, u) - u.naive_utc();
+        (off(t + Duration::days(1)) - off(t - Duration::days(1))).abs()
+    };
+    let lo = opts.window.from - Duration::seconds(max_dur + max_shift);
+    let hi = opts.window.to + Duration::seconds(max_shift);
+    let count_from = to_local(&zone, all_day, opts, lo);
+    let count_to = to_local(&zone, all_day, opts, hi);
     let range = recur::Range {
-        from: count_from - margin,
+        from: count_from - edge(lo),
         count_from,
         count_to,
-        to: count_to + margin,
+        to: count_to + edge(hi),
     };
 
     let mut insts: Vec<Inst> = Vec::new();
