@@ -70,6 +70,16 @@ fn main() {
         me_emails: vec!["me@example.com".into()],
         canceled_prefix: true,
     };
+    if std::env::var_os("BENCH_EXPAND_ONLY").is_some() {
+        // For profiling expansion alone (perf record ...).
+        let (t, occ) = best_of(20, || ics::expand(&cal, &opts));
+        println!(
+            "expand only: {} occurrences, best {:.1} ms",
+            occ.len(),
+            t.as_secs_f64() * 1e3
+        );
+        return;
+    }
     let (t_exp, occ) = best_of(3, || ics::expand(&cal, &opts));
     let rate = occ.len() as f64 / t_exp.as_secs_f64();
     println!(
