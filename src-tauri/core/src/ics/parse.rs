@@ -67,6 +67,11 @@ pub fn parse_calendar(body: &[u8]) -> Calendar {
     let mut bad_lines = 0usize;
 
     for raw in Unfolder::new(body) {
+        // Inside a VEVENT, properties the engine never reads (DTSTAMP, CREATED, X-...) are
+        // skipped before they are split: about a third of a typical feed's lines.
+        if matches!(collect, Collect::Event { .. }) && !wanted_in_event(&raw) {
+            continue;
+        }
         let Some(line) = parse_line(&raw) else {
             bad_lines += 1;
             continue;
@@ -226,6 +231,51 @@ pub fn parse_calendar(body: &[u8]) -> Calendar {
     }
     cal.meta.warnings = warnings.list;
     cal
+}
+
+/// Properties read from a VEVENT or its VALARMs (see [`build_event`], [`build_alarm`]).
+const EVENT_PROPERTIES: &[&str] = &[
+    "BEGIN",
+    "END",
+    "UID",
+    "RECURRENCE-ID",
+    "SEQUENCE",
+    "SUMMARY",
+    "LOCATION",
+    "DESCRIPTION",
+    "DTSTART",
+    "DTEND",
+    "DURATION",
+    "RRULE",
+    "RDATE",
+    "EXDATE",
+    "STATUS",
+    "TRANSP",
+    "X-MICROSOFT-CDO-BUSYSTATUS",
+    "ATTENDEE",
+    "ORGANIZER",
+    "CATEGORIES",
+    "COLOR",
+    "URL",
+    "CONFERENCE",
+    "X-GOOGLE-CONFERENCE",
+    "X-MICROSOFT-SKYPETEAMSMEETINGURL",
+    "X-MICROSOFT-ONLINEMEETINGCONFLINK",
+    "X-MICROSOFT-ONLINEMEETINGEXTERNALLINK",
+    "ACTION",
+    "TRIGGER",
+];
+
+/// True when the unfolded line's property name is one [`EVENT_PROPERTIES`] lists.
+fn wanted_in_event(raw: &[u8]) -> bool {
+    let end = raw
+        .iter()
+        .position(|&b| b == b';' || b == b':')
+        .unwrap_or(raw.len());
+    let name = super::scan::trim_ascii(&raw[..end]);
+    EVENT_PROPERTIES
+        .iter()
+        .any(|p| p.as_bytes().eq_ignore_ascii_case(name))
 }
 
 /// Feed-level checks that do not drop anything but are worth telling the user about:
