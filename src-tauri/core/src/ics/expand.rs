@@ -488,9 +488,14 @@ fn push_occurrence(
         .collect();
     let status = ev.status.as_deref();
     let master_cancelled = m.is_some_and(|m| m.status.as_deref() == Some("CANCELLED"));
-    let lower = summary.to_lowercase();
+    let has_prefix = |p: &str| {
+        summary
+            .as_bytes()
+            .get(..p.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(p.as_bytes()))
+    };
     let prefix_cancelled =
-        opts.canceled_prefix && (lower.starts_with("canceled:") || lower.starts_with("cancelled:"));
+        opts.canceled_prefix && (has_prefix("canceled:") || has_prefix("cancelled:"));
     let categories = if ev.categories.is_empty() {
         m.map(|m| m.categories.clone()).unwrap_or_default()
     } else {
