@@ -80,7 +80,7 @@ fn main() {
         );
         return;
     }
-    let (t_exp, occ) = best_of(3, || ics::expand(&cal, &opts));
+    let (t_exp, occ) = best_of(10, || ics::expand(&cal, &opts));
     let rate = occ.len() as f64 / t_exp.as_secs_f64();
     println!(
         "expand: {} occurrences over a year in {:.1} ms = {:.0} occ/s (target >= 500k) {}",
