@@ -27,11 +27,21 @@ fn harness() -> Harness {
     let dir = tempfile::tempdir().unwrap();
     // A Wednesday morning: the demo calendar has meetings that day.
     let clock = TestClock::new(Utc.with_ymd_and_hms(2026, 5, 6, 6, 0, 0).unwrap());
-    let backend = tauri::async_runtime::block_on(Backend::open(Paths::under(dir.path()), Arc::new(clock))).unwrap();
-    let app = commands::register(mock_builder()).build(mock_context(noop_assets())).unwrap();
+    let backend =
+        tauri::async_runtime::block_on(Backend::open(Paths::under(dir.path()), Arc::new(clock)))
+            .unwrap();
+    let app = commands::register(mock_builder())
+        .build(mock_context(noop_assets()))
+        .unwrap();
     app.manage(AppState::new(backend, None, None));
-    let webview = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
-    Harness { _app: app, webview, _dir: dir }
+    let webview = WebviewWindowBuilder::new(&app, "main", Default::default())
+        .build()
+        .unwrap();
+    Harness {
+        _app: app,
+        webview,
+        _dir: dir,
+    }
 }
 
 fn invoke(h: &Harness, cmd: &str, args: Value) -> Result<Value, Value> {
@@ -58,7 +68,10 @@ fn overview_lists_the_demo_calendar() {
     let next = &o["next"];
     assert!(next["summary"].as_str().is_some(), "{o}");
     assert!(next["key"].as_str().unwrap().contains("@demo.calendarbot"));
-    assert!(o["headline"].as_str().unwrap().contains(next["summary"].as_str().unwrap()));
+    assert!(o["headline"]
+        .as_str()
+        .unwrap()
+        .contains(next["summary"].as_str().unwrap()));
     assert!(o["upcoming"].as_array().unwrap().len() >= 5);
 }
 
@@ -66,21 +79,42 @@ fn overview_lists_the_demo_calendar() {
 fn agenda_range_is_validated_and_expanded() {
     let h = harness();
     let week = invoke(&h, "get_agenda", json!({ "from": "2026-05-04", "days": 7 })).unwrap();
-    let standups = week.as_array().unwrap().iter().filter(|o| o["summary"] == "Daily standup").count();
+    let standups = week
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["summary"] == "Daily standup")
+        .count();
     assert_eq!(standups, 5, "one standup per working day");
     let err = invoke(&h, "get_agenda", json!({ "from": "next week", "days": 7 })).unwrap_err();
     assert_eq!(err["code"], "invalid_value");
-    let err = invoke(&h, "get_agenda", json!({ "from": "2026-05-04", "days": 400 })).unwrap_err();
+    let err = invoke(
+        &h,
+        "get_agenda",
+        json!({ "from": "2026-05-04", "days": 400 }),
+    )
+    .unwrap_err();
     assert_eq!(err["code"], "invalid_value");
 }
 
 #[test]
 fn join_refuses_unknown_keys_and_meetings_without_links() {
     let h = harness();
-    let err = invoke(&h, "join_occurrence", json!({ "key": "0|nope|20260506T000000Z" })).unwrap_err();
+    let err = invoke(
+        &h,
+        "join_occurrence",
+        json!({ "key": "0|nope|20260506T000000Z" }),
+    )
+    .unwrap_err();
     assert_eq!(err["code"], "not_found");
     let o = invoke(&h, "get_overview", json!({})).unwrap();
-    let lunch = o["upcoming"].as_array().unwrap().iter().find(|o| o["summary"] == "Lunch").unwrap().clone();
+    let lunch = o["upcoming"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["summary"] == "Lunch")
+        .unwrap()
+        .clone();
     let err = invoke(&h, "join_occurrence", json!({ "key": lunch["key"] })).unwrap_err();
     assert_eq!(err["code"], "no_link");
 }
@@ -91,20 +125,47 @@ fn join_opens_the_backends_link_through_the_opener() {
     let log = h._dir.path().join("opened.txt");
     std::env::set_var("CALENDARBOT_OPEN_LOG", &log);
     let o = invoke(&h, "get_overview", json!({})).unwrap();
-    let standup = o["upcoming"].as_array().unwrap().iter().find(|o| o["summary"] == "Daily standup").unwrap().clone();
+    let standup = o["upcoming"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["summary"] == "Daily standup")
+        .unwrap()
+        .clone();
     invoke(&h, "join_occurrence", json!({ "key": standup["key"] })).unwrap();
-    assert_eq!(std::fs::read_to_string(&log).unwrap().trim(), standup["join_url"].as_str().unwrap());
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap().trim(),
+        standup["join_url"].as_str().unwrap()
+    );
 }
 
 #[test]
 fn settings_round_trip_with_structured_errors() {
     let h = harness();
     let all = invoke(&h, "get_settings", json!({})).unwrap();
-    let lead = all.as_array().unwrap().iter().find(|s| s["key"] == "notify.lead_minutes").unwrap();
+    let lead = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["key"] == "notify.lead_minutes")
+        .unwrap();
     assert_eq!(lead["value"], "5");
     assert_eq!(lead["kind"], "int");
-    assert_eq!(invoke(&h, "set_setting", json!({ "key": "notify.lead_minutes", "value": "10" })).unwrap(), "10");
-    let err = invoke(&h, "set_setting", json!({ "key": "notify.lead_minutes", "value": "soon" })).unwrap_err();
+    assert_eq!(
+        invoke(
+            &h,
+            "set_setting",
+            json!({ "key": "notify.lead_minutes", "value": "10" })
+        )
+        .unwrap(),
+        "10"
+    );
+    let err = invoke(
+        &h,
+        "set_setting",
+        json!({ "key": "notify.lead_minutes", "value": "soon" }),
+    )
+    .unwrap_err();
     assert_eq!(err["code"], "invalid_value");
     let err = invoke(&h, "set_setting", json!({ "key": "no.such", "value": "1" })).unwrap_err();
     assert_eq!(err["code"], "unknown_setting");

@@ -77,10 +77,16 @@ pub fn run(data_dir: Option<&Path>, show: bool) -> ExitCode {
                 }
             };
             let started = std::time::Instant::now();
-            let backend = tauri::async_runtime::block_on(Backend::open(paths.clone(), Arc::new(SystemClock)))?;
+            let backend = tauri::async_runtime::block_on(Backend::open(
+                paths.clone(),
+                Arc::new(SystemClock),
+            ))?;
             app.manage(AppState::new(backend.clone(), Some(log_guard), lock));
             tray::create(app.handle())?;
-            tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "tray populated from the cache");
+            tracing::info!(
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "tray populated from the cache"
+            );
             tray::spawn_updater(app.handle());
             lifecycle::watch_signals(app.handle());
             backend.start();

@@ -14,7 +14,12 @@ pub struct InstanceLock {
 
 /// Takes the lock, or returns the pid of the running instance (as written in the file).
 pub fn acquire(path: &Path) -> std::io::Result<Result<InstanceLock, Option<u32>>> {
-    let mut file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path)?;
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)?;
     match file.try_lock() {
         Ok(()) => {
             file.set_len(0)?;
@@ -42,7 +47,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("calendarbot.lock");
         let first = acquire(&path).unwrap().unwrap();
-        assert_eq!(acquire(&path).unwrap().unwrap_err(), Some(std::process::id()));
+        assert_eq!(
+            acquire(&path).unwrap().unwrap_err(),
+            Some(std::process::id())
+        );
         drop(first);
         assert!(acquire(&path).unwrap().is_ok());
     }

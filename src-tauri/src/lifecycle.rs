@@ -73,7 +73,13 @@ pub fn on_exit<R: Runtime>(app: &AppHandle<R>) {
 
 fn flush_logs(state: &AppState) {
     // Dropping the guard flushes the non-blocking log writer.
-    drop(state.log_guard.lock().unwrap_or_else(|e| e.into_inner()).take());
+    drop(
+        state
+            .log_guard
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take(),
+    );
 }
 
 /// Runs `shutdown` on SIGINT or SIGTERM.
@@ -83,7 +89,10 @@ pub fn watch_signals<R: Runtime>(app: &AppHandle<R>) {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{signal, SignalKind};
-            let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+            let (Ok(mut term), Ok(mut int)) = (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::interrupt()),
+            ) else {
                 tracing::error!("cannot install signal handlers");
                 return;
             };
@@ -118,7 +127,11 @@ mod tests {
             (Some(1), false, false, ShutdownThenExit),
         ];
         for (code, exiting, drained, expected) in table {
-            assert_eq!(decide_exit(code, exiting, drained), expected, "{code:?} {exiting} {drained}");
+            assert_eq!(
+                decide_exit(code, exiting, drained),
+                expected,
+                "{code:?} {exiting} {drained}"
+            );
         }
     }
 }

@@ -58,7 +58,11 @@ impl MenuId {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MenuItem {
     /// A clickable line.
-    Action { id: MenuId, label: String, enabled: bool },
+    Action {
+        id: MenuId,
+        label: String,
+        enabled: bool,
+    },
     /// A line that only informs.
     Info(String),
     Separator,
@@ -86,13 +90,22 @@ pub struct MenuContext {
 }
 
 /// Builds the menu. `occurrences` is the agenda (sorted by start), `tz` the user's zone.
-pub fn build(occurrences: &[Occurrence], ctx: &MenuContext, now: DateTime<Utc>, tz: Tz) -> MenuModel {
+pub fn build(
+    occurrences: &[Occurrence],
+    ctx: &MenuContext,
+    now: DateTime<Utc>,
+    tz: Tz,
+) -> MenuModel {
     let mut items = Vec::new();
     let next = next_meeting(occurrences, now);
-    let title = next.map(|o| headline(o, now, tz)).unwrap_or_else(|| "No upcoming meetings".into());
+    let title = next
+        .map(|o| headline(o, now, tz))
+        .unwrap_or_else(|| "No upcoming meetings".into());
     items.push(MenuItem::Info(title.clone()));
     if ctx.demo {
-        items.push(MenuItem::Info("Showing the demo calendar: add a calendar in Sources".into()));
+        items.push(MenuItem::Info(
+            "Showing the demo calendar: add a calendar in Sources".into(),
+        ));
     }
     if let Some(warning) = &ctx.health_warning {
         items.push(MenuItem::Info(format!("⚠ {}", clean(warning))));
@@ -104,7 +117,9 @@ pub fn build(occurrences: &[Occurrence], ctx: &MenuContext, now: DateTime<Utc>, 
         .iter()
         .filter(|o| !o.cancelled && o.end > now)
         .filter(|o| {
-            let start_day = o.start_date.unwrap_or_else(|| o.start.with_timezone(&tz).date_naive());
+            let start_day = o
+                .start_date
+                .unwrap_or_else(|| o.start.with_timezone(&tz).date_naive());
             start_day <= today
         })
         .collect();
@@ -114,13 +129,24 @@ pub fn build(occurrences: &[Occurrence], ctx: &MenuContext, now: DateTime<Utc>, 
     }
     for (i, o) in todays.iter().take(MAX_EVENTS).enumerate() {
         let concurrent = todays.iter().any(|other| {
-            !std::ptr::eq(*other, *o) && !o.all_day && !other.all_day && other.start < o.end && o.start < other.end
+            !std::ptr::eq(*other, *o)
+                && !o.all_day
+                && !other.all_day
+                && other.start < o.end
+                && o.start < other.end
         });
-        items.push(MenuItem::Action { id: MenuId::Event(i), label: event_line(o, concurrent, tz), enabled: true });
+        items.push(MenuItem::Action {
+            id: MenuId::Event(i),
+            label: event_line(o, concurrent, tz),
+            enabled: true,
+        });
         event_keys.push(o.key());
     }
     if todays.len() > MAX_EVENTS {
-        items.push(MenuItem::Info(format!("… and {} more today", todays.len() - MAX_EVENTS)));
+        items.push(MenuItem::Info(format!(
+            "… and {} more today",
+            todays.len() - MAX_EVENTS
+        )));
     }
     items.push(MenuItem::Separator);
 
@@ -133,15 +159,26 @@ pub fn build(occurrences: &[Occurrence], ctx: &MenuContext, now: DateTime<Utc>, 
         },
         enabled: joinable.is_some(),
     });
-    items.push(MenuItem::Action { id: MenuId::Refresh, label: "Refresh now".into(), enabled: true });
+    items.push(MenuItem::Action {
+        id: MenuId::Refresh,
+        label: "Refresh now".into(),
+        enabled: true,
+    });
     match ctx.paused_until.filter(|t| *t > now) {
         Some(until) => items.push(MenuItem::Action {
             id: MenuId::Resume,
-            label: format!("Resume notifications (paused until {})", until.with_timezone(&tz).format("%H:%M")),
+            label: format!(
+                "Resume notifications (paused until {})",
+                until.with_timezone(&tz).format("%H:%M")
+            ),
             enabled: true,
         }),
         None => {
-            items.push(MenuItem::Action { id: MenuId::Pause1h, label: "Pause notifications for 1 h".into(), enabled: true });
+            items.push(MenuItem::Action {
+                id: MenuId::Pause1h,
+                label: "Pause notifications for 1 h".into(),
+                enabled: true,
+            });
             items.push(MenuItem::Action {
                 id: MenuId::PauseTomorrow,
                 label: "Pause notifications until tomorrow".into(),
@@ -150,9 +187,22 @@ pub fn build(occurrences: &[Occurrence], ctx: &MenuContext, now: DateTime<Utc>, 
         }
     }
     items.push(MenuItem::Separator);
-    items.push(MenuItem::Action { id: MenuId::Open, label: "Open CalendarBot".into(), enabled: true });
-    items.push(MenuItem::Action { id: MenuId::Quit, label: "Quit".into(), enabled: true });
-    MenuModel { title, items, event_keys, join_key: joinable.map(Occurrence::key) }
+    items.push(MenuItem::Action {
+        id: MenuId::Open,
+        label: "Open CalendarBot".into(),
+        enabled: true,
+    });
+    items.push(MenuItem::Action {
+        id: MenuId::Quit,
+        label: "Quit".into(),
+        enabled: true,
+    });
+    MenuModel {
+        title,
+        items,
+        event_keys,
+        join_key: joinable.map(Occurrence::key),
+    }
 }
 
 /// "in 4 min: Standup", "now: Review (12 min left)", "tomorrow 09:30: Standup".
@@ -189,9 +239,17 @@ fn event_line(o: &Occurrence, concurrent: bool, tz: Tz) -> String {
     let time = if o.all_day {
         "all day".to_string()
     } else {
-        format!("{}–{}", o.start.with_timezone(&tz).format("%H:%M"), o.end.with_timezone(&tz).format("%H:%M"))
+        format!(
+            "{}–{}",
+            o.start.with_timezone(&tz).format("%H:%M"),
+            o.end.with_timezone(&tz).format("%H:%M")
+        )
     };
-    let mut line = format!("{} {time}  {}", color_mark(o.color.as_deref()), truncate(&clean(&o.summary)));
+    let mut line = format!(
+        "{} {time}  {}",
+        color_mark(o.color.as_deref()),
+        truncate(&clean(&o.summary))
+    );
     if o.my_status == Some(PartStat::Tentative) || o.tentative {
         line.push_str(" (tentative)");
     }
@@ -207,7 +265,12 @@ fn event_line(o: &Occurrence, concurrent: bool, tz: Tz) -> String {
 /// Menus cannot draw colours: a coloured circle emoji close to the calendar colour
 /// stands in for it.
 pub fn color_mark(color: Option<&str>) -> &'static str {
-    let Some(hex) = color.and_then(|c| c.strip_prefix('#')).filter(|h| h.len() == 6) else { return "●" };
+    let Some(hex) = color
+        .and_then(|c| c.strip_prefix('#'))
+        .filter(|h| h.len() == 6)
+    else {
+        return "●";
+    };
     let channel = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).unwrap_or(0) as i32;
     let (r, g, b) = (channel(0), channel(2), channel(4));
     const MARKS: [(&str, (i32, i32, i32)); 8] = [
@@ -300,10 +363,19 @@ mod tests {
         assert_eq!(span(Duration::minutes(120)), "2 h");
         assert_eq!(span(Duration::seconds(1)), "1 min");
         let standup = occ("Standup", at(9, 4), 15);
-        assert_eq!(headline(&standup, at(9, 0), chrono_tz::UTC), "in 4 min: Standup");
-        assert_eq!(headline(&standup, at(9, 10), chrono_tz::UTC), "now: Standup (9 min left)");
+        assert_eq!(
+            headline(&standup, at(9, 0), chrono_tz::UTC),
+            "in 4 min: Standup"
+        );
+        assert_eq!(
+            headline(&standup, at(9, 10), chrono_tz::UTC),
+            "now: Standup (9 min left)"
+        );
         let tomorrow = occ("Planning", at(9, 30) + Duration::days(1), 30);
-        assert_eq!(headline(&tomorrow, at(8, 0) - Duration::hours(6), chrono_tz::UTC), "tomorrow 09:30: Planning");
+        assert_eq!(
+            headline(&tomorrow, at(8, 0) - Duration::hours(6), chrono_tz::UTC),
+            "tomorrow 09:30: Planning"
+        );
     }
 
     #[test]
@@ -323,7 +395,12 @@ mod tests {
 
     #[test]
     fn concurrent_meetings_are_marked_and_past_ones_dropped() {
-        let list = [occ("Past", at(7, 0), 30), occ("A", at(10, 0), 60), occ("B", at(10, 30), 30), occ("C", at(12, 0), 30)];
+        let list = [
+            occ("Past", at(7, 0), 30),
+            occ("A", at(10, 0), 60),
+            occ("B", at(10, 30), 30),
+            occ("C", at(12, 0), 30),
+        ];
         let m = build(&list, &MenuContext::default(), at(9, 0), chrono_tz::UTC);
         let l = labels(&m);
         assert!(!l.iter().any(|s| s.contains("Past")));
@@ -335,18 +412,27 @@ mod tests {
 
     #[test]
     fn empty_day_and_stale_source_are_said_in_words() {
-        let ctx = MenuContext { health_warning: Some("Work: feed returned a web page".into()), ..Default::default() };
+        let ctx = MenuContext {
+            health_warning: Some("Work: feed returned a web page".into()),
+            ..Default::default()
+        };
         let m = build(&[], &ctx, at(9, 0), chrono_tz::UTC);
         let l = labels(&m);
         assert_eq!(m.title, "No upcoming meetings");
         assert!(l.contains(&"Nothing else today".to_string()));
         assert!(l.contains(&"⚠ Work: feed returned a web page".to_string()));
-        assert!(m.items.contains(&MenuItem::Action { id: MenuId::JoinNext, label: "Join next meeting".into(), enabled: false }));
+        assert!(m.items.contains(&MenuItem::Action {
+            id: MenuId::JoinNext,
+            label: "Join next meeting".into(),
+            enabled: false
+        }));
     }
 
     #[test]
     fn a_busy_day_keeps_the_menu_short() {
-        let list: Vec<_> = (0..40).map(|i| occ(&format!("M{i}"), at(9, 0) + Duration::minutes(10 * i), 10)).collect();
+        let list: Vec<_> = (0..40)
+            .map(|i| occ(&format!("M{i}"), at(9, 0) + Duration::minutes(10 * i), 10))
+            .collect();
         let m = build(&list, &MenuContext::default(), at(8, 0), chrono_tz::UTC);
         assert_eq!(m.event_keys.len(), MAX_EVENTS);
         assert!(labels(&m).contains(&format!("… and {} more today", 40 - MAX_EVENTS)));
@@ -355,7 +441,10 @@ mod tests {
 
     #[test]
     fn paused_state_offers_resume() {
-        let ctx = MenuContext { paused_until: Some(at(10, 0)), ..Default::default() };
+        let ctx = MenuContext {
+            paused_until: Some(at(10, 0)),
+            ..Default::default()
+        };
         let m = build(&[], &ctx, at(9, 0), chrono_tz::UTC);
         assert!(labels(&m).contains(&"Resume notifications (paused until 10:00)".to_string()));
         assert!(!labels(&m).iter().any(|l| l.starts_with("Pause")));
@@ -370,7 +459,16 @@ mod tests {
 
     #[test]
     fn menu_ids_round_trip() {
-        for id in [MenuId::Open, MenuId::Quit, MenuId::JoinNext, MenuId::Refresh, MenuId::Pause1h, MenuId::PauseTomorrow, MenuId::Resume, MenuId::Event(7)] {
+        for id in [
+            MenuId::Open,
+            MenuId::Quit,
+            MenuId::JoinNext,
+            MenuId::Refresh,
+            MenuId::Pause1h,
+            MenuId::PauseTomorrow,
+            MenuId::Resume,
+            MenuId::Event(7),
+        ] {
             assert_eq!(MenuId::parse(&id.as_string()), Some(id));
         }
         assert_eq!(MenuId::parse("event:x"), None);

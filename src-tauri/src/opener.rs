@@ -8,7 +8,19 @@
 use std::io::Write;
 
 /// Schemes of desktop meeting clients that a Join may hand a link to.
-const MEETING_SCHEMES: &[&str] = &["zoommtg", "zoomus", "msteams", "webex", "wbx", "gotomeeting", "slack", "chime", "skype", "facetime", "tel"];
+const MEETING_SCHEMES: &[&str] = &[
+    "zoommtg",
+    "zoomus",
+    "msteams",
+    "webex",
+    "wbx",
+    "gotomeeting",
+    "slack",
+    "chime",
+    "skype",
+    "facetime",
+    "tel",
+];
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OpenError {
@@ -20,7 +32,9 @@ pub enum OpenError {
 
 /// True when `url` may be opened: https/http with a host, or a known meeting scheme.
 pub fn is_allowed(url: &str) -> bool {
-    let Some((scheme, rest)) = url.split_once(':') else { return false };
+    let Some((scheme, rest)) = url.split_once(':') else {
+        return false;
+    };
     let scheme = scheme.to_ascii_lowercase();
     if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
         return false;
@@ -53,10 +67,24 @@ mod tests {
 
     #[test]
     fn only_web_and_meeting_links_are_allowed() {
-        for ok in ["https://meet.google.com/abc-defg-hij", "http://example.com/x", "zoommtg://zoom.us/join?confno=1", "msteams:/l/meetup-join/x"] {
+        for ok in [
+            "https://meet.google.com/abc-defg-hij",
+            "http://example.com/x",
+            "zoommtg://zoom.us/join?confno=1",
+            "msteams:/l/meetup-join/x",
+        ] {
             assert!(is_allowed(ok), "{ok}");
         }
-        for bad in ["javascript:alert(1)", "JAVASCRIPT:alert(1)", "file:///etc/passwd", "data:text/html,x", "https:evil", "https://a b", "vbscript:x", ""] {
+        for bad in [
+            "javascript:alert(1)",
+            "JAVASCRIPT:alert(1)",
+            "file:///etc/passwd",
+            "data:text/html,x",
+            "https:evil",
+            "https://a b",
+            "vbscript:x",
+            "",
+        ] {
             assert!(!is_allowed(bad), "{bad}");
         }
         assert_eq!(open("javascript:alert(1)"), Err(OpenError::Refused));

@@ -30,7 +30,10 @@ pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
         .menu(&menu)
         .on_menu_event(|app, event| on_click(app, event.id().as_ref()))
         .build(app)?;
-    *app.state::<AppState>().menu.lock().unwrap_or_else(|e| e.into_inner()) = Some(model);
+    *app.state::<AppState>()
+        .menu
+        .lock()
+        .unwrap_or_else(|e| e.into_inner()) = Some(model);
     Ok(())
 }
 
@@ -41,7 +44,8 @@ pub fn spawn_updater<R: Runtime>(app: &AppHandle<R>) {
     let backend = state.backend.clone();
     let mut agenda = backend.subscribe();
     let token = backend.token().clone();
-    backend.tasks.spawn("tray", async move {
+    let tasks = backend.tasks.clone();
+    tasks.spawn("tray", async move {
         loop {
             let second = backend.clock.now().second();
             // Wake just after the next minute boundary, when the countdown changes.
@@ -82,8 +86,16 @@ fn current_model<R: Runtime>(app: &AppHandle<R>) -> MenuModel {
     let state = app.state::<AppState>();
     let backend: &Arc<_> = &state.backend;
     let snapshot = backend.agenda();
-    let ctx = MenuContext { demo: snapshot.demo, ..commands::menu_context(backend) };
-    menu_model::build(&snapshot.occurrences, &ctx, backend.clock.now(), snapshot.tz)
+    let ctx = MenuContext {
+        demo: snapshot.demo,
+        ..commands::menu_context(backend)
+    };
+    menu_model::build(
+        &snapshot.occurrences,
+        &ctx,
+        backend.clock.now(),
+        snapshot.tz,
+    )
 }
 
 fn render<R: Runtime>(app: &AppHandle<R>, model: &MenuModel) -> tauri::Result<Menu<R>> {
@@ -91,10 +103,22 @@ fn render<R: Runtime>(app: &AppHandle<R>, model: &MenuModel) -> tauri::Result<Me
     for (n, item) in model.items.iter().enumerate() {
         match item {
             MenuItem::Action { id, label, enabled } => {
-                menu.append(&TauriMenuItem::with_id(app, id.as_string(), label, *enabled, None::<&str>)?)?;
+                menu.append(&TauriMenuItem::with_id(
+                    app,
+                    id.as_string(),
+                    label,
+                    *enabled,
+                    None::<&str>,
+                )?)?;
             }
             MenuItem::Info(label) => {
-                menu.append(&TauriMenuItem::with_id(app, format!("info:{n}"), label, false, None::<&str>)?)?;
+                menu.append(&TauriMenuItem::with_id(
+                    app,
+                    format!("info:{n}"),
+                    label,
+                    false,
+                    None::<&str>,
+                )?)?;
             }
             MenuItem::Separator => menu.append(&PredefinedMenuItem::separator(app)?)?,
         }
@@ -117,7 +141,12 @@ fn on_click<R: Runtime>(app: &AppHandle<R>, id: &str) {
         MenuId::Event(i) => {
             let key = model.and_then(|m| m.event_keys.get(i).cloned());
             let has_link = key.as_ref().is_some_and(|k| {
-                state.backend.agenda().occurrences.iter().any(|o| &o.key() == k && o.join_url.is_some())
+                state
+                    .backend
+                    .agenda()
+                    .occurrences
+                    .iter()
+                    .any(|o| &o.key() == k && o.join_url.is_some())
             });
             match key {
                 Some(key) if has_link => commands::spawn_join(app, key),

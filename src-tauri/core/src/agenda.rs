@@ -22,8 +22,9 @@ pub fn parse_when(text: &str, tz: Tz) -> Result<DateTime<Utc>, String> {
     if let Ok(instant) = DateTime::parse_from_rfc3339(text) {
         return Ok(instant.with_timezone(&Utc));
     }
-    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|_| format!("'{text}' is neither a date (2026-03-01) nor an RFC 3339 date-time"))?;
+    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
+        format!("'{text}' is neither a date (2026-03-01) nor an RFC 3339 date-time")
+    })?;
     Ok(start_of_day(date, tz))
 }
 
@@ -43,7 +44,12 @@ pub fn start_of_day(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
 
 /// Expands every calendar into one list sorted by start (then summary, for a stable
 /// order), applying the user's settings.
-pub fn expand_all(calendars: &[SourceCalendar], window: Window, tz: Tz, settings: &Settings) -> Vec<Occurrence> {
+pub fn expand_all(
+    calendars: &[SourceCalendar],
+    window: Window,
+    tz: Tz,
+    settings: &Settings,
+) -> Vec<Occurrence> {
     let mut all: Vec<Occurrence> = calendars
         .iter()
         .flat_map(|c| {
@@ -58,7 +64,11 @@ pub fn expand_all(calendars: &[SourceCalendar], window: Window, tz: Tz, settings
             ics::expand(&c.calendar, &opts)
         })
         .collect();
-    all.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| a.summary.cmp(&b.summary)));
+    all.sort_by(|a, b| {
+        a.start
+            .cmp(&b.start)
+            .then_with(|| a.summary.cmp(&b.summary))
+    });
     all
 }
 
@@ -75,9 +85,17 @@ pub const UPCOMING_PRECEDENCE: Duration = Duration::minutes(10);
 /// a meeting in progress wins unless the upcoming one starts within
 /// [`UPCOMING_PRECEDENCE`].
 pub fn next_meeting(occurrences: &[Occurrence], now: DateTime<Utc>) -> Option<&Occurrence> {
-    let candidates = || occurrences.iter().filter(|o| is_attended(o) && !o.all_day && !o.free);
-    let upcoming = candidates().filter(|o| o.start > now).min_by_key(|o| o.start);
-    let current = candidates().filter(|o| o.in_progress(now)).min_by_key(|o| o.end);
+    let candidates = || {
+        occurrences
+            .iter()
+            .filter(|o| is_attended(o) && !o.all_day && !o.free)
+    };
+    let upcoming = candidates()
+        .filter(|o| o.start > now)
+        .min_by_key(|o| o.start);
+    let current = candidates()
+        .filter(|o| o.in_progress(now))
+        .min_by_key(|o| o.end);
     match (current, upcoming) {
         (Some(c), Some(u)) if u.start - now > UPCOMING_PRECEDENCE => Some(c),
         (Some(c), None) => Some(c),
@@ -122,9 +140,14 @@ mod tests {
     #[test]
     fn when_accepts_dates_in_the_zone_and_rfc3339() {
         let ny: Tz = "America/New_York".parse().unwrap();
-        assert_eq!(parse_when("2026-03-01", ny).unwrap().to_rfc3339(), "2026-03-01T05:00:00+00:00");
         assert_eq!(
-            parse_when("2026-03-01T10:00:00+01:00", ny).unwrap().to_rfc3339(),
+            parse_when("2026-03-01", ny).unwrap().to_rfc3339(),
+            "2026-03-01T05:00:00+00:00"
+        );
+        assert_eq!(
+            parse_when("2026-03-01T10:00:00+01:00", ny)
+                .unwrap()
+                .to_rfc3339(),
             "2026-03-01T09:00:00+00:00"
         );
         assert!(parse_when("tomorrow", ny).is_err());
@@ -144,8 +167,14 @@ mod tests {
         let current = occ("current", now - Duration::minutes(30), 60);
         let soon = occ("soon", now + Duration::minutes(5), 30);
         let later = occ("later", now + Duration::minutes(45), 30);
-        assert_eq!(next_meeting(&[current.clone(), soon], now).unwrap().summary, "soon");
-        assert_eq!(next_meeting(&[current, later], now).unwrap().summary, "current");
+        assert_eq!(
+            next_meeting(&[current.clone(), soon], now).unwrap().summary,
+            "soon"
+        );
+        assert_eq!(
+            next_meeting(&[current, later], now).unwrap().summary,
+            "current"
+        );
     }
 
     #[test]

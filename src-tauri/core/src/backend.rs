@@ -43,7 +43,10 @@ pub struct AgendaSnapshot {
 #[non_exhaustive]
 pub enum BackendError {
     #[error("cannot create the data directory {path}: {source}")]
-    DataDir { path: String, source: std::io::Error },
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("cannot open the database: {0}")]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
@@ -68,9 +71,10 @@ impl Backend {
     /// Opens the data directory and database and computes the first agenda from the
     /// cache (no network), so the tray can be populated at once.
     pub async fn open(paths: Paths, clock: Arc<dyn Clock>) -> Result<Arc<Self>, BackendError> {
-        paths
-            .create()
-            .map_err(|source| BackendError::DataDir { path: paths.data_dir.display().to_string(), source })?;
+        paths.create().map_err(|source| BackendError::DataDir {
+            path: paths.data_dir.display().to_string(),
+            source,
+        })?;
         let pool = db::open(&paths.database()).await?;
         let now = clock.now();
         let empty = AgendaSnapshot {
@@ -116,7 +120,8 @@ impl Backend {
     /// Starts the background loops.
     pub fn start(self: &Arc<Self>) {
         let this = self.clone();
-        self.tasks.spawn("agenda", async move { this.agenda_loop().await });
+        self.tasks
+            .spawn("agenda", async move { this.agenda_loop().await });
     }
 
     /// Recomputes the agenda when data changes and at the next local midnight (the
@@ -124,11 +129,12 @@ impl Backend {
     async fn agenda_loop(self: Arc<Self>) -> Result<(), BackendError> {
         loop {
             let snapshot = self.agenda();
-            let until_rollover = (snapshot.window.from + chrono::Duration::days(1) - self.clock.now())
-                .to_std()
-                .unwrap_or(Duration::ZERO)
-                // A wall-clock jump or suspend can make the monotonic sleep late; bound it.
-                .min(Duration::from_secs(3600));
+            let until_rollover = (snapshot.window.from + chrono::Duration::days(1)
+                - self.clock.now())
+            .to_std()
+            .unwrap_or(Duration::ZERO)
+            // A wall-clock jump or suspend can make the monotonic sleep late; bound it.
+            .min(Duration::from_secs(3600));
             tokio::select! {
                 () = self.token.cancelled() => return Ok(()),
                 () = self.changed.notified() => {}
@@ -139,7 +145,11 @@ impl Backend {
     }
 
     /// Occurrences of every calendar in `window`, expanded in `tz` on the blocking pool.
-    pub async fn occurrences_between(&self, window: Window, tz: Tz) -> Result<Vec<Occurrence>, BackendError> {
+    pub async fn occurrences_between(
+        &self,
+        window: Window,
+        tz: Tz,
+    ) -> Result<Vec<Occurrence>, BackendError> {
         let calendars = load_calendars(&self.pool).await?.0;
         let settings = Settings::load(&self.pool).await?;
         Ok(self
@@ -166,7 +176,13 @@ impl Backend {
             .await
             .unwrap_or_default();
         tracing::debug!(count = occurrences.len(), "agenda recomputed");
-        self.agenda.send_replace(Arc::new(AgendaSnapshot { computed_at: now, tz, window, occurrences, demo }));
+        self.agenda.send_replace(Arc::new(AgendaSnapshot {
+            computed_at: now,
+            tz,
+            window,
+            occurrences,
+            demo,
+        }));
         Ok(())
     }
 
@@ -179,9 +195,21 @@ impl Backend {
         tracing::info!("shutting down");
         self.token.cancel();
         self.tasks.tracker().close();
-        if tokio::time::timeout(bound, self.tasks.tracker().wait()).await.is_err() {
-            let stuck: Vec<String> = self.tasks.report().active.into_iter().map(|t| t.name).collect();
-            tracing::warn!(?stuck, "tasks did not stop within {bound:?}; closing anyway");
+        if tokio::time::timeout(bound, self.tasks.tracker().wait())
+            .await
+            .is_err()
+        {
+            let stuck: Vec<String> = self
+                .tasks
+                .report()
+                .active
+                .into_iter()
+                .map(|t| t.name)
+                .collect();
+            tracing::warn!(
+                ?stuck,
+                "tasks did not stop within {bound:?}; closing anyway"
+            );
         }
         db::close(&self.pool).await;
         tracing::info!("shutdown complete");
@@ -190,7 +218,9 @@ impl Backend {
 
 /// The calendars to show, from the cache; the demo calendar while no source is
 /// configured (the flag says so). Reads only SQLite, never the network.
-pub async fn load_calendars(_pool: &SqlitePool) -> Result<(Vec<SourceCalendar>, bool), BackendError> {
+pub async fn load_calendars(
+    _pool: &SqlitePool,
+) -> Result<(Vec<SourceCalendar>, bool), BackendError> {
     let demo = SourceCalendar {
         source_id: None,
         name: demo::DEMO_NAME.to_string(),

@@ -9,7 +9,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool, Transaction};
+pub use sqlx::SqlitePool;
+use sqlx::{Sqlite, Transaction};
 
 /// How long a connection waits for the write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(15);
@@ -40,14 +41,19 @@ pub async fn open(path: &Path) -> Result<SqlitePool, sqlx::Error> {
 }
 
 /// Starts a write transaction that holds the write lock from its first statement.
-pub async fn begin_immediate(pool: &SqlitePool) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
+pub async fn begin_immediate(
+    pool: &SqlitePool,
+) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
     pool.begin_with("BEGIN IMMEDIATE").await
 }
 
 /// Checkpoints the WAL into the main file and closes every connection; the last step
 /// of a graceful shutdown, so the next start opens a compact, consistent file.
 pub async fn close(pool: &SqlitePool) {
-    if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(pool).await {
+    if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(pool)
+        .await
+    {
         tracing::warn!(error = %e, "WAL checkpoint at shutdown failed");
     }
     pool.close().await;

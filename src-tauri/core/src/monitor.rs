@@ -38,7 +38,10 @@ impl Memory {
                 .and_then(|n| n.parse().ok())
                 .map_or(0, |n: u64| n * 1024)
         };
-        Self { rss_bytes: kb("VmRSS:"), anon_bytes: kb("RssAnon:") }
+        Self {
+            rss_bytes: kb("VmRSS:"),
+            anon_bytes: kb("RssAnon:"),
+        }
     }
 }
 
@@ -172,7 +175,14 @@ impl Tasks {
         let mut registry = self.registry.lock().unwrap_or_else(|e| e.into_inner());
         registry.next_id += 1;
         let id = registry.next_id;
-        registry.active.insert(id, Entry { name, started_at: Utc::now(), started: Instant::now() });
+        registry.active.insert(
+            id,
+            Entry {
+                name,
+                started_at: Utc::now(),
+                started: Instant::now(),
+            },
+        );
         id
     }
 }
@@ -206,7 +216,13 @@ mod tests {
     #[test]
     fn memory_fields_are_read_from_proc_status() {
         let m = Memory::parse_status("Name:\tx\nVmRSS:\t  2048 kB\nRssAnon:\t 1024 kB\n");
-        assert_eq!(m, Memory { rss_bytes: 2048 * 1024, anon_bytes: 1024 * 1024 });
+        assert_eq!(
+            m,
+            Memory {
+                rss_bytes: 2048 * 1024,
+                anon_bytes: 1024 * 1024
+            }
+        );
         assert!(Memory::now().rss_bytes > 0);
     }
 
@@ -217,13 +233,25 @@ mod tests {
         tasks.spawn("waiter", async move { rx.await.map_err(|e| e.to_string()) });
         tasks.spawn("failer", async { Err::<(), _>("feed returned a web page") });
         tokio::task::yield_now().await;
-        assert_eq!(tasks.report().active.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["waiter"]);
+        assert_eq!(
+            tasks
+                .report()
+                .active
+                .iter()
+                .map(|t| t.name.as_str())
+                .collect::<Vec<_>>(),
+            ["waiter"]
+        );
         tx.send(()).unwrap();
         tasks.tracker().close();
         tasks.tracker().wait().await;
         let report = tasks.report();
         assert!(report.active.is_empty());
-        let outcomes: Vec<_> = report.finished.iter().map(|t| (t.name.as_str(), t.outcome.as_str())).collect();
+        let outcomes: Vec<_> = report
+            .finished
+            .iter()
+            .map(|t| (t.name.as_str(), t.outcome.as_str()))
+            .collect();
         assert!(outcomes.contains(&("waiter", "ok")));
         assert!(outcomes.contains(&("failer", "feed returned a web page")));
         assert_eq!(tasks.blocking(|| 6 * 7).await.unwrap(), 42);

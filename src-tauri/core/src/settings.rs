@@ -13,7 +13,10 @@ use crate::db;
 pub enum Kind {
     Bool,
     /// An integer in `min..=max`.
-    Int { min: i64, max: i64 },
+    Int {
+        min: i64,
+        max: i64,
+    },
     /// A comma-separated list of e-mail addresses (normalised to lower case).
     Emails,
     /// One of a fixed set of words.
@@ -31,20 +34,90 @@ pub struct Spec {
 
 /// Every setting the app knows, in the order they are listed to the user.
 pub const SPECS: &[Spec] = &[
-    Spec { key: "notify.enabled", kind: Kind::Bool, default: "true", help: "show desktop notifications" },
-    Spec { key: "notify.lead_minutes", kind: Kind::Int { min: 0, max: 1440 }, default: "5", help: "minutes before an event to notify" },
-    Spec { key: "notify.at_start", kind: Kind::Bool, default: "true", help: "also notify when the event starts" },
-    Spec { key: "notify.all_day", kind: Kind::Bool, default: "false", help: "notify for all-day events" },
-    Spec { key: "notify.free", kind: Kind::Bool, default: "false", help: "notify for events marked free / transparent" },
-    Spec { key: "refresh.interval_minutes", kind: Kind::Int { min: 1, max: 10080 }, default: "15", help: "minutes between refreshes of each source" },
-    Spec { key: "me.emails", kind: Kind::Emails, default: "", help: "your addresses, comma separated (to find your replies)" },
-    Spec { key: "events.canceled_prefix", kind: Kind::Bool, default: "true", help: "treat Outlook \"Canceled:\" titles as cancelled" },
-    Spec { key: "events.declined", kind: Kind::Choice(&["dim", "hide"]), default: "dim", help: "how to show events you declined" },
-    Spec { key: "fetch.max_mb", kind: Kind::Int { min: 1, max: 200 }, default: "10", help: "largest feed accepted, in MB after decompression" },
-    Spec { key: "fetch.allow_local_network", kind: Kind::Bool, default: "false", help: "allow redirects to loopback and private addresses" },
-    Spec { key: "breaker.failures", kind: Kind::Int { min: 1, max: 100 }, default: "5", help: "consecutive failures that open a source's circuit" },
-    Spec { key: "breaker.open_seconds", kind: Kind::Int { min: 1, max: 86400 }, default: "60", help: "seconds an open circuit waits before one probe" },
-    Spec { key: "app.autostart", kind: Kind::Bool, default: "false", help: "start CalendarBot at login" },
+    Spec {
+        key: "notify.enabled",
+        kind: Kind::Bool,
+        default: "true",
+        help: "show desktop notifications",
+    },
+    Spec {
+        key: "notify.lead_minutes",
+        kind: Kind::Int { min: 0, max: 1440 },
+        default: "5",
+        help: "minutes before an event to notify",
+    },
+    Spec {
+        key: "notify.at_start",
+        kind: Kind::Bool,
+        default: "true",
+        help: "also notify when the event starts",
+    },
+    Spec {
+        key: "notify.all_day",
+        kind: Kind::Bool,
+        default: "false",
+        help: "notify for all-day events",
+    },
+    Spec {
+        key: "notify.free",
+        kind: Kind::Bool,
+        default: "false",
+        help: "notify for events marked free / transparent",
+    },
+    Spec {
+        key: "refresh.interval_minutes",
+        kind: Kind::Int { min: 1, max: 10080 },
+        default: "15",
+        help: "minutes between refreshes of each source",
+    },
+    Spec {
+        key: "me.emails",
+        kind: Kind::Emails,
+        default: "",
+        help: "your addresses, comma separated (to find your replies)",
+    },
+    Spec {
+        key: "events.canceled_prefix",
+        kind: Kind::Bool,
+        default: "true",
+        help: "treat Outlook \"Canceled:\" titles as cancelled",
+    },
+    Spec {
+        key: "events.declined",
+        kind: Kind::Choice(&["dim", "hide"]),
+        default: "dim",
+        help: "how to show events you declined",
+    },
+    Spec {
+        key: "fetch.max_mb",
+        kind: Kind::Int { min: 1, max: 200 },
+        default: "10",
+        help: "largest feed accepted, in MB after decompression",
+    },
+    Spec {
+        key: "fetch.allow_local_network",
+        kind: Kind::Bool,
+        default: "false",
+        help: "allow redirects to loopback and private addresses",
+    },
+    Spec {
+        key: "breaker.failures",
+        kind: Kind::Int { min: 1, max: 100 },
+        default: "5",
+        help: "consecutive failures that open a source's circuit",
+    },
+    Spec {
+        key: "breaker.open_seconds",
+        kind: Kind::Int { min: 1, max: 86400 },
+        default: "60",
+        help: "seconds an open circuit waits before one probe",
+    },
+    Spec {
+        key: "app.autostart",
+        kind: Kind::Bool,
+        default: "false",
+        help: "start CalendarBot at login",
+    },
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -68,7 +141,10 @@ pub fn spec(key: &str) -> Result<&'static Spec, SettingsError> {
 /// Checks `value` against the key's type and returns its canonical spelling.
 pub fn normalize(key: &str, value: &str) -> Result<String, SettingsError> {
     let spec = spec(key)?;
-    let invalid = |reason: String| SettingsError::InvalidValue { key: key.to_string(), reason };
+    let invalid = |reason: String| SettingsError::InvalidValue {
+        key: key.to_string(),
+        reason,
+    };
     let value = value.trim();
     match spec.kind {
         Kind::Bool => match value.to_ascii_lowercase().as_str() {
@@ -77,7 +153,9 @@ pub fn normalize(key: &str, value: &str) -> Result<String, SettingsError> {
             _ => Err(invalid(format!("'{value}' is not true or false"))),
         },
         Kind::Int { min, max } => {
-            let n: i64 = value.parse().map_err(|_| invalid(format!("'{value}' is not a whole number")))?;
+            let n: i64 = value
+                .parse()
+                .map_err(|_| invalid(format!("'{value}' is not a whole number")))?;
             if n < min || n > max {
                 return Err(invalid(format!("{n} is outside {min}..={max}")));
             }
@@ -86,8 +164,13 @@ pub fn normalize(key: &str, value: &str) -> Result<String, SettingsError> {
         Kind::Emails => {
             let mut out = Vec::new();
             for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-                let addr = part.strip_prefix("mailto:").unwrap_or(part).to_ascii_lowercase();
-                let valid = addr.split_once('@').is_some_and(|(l, d)| !l.is_empty() && d.contains('.'));
+                let addr = part
+                    .strip_prefix("mailto:")
+                    .unwrap_or(part)
+                    .to_ascii_lowercase();
+                let valid = addr
+                    .split_once('@')
+                    .is_some_and(|(l, d)| !l.is_empty() && d.contains('.'));
                 if !valid || addr.chars().any(char::is_whitespace) {
                     return Err(invalid(format!("'{part}' is not an e-mail address")));
                 }
@@ -100,7 +183,10 @@ pub fn normalize(key: &str, value: &str) -> Result<String, SettingsError> {
             if words.contains(&v.as_str()) {
                 Ok(v)
             } else {
-                Err(invalid(format!("'{value}' is not one of {}", words.join(", "))))
+                Err(invalid(format!(
+                    "'{value}' is not one of {}",
+                    words.join(", ")
+                )))
             }
         }
     }
@@ -118,11 +204,16 @@ pub async fn get(pool: &SqlitePool, key: &str) -> Result<String, SettingsError> 
 
 /// Every known key with its current value, in registry order.
 pub async fn all(pool: &SqlitePool) -> Result<Vec<(&'static str, String)>, SettingsError> {
-    let rows: Vec<(String, String)> = sqlx::query_as("SELECT key, value FROM settings").fetch_all(pool).await?;
+    let rows: Vec<(String, String)> = sqlx::query_as("SELECT key, value FROM settings")
+        .fetch_all(pool)
+        .await?;
     Ok(SPECS
         .iter()
         .map(|s| {
-            let v = rows.iter().find(|(k, _)| k == s.key).map(|(_, v)| v.clone());
+            let v = rows
+                .iter()
+                .find(|(k, _)| k == s.key)
+                .map(|(_, v)| v.clone());
             (s.key, v.unwrap_or_else(|| s.default.to_string()))
         })
         .collect())
@@ -189,7 +280,11 @@ impl Settings {
             notify_all_day: flag("notify.all_day"),
             notify_free: flag("notify.free"),
             refresh_interval_minutes: int("refresh.interval_minutes"),
-            me_emails: text("me.emails").split(',').filter(|s| !s.is_empty()).map(String::from).collect(),
+            me_emails: text("me.emails")
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect(),
             canceled_prefix: flag("events.canceled_prefix"),
             hide_declined: text("events.declined") == "hide",
             fetch_max_bytes: int("fetch.max_mb").max(1) as u64 * 1024 * 1024,
@@ -203,6 +298,7 @@ impl Settings {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
@@ -220,9 +316,15 @@ mod tests {
         assert_eq!(normalize("notify.lead_minutes", " 10 ").unwrap(), "10");
         assert!(normalize("notify.lead_minutes", "-1").is_err());
         assert!(normalize("notify.lead_minutes", "soon").is_err());
-        assert_eq!(normalize("me.emails", "Me@X.org, mailto:b@y.com").unwrap(), "me@x.org,b@y.com");
+        assert_eq!(
+            normalize("me.emails", "Me@X.org, mailto:b@y.com").unwrap(),
+            "me@x.org,b@y.com"
+        );
         assert!(normalize("me.emails", "not-an-address").is_err());
-        assert!(matches!(normalize("no.such", "1"), Err(SettingsError::UnknownKey(_))));
+        assert!(matches!(
+            normalize("no.such", "1"),
+            Err(SettingsError::UnknownKey(_))
+        ));
     }
 
     #[tokio::test]

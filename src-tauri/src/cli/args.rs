@@ -8,7 +8,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
-#[command(name = "calendarbot", version, about = "A tray calendar for people who live in meetings")]
+#[command(
+    name = "calendarbot",
+    version,
+    about = "A tray calendar for people who live in meetings"
+)]
 pub struct Cli {
     /// Keep every file of the app (config, database, logs, lock) under DIR.
     #[arg(long, global = true, env = "CALENDARBOT_DATA_DIR", value_name = "DIR")]

@@ -48,7 +48,10 @@ impl From<settings::SettingsError> for CliError {
 
 pub fn run(data_dir: Option<&Path>, command: Command) -> ExitCode {
     logging::init_cli();
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => return report(CliError::failed(e)),
     };
@@ -92,15 +95,17 @@ async fn dispatch(data_dir: Option<&Path>, command: Command) -> Result<ExitCode,
             db::close(&pool).await;
             result.map(|()| ExitCode::SUCCESS)
         }
-        Command::Sources(_) | Command::Sync | Command::Status(_) => {
-            Err(CliError::Failed("this command is not available in this build yet".into()))
-        }
+        Command::Sources(_) | Command::Sync | Command::Status(_) => Err(CliError::Failed(
+            "this command is not available in this build yet".into(),
+        )),
     }
 }
 
-async fn open_db(data_dir: Option<&Path>) -> Result<sqlx::SqlitePool, CliError> {
+async fn open_db(data_dir: Option<&Path>) -> Result<db::SqlitePool, CliError> {
     let paths = Paths::resolve(data_dir).map_err(CliError::failed)?;
-    paths.create().map_err(|e| CliError::Failed(format!("cannot create {}: {e}", paths.data_dir.display())))?;
+    paths.create().map_err(|e| {
+        CliError::Failed(format!("cannot create {}: {e}", paths.data_dir.display()))
+    })?;
     db::open(&paths.database())
         .await
         .map_err(|e| CliError::Failed(format!("cannot open the database: {e}")))
@@ -109,9 +114,11 @@ async fn open_db(data_dir: Option<&Path>) -> Result<sqlx::SqlitePool, CliError> 
 fn zone(tz: Option<&str>) -> Result<Tz, CliError> {
     match tz {
         None => Ok(system_zone()),
-        Some(name) => name
-            .parse()
-            .map_err(|_| CliError::Usage(format!("unknown time zone '{name}' (use an IANA name like Europe/Berlin)"))),
+        Some(name) => name.parse().map_err(|_| {
+            CliError::Usage(format!(
+                "unknown time zone '{name}' (use an IANA name like Europe/Berlin)"
+            ))
+        }),
     }
 }
 
@@ -135,28 +142,43 @@ fn agenda_from_files(a: AgendaArgs) -> Result<(), CliError> {
     let window = window(&a, tz)?;
     let mut calendars = Vec::new();
     for path in &a.ics {
-        let body = std::fs::read(path).map_err(|e| CliError::Usage(format!("cannot read {}: {e}", path.display())))?;
-        let calendar = ics::parse_feed(&body).map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
+        let body = std::fs::read(path)
+            .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", path.display())))?;
+        let calendar = ics::parse_feed(&body)
+            .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
         for warning in &calendar.meta.warnings {
             tracing::warn!(file = %path.display(), "{warning}");
         }
-        let name = path.file_stem().map_or_else(|| path.display().to_string(), |s| s.to_string_lossy().into_owned());
-        calendars.push(SourceCalendar { source_id: None, name, calendar });
+        let name = path.file_stem().map_or_else(
+            || path.display().to_string(),
+            |s| s.to_string_lossy().into_owned(),
+        );
+        calendars.push(SourceCalendar {
+            source_id: None,
+            name,
+            calendar,
+        });
     }
     let list = agenda::expand_all(&calendars, window, tz, &Settings::default());
     print_agenda(&list, a.format, tz)
 }
 
-async fn agenda_from_cache(pool: &sqlx::SqlitePool, a: AgendaArgs) -> Result<(), CliError> {
+async fn agenda_from_cache(pool: &db::SqlitePool, a: AgendaArgs) -> Result<(), CliError> {
     let tz = zone(a.tz.as_deref())?;
     let window = window(&a, tz)?;
     let settings = Settings::load(pool).await?;
-    let (calendars, _demo) = backend::load_calendars(pool).await.map_err(CliError::failed)?;
+    let (calendars, _demo) = backend::load_calendars(pool)
+        .await
+        .map_err(CliError::failed)?;
     let list = agenda::expand_all(&calendars, window, tz, &settings);
     print_agenda(&list, a.format, tz)
 }
 
-fn print_agenda(list: &[calendarbot_core::model::Occurrence], format: AgendaFormat, tz: Tz) -> Result<(), CliError> {
+fn print_agenda(
+    list: &[calendarbot_core::model::Occurrence],
+    format: AgendaFormat,
+    tz: Tz,
+) -> Result<(), CliError> {
     let out = match format {
         AgendaFormat::Jsonl => ics::output::to_jsonl(list),
         AgendaFormat::Json => ics::output::to_json(list),
@@ -166,16 +188,24 @@ fn print_agenda(list: &[calendarbot_core::model::Occurrence], format: AgendaForm
     Ok(())
 }
 
-async fn next(pool: &sqlx::SqlitePool, n: NextArgs) -> Result<(), CliError> {
+async fn next(pool: &db::SqlitePool, n: NextArgs) -> Result<(), CliError> {
     let tz = system_zone();
     let now = Utc::now();
     let settings = Settings::load(pool).await?;
-    let (calendars, _demo) = backend::load_calendars(pool).await.map_err(CliError::failed)?;
+    let (calendars, _demo) = backend::load_calendars(pool)
+        .await
+        .map_err(CliError::failed)?;
     let today = now.with_timezone(&tz).date_naive();
-    let window = Window { from: now - chrono::Duration::days(1), to: agenda::start_of_day(today + Days::new(8), tz) };
+    let window = Window {
+        from: now - chrono::Duration::days(1),
+        to: agenda::start_of_day(today + Days::new(8), tz),
+    };
     let list = agenda::expand_all(&calendars, window, tz, &settings);
     let next = agenda::next_meeting(&list, now);
-    let headline = next.map_or_else(|| "No upcoming meetings".to_string(), |o| menu_model::headline(o, now, tz));
+    let headline = next.map_or_else(
+        || "No upcoming meetings".to_string(),
+        |o| menu_model::headline(o, now, tz),
+    );
     let line = match n.format {
         NextFormat::Text => headline,
         NextFormat::Json => serde_json::json!({
@@ -198,7 +228,10 @@ async fn next(pool: &sqlx::SqlitePool, n: NextArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-async fn settings_command(pool: &sqlx::SqlitePool, command: SettingsCommand) -> Result<(), CliError> {
+async fn settings_command(
+    pool: &db::SqlitePool,
+    command: SettingsCommand,
+) -> Result<(), CliError> {
     match command {
         SettingsCommand::Get { key: Some(key) } => println!("{}", settings::get(pool, &key).await?),
         SettingsCommand::Get { key: None } => {

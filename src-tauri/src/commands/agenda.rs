@@ -24,7 +24,10 @@ pub struct OccurrenceView {
 
 impl From<&Occurrence> for OccurrenceView {
     fn from(o: &Occurrence) -> Self {
-        Self { key: o.key(), occurrence: o.clone() }
+        Self {
+            key: o.key(),
+            occurrence: o.clone(),
+        }
     }
 }
 
@@ -48,23 +51,39 @@ pub fn get_overview(state: State<'_, AppState>) -> Overview {
     let now = state.backend.clock.now();
     let list = &snapshot.occurrences;
     let next = next_meeting(list, now);
-    let current = list.iter().find(|o| agenda::is_attended(o) && !o.all_day && o.in_progress(now));
+    let current = list
+        .iter()
+        .find(|o| agenda::is_attended(o) && !o.all_day && o.in_progress(now));
     Overview {
         now,
         tz: snapshot.tz.name().to_string(),
         demo: snapshot.demo,
-        headline: next.map_or_else(|| "No upcoming meetings".into(), |o| menu_model::headline(o, now, snapshot.tz)),
+        headline: next.map_or_else(
+            || "No upcoming meetings".into(),
+            |o| menu_model::headline(o, now, snapshot.tz),
+        ),
         current: current.map(Into::into),
         next: next.filter(|n| Some(*n) != current).map(Into::into),
-        upcoming: list.iter().filter(|o| o.end > now).map(Into::into).collect(),
+        upcoming: list
+            .iter()
+            .filter(|o| o.end > now)
+            .map(Into::into)
+            .collect(),
     }
 }
 
 /// Occurrences of `days` days from `from` (a date, midnight in the system zone).
 #[tauri::command]
-pub async fn get_agenda(state: State<'_, AppState>, from: String, days: u32) -> CmdResult<Vec<OccurrenceView>> {
+pub async fn get_agenda(
+    state: State<'_, AppState>,
+    from: String,
+    days: u32,
+) -> CmdResult<Vec<OccurrenceView>> {
     if !(1..=42).contains(&days) {
-        return Err(IpcError::new("invalid_value", "days must be between 1 and 42"));
+        return Err(IpcError::new(
+            "invalid_value",
+            "days must be between 1 and 42",
+        ));
     }
     let date = NaiveDate::parse_from_str(&from, "%Y-%m-%d")
         .map_err(|_| IpcError::new("invalid_value", "from must be a date like 2026-03-01"))?;

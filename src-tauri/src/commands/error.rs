@@ -11,7 +11,10 @@ pub struct IpcError {
 
 impl IpcError {
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Self { code, message: message.into() }
+        Self {
+            code,
+            message: message.into(),
+        }
     }
 
     pub fn not_found(what: &str) -> Self {
@@ -50,6 +53,9 @@ mod tests {
     #[test]
     fn serialises_as_code_and_message() {
         let json = serde_json::to_value(IpcError::new("invalid_value", "no")).unwrap_or_default();
-        assert_eq!(json, serde_json::json!({ "code": "invalid_value", "message": "no" }));
+        assert_eq!(
+            json,
+            serde_json::json!({ "code": "invalid_value", "message": "no" })
+        );
     }
 }

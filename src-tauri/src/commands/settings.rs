@@ -34,14 +34,27 @@ pub async fn get_settings(state: State<'_, AppState>) -> CmdResult<Vec<SettingVi
                 Kind::Emails => ("emails", None, None, vec![]),
                 Kind::Choice(c) => ("choice", None, None, c.to_vec()),
             };
-            Some(SettingView { key, value, default: spec.default, kind, min, max, choices, help: spec.help })
+            Some(SettingView {
+                key,
+                value,
+                default: spec.default,
+                kind,
+                min,
+                max,
+                choices,
+                help: spec.help,
+            })
         })
         .collect())
 }
 
 /// Validates and stores one setting; returns the canonical value stored.
 #[tauri::command]
-pub async fn set_setting(state: State<'_, AppState>, key: String, value: String) -> CmdResult<String> {
+pub async fn set_setting(
+    state: State<'_, AppState>,
+    key: String,
+    value: String,
+) -> CmdResult<String> {
     let stored = settings::set(&state.backend.pool, &key, &value).await?;
     state.backend.notify_changed();
     Ok(stored)

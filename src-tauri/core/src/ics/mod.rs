@@ -8,7 +8,7 @@
 //!   and each [`EventRecord`] as its own row.
 //! - [`expand`] lists the occurrences overlapping a window, sorted by start.
 //! - [`output`] formats occurrences for the command line (`jsonl`, `json`, `text`).
-//! - [`local_zone`] is the system zone (the default of `--tz` and of `ExpandOptions::tz`).
+//! - The system zone (the default of `--tz` and of `ExpandOptions::tz`) is `clock::system_zone`.
 //!
 //! Pipeline: [`scan`] rejects bodies that are not calendars (empty, web pages, truncated,
 //! nested too deeply) before anything else looks at them; [`lines`] unfolds and splits
@@ -41,7 +41,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{Occurrence, Window};
 
-pub use tz::local_zone;
 pub use vtimezone::{CustomZone, Observance};
 
 /// Why a feed body was rejected as a whole. The caller keeps its last good data.

@@ -19,13 +19,7 @@ use chrono_tz::Tz;
 use super::vtimezone::{CustomZone, ZoneRules};
 use super::IcsTime;
 
-/// The system's zone (IANA), or UTC when it cannot be determined.
-pub fn local_zone() -> Tz {
-    iana_time_zone::get_timezone()
-        .ok()
-        .and_then(|name| Tz::from_str(&name).ok())
-        .unwrap_or(Tz::UTC)
-}
+
 
 /// A resolved zone.
 #[derive(Debug, Clone)]
