@@ -17,3 +17,8 @@ pub mod ics;
 pub mod model;
 pub mod paths;
 pub mod settings;
+pub mod cache;
+pub mod fetch;
+pub mod refresh;
+pub mod secrets;
+pub mod sources;
