@@ -51,7 +51,8 @@ pub struct FeedState {
 }
 
 fn ts(v: Option<String>) -> Option<DateTime<Utc>> {
-    v.and_then(|s| DateTime::parse_from_rfc3339(&s).ok()).map(|d| d.with_timezone(&Utc))
+    v.and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
+        .map(|d| d.with_timezone(&Utc))
 }
 
 fn row_to_state(row: &sqlx::sqlite::SqliteRow) -> Result<FeedState, CacheError> {
@@ -84,10 +85,12 @@ const STATE_COLUMNS: &str = "source_id, meta_json, etag, last_modified, file_mti
 
 /// The feed state of one source (a default state when it was never fetched).
 pub async fn feed_state(pool: &SqlitePool, source_id: i64) -> Result<FeedState, CacheError> {
-    let row = sqlx::query(&format!("SELECT {STATE_COLUMNS} FROM feeds WHERE source_id = ?"))
-        .bind(source_id)
-        .fetch_optional(pool)
-        .await?;
+    let row = sqlx::query(&format!(
+        "SELECT {STATE_COLUMNS} FROM feeds WHERE source_id = ?"
+    ))
+    .bind(source_id)
+    .fetch_optional(pool)
+    .await?;
     match row {
         Some(r) => row_to_state(&r),
         None => Ok(FeedState {
@@ -107,7 +110,11 @@ pub async fn feed_state(pool: &SqlitePool, source_id: i64) -> Result<FeedState, 
 
 /// Every source's feed state.
 pub async fn feed_states(pool: &SqlitePool) -> Result<Vec<FeedState>, CacheError> {
-    let rows = sqlx::query(&format!("SELECT {STATE_COLUMNS} FROM feeds ORDER BY source_id")).fetch_all(pool).await?;
+    let rows = sqlx::query(&format!(
+        "SELECT {STATE_COLUMNS} FROM feeds ORDER BY source_id"
+    ))
+    .fetch_all(pool)
+    .await?;
     rows.iter().map(row_to_state).collect()
 }
 
@@ -121,11 +128,19 @@ pub enum StatusUpdate {
     /// 304 / unchanged file: `last_checked` moves, the breaker closes, data untouched.
     NotModified { at: DateTime<Utc>, breaker: Breaker },
     /// A failure: the error and breaker are recorded, data untouched.
-    Failed { at: DateTime<Utc>, error: FetchError, breaker: Breaker },
+    Failed {
+        at: DateTime<Utc>,
+        error: FetchError,
+        breaker: Breaker,
+    },
 }
 
 /// Writes a status update on `conn` (inside the caller's transaction).
-pub async fn write_status(conn: &mut SqliteConnection, source_id: i64, up: &StatusUpdate) -> Result<(), CacheError> {
+pub async fn write_status(
+    conn: &mut SqliteConnection,
+    source_id: i64,
+    up: &StatusUpdate,
+) -> Result<(), CacheError> {
     match up {
         StatusUpdate::NotModified { at, breaker } => {
             sqlx::query(
@@ -168,15 +183,25 @@ pub async fn write_calendar(
     validators: &Validators,
     at: DateTime<Utc>,
 ) -> Result<(), CacheError> {
-    sqlx::query("DELETE FROM events WHERE source_id = ?").bind(source_id).execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM events WHERE source_id = ?")
+        .bind(source_id)
+        .execute(&mut *conn)
+        .await?;
     for (chunk_no, chunk) in calendar.events.chunks(BATCH_ROWS).enumerate() {
         let rows: Vec<(i64, &EventRecord, String)> = chunk
             .iter()
             .enumerate()
-            .map(|(i, e)| Ok(((chunk_no * BATCH_ROWS + i) as i64, e, serde_json::to_string(e)?)))
+            .map(|(i, e)| {
+                Ok((
+                    (chunk_no * BATCH_ROWS + i) as i64,
+                    e,
+                    serde_json::to_string(e)?,
+                ))
+            })
             .collect::<Result<_, serde_json::Error>>()?;
-        let mut qb: QueryBuilder<Sqlite> =
-            QueryBuilder::new("INSERT INTO events (source_id, seq, uid, recurrence_id, record_json) ");
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "INSERT INTO events (source_id, seq, uid, recurrence_id, record_json) ",
+        );
         qb.push_values(rows, |mut b, (seq, e, json)| {
             b.push_bind(source_id)
                 .push_bind(seq)
@@ -227,7 +252,11 @@ pub async fn store_calendar(
 }
 
 /// Records a status update in its own IMMEDIATE transaction.
-pub async fn store_status(pool: &SqlitePool, source_id: i64, up: &StatusUpdate) -> Result<(), CacheError> {
+pub async fn store_status(
+    pool: &SqlitePool,
+    source_id: i64,
+    up: &StatusUpdate,
+) -> Result<(), CacheError> {
     let mut tx = db::begin_immediate(pool).await?;
     write_status(&mut tx, source_id, up).await?;
     tx.commit().await?;
@@ -235,20 +264,25 @@ pub async fn store_status(pool: &SqlitePool, source_id: i64, up: &StatusUpdate) 
 }
 
 /// The cached calendar of one source (`None` when it was never fetched successfully).
-pub async fn load_calendar(pool: &SqlitePool, source_id: i64) -> Result<Option<Calendar>, CacheError> {
+pub async fn load_calendar(
+    pool: &SqlitePool,
+    source_id: i64,
+) -> Result<Option<Calendar>, CacheError> {
     // One read transaction, so meta and events come from the same snapshot.
     let mut tx = pool.begin().await?;
-    let meta: Option<Option<String>> = sqlx::query_scalar("SELECT meta_json FROM feeds WHERE source_id = ?")
-        .bind(source_id)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let meta: Option<Option<String>> =
+        sqlx::query_scalar("SELECT meta_json FROM feeds WHERE source_id = ?")
+            .bind(source_id)
+            .fetch_optional(&mut *tx)
+            .await?;
     let Some(Some(meta)) = meta else {
         return Ok(None);
     };
-    let rows: Vec<String> = sqlx::query_scalar("SELECT record_json FROM events WHERE source_id = ? ORDER BY seq")
-        .bind(source_id)
-        .fetch_all(&mut *tx)
-        .await?;
+    let rows: Vec<String> =
+        sqlx::query_scalar("SELECT record_json FROM events WHERE source_id = ? ORDER BY seq")
+            .bind(source_id)
+            .fetch_all(&mut *tx)
+            .await?;
     tx.commit().await?;
     let mut events = Vec::with_capacity(rows.len());
     for r in rows {
@@ -258,7 +292,10 @@ pub async fn load_calendar(pool: &SqlitePool, source_id: i64) -> Result<Option<C
             Err(e) => tracing::warn!(source_id, error = %e, "cached event skipped"),
         }
     }
-    Ok(Some(Calendar { meta: serde_json::from_str(&meta).unwrap_or_default(), events }))
+    Ok(Some(Calendar {
+        meta: serde_json::from_str(&meta).unwrap_or_default(),
+        events,
+    }))
 }
 
 /// A source with its cached calendar.
@@ -311,8 +348,15 @@ pub struct SourceHealth {
 
 /// The effective refresh interval of a source: its own or the global one, never below
 /// the feed's REFRESH-INTERVAL / X-PUBLISHED-TTL (capped at a week).
-pub fn effective_interval(source: &Source, meta: Option<&CalendarMeta>, settings: &Settings) -> chrono::Duration {
-    let minutes = source.interval_minutes.unwrap_or(settings.refresh_interval_minutes).max(1);
+pub fn effective_interval(
+    source: &Source,
+    meta: Option<&CalendarMeta>,
+    settings: &Settings,
+) -> chrono::Duration {
+    let minutes = source
+        .interval_minutes
+        .unwrap_or(settings.refresh_interval_minutes)
+        .max(1);
     let mut secs = minutes * 60;
     if let Some(hint) = meta.and_then(|m| m.refresh_interval_secs) {
         secs = secs.max(hint.min(7 * 86_400) as i64);
@@ -321,7 +365,11 @@ pub fn effective_interval(source: &Source, meta: Option<&CalendarMeta>, settings
 }
 
 /// Per-source health at `now`.
-pub async fn health(pool: &SqlitePool, now: DateTime<Utc>, settings: &Settings) -> Result<Vec<SourceHealth>, CacheError> {
+pub async fn health(
+    pool: &SqlitePool,
+    now: DateTime<Utc>,
+    settings: &Settings,
+) -> Result<Vec<SourceHealth>, CacheError> {
     let states = feed_states(pool).await?;
     let mut out = Vec::new();
     for source in sources::list(pool).await? {
@@ -355,7 +403,10 @@ pub async fn health(pool: &SqlitePool, now: DateTime<Utc>, settings: &Settings) 
             error_code: st.error_kind.clone(),
             circuit: st.breaker.state,
             consecutive_failures: st.breaker.consecutive_failures,
-            circuit_open_until: st.breaker.open_until.filter(|_| st.breaker.state != CircuitState::Closed),
+            circuit_open_until: st
+                .breaker
+                .open_until
+                .filter(|_| st.breaker.state != CircuitState::Closed),
             retry_after: st.retry_after.filter(|t| *t > now),
             age_seconds: age,
             stale,

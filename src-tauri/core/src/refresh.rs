@@ -111,7 +111,11 @@ pub enum OutcomeKind {
     /// Fetch or parse failed; the last good data is kept.
     Failed { code: String, message: String },
     /// Not attempted: the circuit is open or the server asked to wait.
-    Skipped { code: String, message: String, until: Option<DateTime<Utc>> },
+    Skipped {
+        code: String,
+        message: String,
+        until: Option<DateTime<Utc>>,
+    },
     /// Shut down before it finished; nothing was written.
     Cancelled,
 }
@@ -127,12 +131,19 @@ pub struct SourceOutcome {
 impl SourceOutcome {
     /// For `calendarbot sync`'s exit code: anything but fresh or unchanged data.
     pub fn is_failure(&self) -> bool {
-        !matches!(self.kind, OutcomeKind::Updated { .. } | OutcomeKind::NotModified)
+        !matches!(
+            self.kind,
+            OutcomeKind::Updated { .. } | OutcomeKind::NotModified
+        )
     }
 }
 
 enum WriteOp {
-    Calendar { calendar: Calendar, validators: Validators, at: DateTime<Utc> },
+    Calendar {
+        calendar: Calendar,
+        validators: Validators,
+        at: DateTime<Utc>,
+    },
     Status(StatusUpdate),
 }
 
@@ -181,7 +192,10 @@ struct InFlight<'a> {
 
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
-        self.set.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.id);
+        self.set
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.id);
     }
 }
 
@@ -201,14 +215,22 @@ impl Pipeline {
             changed: changed.clone(),
             deps: deps.clone(),
         });
-        tracker.spawn(writer_loop(deps.pool.clone(), rx, cancel, deps.options.flush_interval, changed));
+        tracker.spawn(writer_loop(
+            deps.pool.clone(),
+            rx,
+            cancel,
+            deps.options.flush_interval,
+            changed,
+        ));
         Pipeline { inner }
     }
 
     /// Starts the scheduler loop on the pipeline's tracker.
     pub fn spawn_scheduler(&self) {
         let me = self.clone();
-        self.inner.tracker.spawn(async move { me.scheduler_loop().await });
+        self.inner
+            .tracker
+            .spawn(async move { me.scheduler_loop().await });
     }
 
     /// Asks the scheduler to refresh every enabled source now.
@@ -236,7 +258,11 @@ impl Pipeline {
         for rs in ok {
             let me = self.clone();
             let settings = settings.clone();
-            handles.push(self.inner.tracker.spawn(async move { me.run_one(rs, settings).await }));
+            handles.push(
+                self.inner
+                    .tracker
+                    .spawn(async move { me.run_one(rs, settings).await }),
+            );
         }
         for h in handles {
             match h.await {
@@ -278,12 +304,22 @@ impl Pipeline {
             .unwrap_or_default();
         breaker.record_failure(now, &BreakerConfig::from_settings(settings));
         let _ = self
-            .write(source.id, WriteOp::Status(StatusUpdate::Failed { at: now, error: err.clone(), breaker }))
+            .write(
+                source.id,
+                WriteOp::Status(StatusUpdate::Failed {
+                    at: now,
+                    error: err.clone(),
+                    breaker,
+                }),
+            )
             .await;
         SourceOutcome {
             source_id: source.id,
             name: source.name.clone(),
-            kind: OutcomeKind::Failed { code: err.kind.code().into(), message: err.to_string() },
+            kind: OutcomeKind::Failed {
+                code: err.kind.code().into(),
+                message: err.to_string(),
+            },
         }
     }
 
@@ -292,13 +328,24 @@ impl Pipeline {
     async fn run_one(&self, rs: ResolvedSource, settings: Settings) -> Option<SourceOutcome> {
         let id = rs.source.id;
         {
-            let mut set = self.inner.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+            let mut set = self
+                .inner
+                .in_flight
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
             if !set.insert(id) {
                 return None;
             }
         }
-        let _guard = InFlight { set: &self.inner.in_flight, id };
-        let cancelled = || SourceOutcome { source_id: id, name: rs.source.name.clone(), kind: OutcomeKind::Cancelled };
+        let _guard = InFlight {
+            set: &self.inner.in_flight,
+            id,
+        };
+        let cancelled = || SourceOutcome {
+            source_id: id,
+            name: rs.source.name.clone(),
+            kind: OutcomeKind::Cancelled,
+        };
         let _permit = tokio::select! {
             _ = self.inner.cancel.cancelled() => return Some(cancelled()),
             p = self.inner.limit.acquire() => match p { Ok(p) => p, Err(_) => return Some(cancelled()) },
@@ -312,12 +359,19 @@ impl Pipeline {
         let deps = &self.inner.deps;
         let id = rs.source.id;
         let name = rs.source.name.clone();
-        let done = |kind| SourceOutcome { source_id: id, name: name.clone(), kind };
+        let done = |kind| SourceOutcome {
+            source_id: id,
+            name: name.clone(),
+            kind,
+        };
         let state = match cache::feed_state(&deps.pool, id).await {
             Ok(s) => s,
             Err(e) => {
                 tracing::error!(source_id = id, error = %e, "cannot read feed state");
-                return done(OutcomeKind::Failed { code: "database".into(), message: "the cache could not be read".into() });
+                return done(OutcomeKind::Failed {
+                    code: "database".into(),
+                    message: "the cache could not be read".into(),
+                });
             }
         };
         let now = deps.clock.now();
@@ -335,7 +389,11 @@ impl Pipeline {
             let e = ErrorKind::CircuitOpen;
             return done(OutcomeKind::Skipped {
                 code: e.code().into(),
-                message: format!("{} (next try {})", e.message(), until.format("%H:%M:%S UTC")),
+                message: format!(
+                    "{} (next try {})",
+                    e.message(),
+                    until.format("%H:%M:%S UTC")
+                ),
                 until: Some(until),
             });
         }
@@ -345,25 +403,48 @@ impl Pipeline {
             Err(e) if e.kind == ErrorKind::Cancelled => return done(OutcomeKind::Cancelled),
             Ok(None) => {
                 breaker.record_success();
-                (WriteOp::Status(StatusUpdate::NotModified { at, breaker }), OutcomeKind::NotModified)
+                (
+                    WriteOp::Status(StatusUpdate::NotModified { at, breaker }),
+                    OutcomeKind::NotModified,
+                )
             }
             Ok(Some((calendar, validators))) => {
                 let events = calendar.events.len();
-                (WriteOp::Calendar { calendar, validators, at }, OutcomeKind::Updated { events })
+                (
+                    WriteOp::Calendar {
+                        calendar,
+                        validators,
+                        at,
+                    },
+                    OutcomeKind::Updated { events },
+                )
             }
             Err(error) => {
                 breaker.record_failure(at, &cfg);
                 if breaker.state == CircuitState::Open {
-                    tracing::warn!(source_id = id, failures = breaker.consecutive_failures, "circuit opened");
+                    tracing::warn!(
+                        source_id = id,
+                        failures = breaker.consecutive_failures,
+                        "circuit opened"
+                    );
                 }
-                let kind = OutcomeKind::Failed { code: error.kind.code().into(), message: error.to_string() };
-                (WriteOp::Status(StatusUpdate::Failed { at, error, breaker }), kind)
+                let kind = OutcomeKind::Failed {
+                    code: error.kind.code().into(),
+                    message: error.to_string(),
+                };
+                (
+                    WriteOp::Status(StatusUpdate::Failed { at, error, breaker }),
+                    kind,
+                )
             }
         };
         match self.write(id, op).await {
             Ok(()) => done(kind),
             Err(WriteFailure::Cancelled) => done(OutcomeKind::Cancelled),
-            Err(WriteFailure::Db(msg)) => done(OutcomeKind::Failed { code: "database".into(), message: msg }),
+            Err(WriteFailure::Db(msg)) => done(OutcomeKind::Failed {
+                code: "database".into(),
+                message: msg,
+            }),
         }
     }
 
@@ -375,8 +456,15 @@ impl Pipeline {
         let deps = &self.inner.deps;
         let id = rs.source.id;
         // Without cached data a 304 would leave the source empty: ask unconditionally.
-        let validators = if state.meta.is_some() { state.validators.clone() } else { Validators::default() };
-        let fetched = deps.fetcher.fetch(id, &rs.target, &validators, &self.inner.cancel).await?;
+        let validators = if state.meta.is_some() {
+            state.validators.clone()
+        } else {
+            Validators::default()
+        };
+        let fetched = deps
+            .fetcher
+            .fetch(id, &rs.target, &validators, &self.inner.cancel)
+            .await?;
         let (body, validators) = match fetched {
             Fetched::NotModified => return Ok(None),
             Fetched::Body { body, validators } => (body, validators),
@@ -389,7 +477,11 @@ impl Pipeline {
             Ok(Ok(calendar)) => Ok(Some((calendar, validators))),
             Ok(Err(e)) => {
                 let kind = ErrorKind::from(&e);
-                tracing::info!(source_id = id, error = kind.code(), "feed rejected by the parser");
+                tracing::info!(
+                    source_id = id,
+                    error = kind.code(),
+                    "feed rejected by the parser"
+                );
                 Err(kind.into())
             }
             Err(_) => {
@@ -452,12 +544,23 @@ impl Pipeline {
         let (ok, _bad) = sources::resolve_enabled(&deps.pool, &deps.secrets).await?;
         for rs in ok {
             let state = states.iter().find(|s| s.source_id == rs.source.id);
-            let due = if force { now } else { next_due(&rs.source, state, &settings, &deps.options) };
-            let busy = self.inner.in_flight.lock().unwrap_or_else(|e| e.into_inner()).contains(&rs.source.id);
+            let due = if force {
+                now
+            } else {
+                next_due(&rs.source, state, &settings, &deps.options)
+            };
+            let busy = self
+                .inner
+                .in_flight
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .contains(&rs.source.id);
             if due <= now && !busy {
                 let me = self.clone();
                 let settings = settings.clone();
-                self.inner.tracker.spawn(async move { me.run_one(rs, settings).await });
+                self.inner
+                    .tracker
+                    .spawn(async move { me.run_one(rs, settings).await });
             } else if !busy {
                 next = Some(next.map_or(due, |n: DateTime<Utc>| n.min(due)));
             }
@@ -478,14 +581,23 @@ pub fn next_due(
     settings: &Settings,
     options: &PipelineOptions,
 ) -> DateTime<Utc> {
-    let Some(state) = state else { return DateTime::<Utc>::MIN_UTC };
-    let Some(checked) = state.last_checked else { return DateTime::<Utc>::MIN_UTC };
+    let Some(state) = state else {
+        return DateTime::<Utc>::MIN_UTC;
+    };
+    let Some(checked) = state.last_checked else {
+        return DateTime::<Utc>::MIN_UTC;
+    };
     let interval = cache::effective_interval(source, state.meta.as_ref(), settings);
     // Up to 10 % (at most 2 min) of jitter, derived from the source and the last check
     // so it is stable between rounds and spreads sources added together.
     let spread = (interval.num_seconds() / 10).clamp(0, 120);
-    let seed = (source.id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (checked.timestamp() as u64);
-    let jitter = if spread > 0 { (seed % spread as u64) as i64 } else { 0 };
+    let seed =
+        (source.id as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (checked.timestamp() as u64);
+    let jitter = if spread > 0 {
+        (seed % spread as u64) as i64
+    } else {
+        0
+    };
     let mut due = if state.last_error.is_some() && state.breaker.consecutive_failures > 0 {
         let exp = state.breaker.consecutive_failures.saturating_sub(1).min(10);
         let backoff = chrono::Duration::seconds(60i64 << exp);
@@ -494,7 +606,8 @@ pub fn next_due(
         checked + interval + chrono::Duration::seconds(jitter)
     };
     if source.kind == SourceKind::File {
-        let file_check = chrono::Duration::from_std(options.file_check).unwrap_or(chrono::Duration::seconds(60));
+        let file_check =
+            chrono::Duration::from_std(options.file_check).unwrap_or(chrono::Duration::seconds(60));
         due = due.min(checked + file_check);
     }
     if state.breaker.state != CircuitState::Closed {
@@ -559,7 +672,9 @@ async fn writer_loop(
 /// Writes a batch in one IMMEDIATE transaction; if that fails, each message alone, so
 /// one bad write does not lose the others.
 async fn flush(pool: &SqlitePool, batch: Vec<WriteMsg>, changed: &watch::Sender<u64>) {
-    let has_events = batch.iter().any(|m| matches!(m.op, WriteOp::Calendar { .. }));
+    let has_events = batch
+        .iter()
+        .any(|m| matches!(m.op, WriteOp::Calendar { .. }));
     match write_batch(pool, &batch).await {
         Ok(()) => {
             for m in batch {
@@ -599,9 +714,11 @@ async fn write_batch(pool: &SqlitePool, batch: &[WriteMsg]) -> Result<(), CacheE
     let mut tx = db::begin_immediate(pool).await?;
     for m in batch {
         match &m.op {
-            WriteOp::Calendar { calendar, validators, at } => {
-                cache::write_calendar(&mut tx, m.source_id, calendar, validators, *at).await?
-            }
+            WriteOp::Calendar {
+                calendar,
+                validators,
+                at,
+            } => cache::write_calendar(&mut tx, m.source_id, calendar, validators, *at).await?,
             WriteOp::Status(up) => cache::write_status(&mut tx, m.source_id, up).await?,
         }
     }

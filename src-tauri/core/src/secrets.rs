@@ -77,7 +77,9 @@ pub struct SecretStore {
 impl std::fmt::Debug for SecretStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print contents; the kind is all that is useful.
-        f.debug_struct("SecretStore").field("kind", &self.kind).finish()
+        f.debug_struct("SecretStore")
+            .field("kind", &self.kind)
+            .finish()
     }
 }
 
@@ -90,7 +92,11 @@ impl SecretStore {
             Preference::Auto => StoreKind::File,
         };
         tracing::info!(store = kind.as_str(), "secrets store selected");
-        Self { kind, file: secrets_file.to_path_buf(), lock: Mutex::new(()) }
+        Self {
+            kind,
+            file: secrets_file.to_path_buf(),
+            lock: Mutex::new(()),
+        }
     }
 
     pub fn kind(&self) -> StoreKind {
@@ -116,7 +122,9 @@ impl SecretStore {
 
     pub fn set(&self, key: &str, value: &str) -> Result<(), SecretsError> {
         match self.kind {
-            StoreKind::Keyring => keyring::Entry::new(SERVICE, key).and_then(|e| e.set_password(value)).map_err(kr),
+            StoreKind::Keyring => keyring::Entry::new(SERVICE, key)
+                .and_then(|e| e.set_password(value))
+                .map_err(kr),
             StoreKind::File => {
                 let _g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
                 let mut map = self.read_file()?;
@@ -128,10 +136,12 @@ impl SecretStore {
 
     pub fn delete(&self, key: &str) -> Result<(), SecretsError> {
         match self.kind {
-            StoreKind::Keyring => match keyring::Entry::new(SERVICE, key).and_then(|e| e.delete_credential()) {
-                Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
-                Err(e) => Err(kr(e)),
-            },
+            StoreKind::Keyring => {
+                match keyring::Entry::new(SERVICE, key).and_then(|e| e.delete_credential()) {
+                    Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+                    Err(e) => Err(kr(e)),
+                }
+            }
             StoreKind::File => {
                 let _g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
                 let mut map = self.read_file()?;
@@ -205,6 +215,7 @@ fn keyring_available() -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -79,17 +79,26 @@ impl AuthKind {
 pub enum Auth {
     #[default]
     None,
-    Basic { user: String, password: String },
-    Bearer { token: String },
+    Basic {
+        user: String,
+        password: String,
+    },
+    Bearer {
+        token: String,
+    },
     /// Extra request headers (`Name: value`), e.g. an API key.
-    Headers { headers: Vec<(String, String)> },
+    Headers {
+        headers: Vec<(String, String)>,
+    },
 }
 
 impl std::fmt::Debug for Auth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Auth::None => f.write_str("Auth::None"),
-            Auth::Basic { user, .. } => write!(f, "Auth::Basic {{ user: {user:?}, password: *** }}"),
+            Auth::Basic { user, .. } => {
+                write!(f, "Auth::Basic {{ user: {user:?}, password: *** }}")
+            }
             Auth::Bearer { .. } => f.write_str("Auth::Bearer { token: *** }"),
             Auth::Headers { headers } => {
                 let names: Vec<&str> = headers.iter().map(|(k, _)| k.as_str()).collect();
@@ -195,32 +204,51 @@ pub enum Location {
 pub fn parse_location(input: &str) -> Result<Location, SourceError> {
     let input = input.trim();
     let lower = input.to_ascii_lowercase();
-    if let Some(rest) = lower.strip_prefix("webcal://").or_else(|| lower.strip_prefix("webcals://")) {
+    if let Some(rest) = lower
+        .strip_prefix("webcal://")
+        .or_else(|| lower.strip_prefix("webcals://"))
+    {
         let _ = rest;
         let after = &input[input.find("://").map(|i| i + 3).unwrap_or(0)..];
-        let url = Url::parse(&format!("https://{after}"))
-            .map_err(|_| SourceError::InvalidLocation("a webcal:// address that cannot be read".into()))?;
+        let url = Url::parse(&format!("https://{after}")).map_err(|_| {
+            SourceError::InvalidLocation("a webcal:// address that cannot be read".into())
+        })?;
         if url.host_str().is_none() {
-            return Err(SourceError::InvalidLocation("the address has no host".into()));
+            return Err(SourceError::InvalidLocation(
+                "the address has no host".into(),
+            ));
         }
-        return Ok(Location::Url { kind: SourceKind::Webcal, url });
+        return Ok(Location::Url {
+            kind: SourceKind::Webcal,
+            url,
+        });
     }
     if lower.starts_with("http://") || lower.starts_with("https://") {
-        let url = Url::parse(input).map_err(|_| SourceError::InvalidLocation("an address that cannot be read".into()))?;
+        let url = Url::parse(input)
+            .map_err(|_| SourceError::InvalidLocation("an address that cannot be read".into()))?;
         if url.host_str().is_none() {
-            return Err(SourceError::InvalidLocation("the address has no host".into()));
+            return Err(SourceError::InvalidLocation(
+                "the address has no host".into(),
+            ));
         }
-        return Ok(Location::Url { kind: SourceKind::Http, url });
+        return Ok(Location::Url {
+            kind: SourceKind::Http,
+            url,
+        });
     }
     if lower.starts_with("file://") {
-        let url = Url::parse(input).map_err(|_| SourceError::InvalidLocation("a file:// address that cannot be read".into()))?;
-        let path = url
-            .to_file_path()
-            .map_err(|_| SourceError::InvalidLocation("a file:// address that is not a local path".into()))?;
+        let url = Url::parse(input).map_err(|_| {
+            SourceError::InvalidLocation("a file:// address that cannot be read".into())
+        })?;
+        let path = url.to_file_path().map_err(|_| {
+            SourceError::InvalidLocation("a file:// address that is not a local path".into())
+        })?;
         return Ok(Location::File(path));
     }
     if input.contains("://") {
-        return Err(SourceError::InvalidLocation("only http, https, webcal and file addresses are supported".into()));
+        return Err(SourceError::InvalidLocation(
+            "only http, https, webcal and file addresses are supported".into(),
+        ));
     }
     if input.is_empty() {
         return Err(SourceError::InvalidLocation("empty".into()));
@@ -229,7 +257,9 @@ pub fn parse_location(input: &str) -> Result<Location, SourceError> {
     let path = if path.is_absolute() {
         path
     } else {
-        std::env::current_dir().map(|d| d.join(&path)).unwrap_or(path)
+        std::env::current_dir()
+            .map(|d| d.join(&path))
+            .unwrap_or(path)
     };
     Ok(Location::File(path))
 }
@@ -259,7 +289,11 @@ struct SecretBlob {
 }
 
 /// Adds a source; returns it as listed.
-pub async fn add(pool: &SqlitePool, secrets: &SecretStore, new: NewSource) -> Result<Source, SourceError> {
+pub async fn add(
+    pool: &SqlitePool,
+    secrets: &SecretStore,
+    new: NewSource,
+) -> Result<Source, SourceError> {
     let loc = parse_location(&new.location)?;
     if let Some(c) = &new.color {
         if !valid_color(c) {
@@ -273,13 +307,20 @@ pub async fn add(pool: &SqlitePool, secrets: &SecretStore, new: NewSource) -> Re
     }
     let (kind, display, path) = match &loc {
         Location::Url { kind, url } => (*kind, display_of(url), None),
-        Location::File(p) => (SourceKind::File, p.display().to_string(), Some(p.display().to_string())),
+        Location::File(p) => (
+            SourceKind::File,
+            p.display().to_string(),
+            Some(p.display().to_string()),
+        ),
     };
     let name = match new.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
         Some(n) => n.to_string(),
         None => match &loc {
             Location::Url { url, .. } => url.host_str().unwrap_or("calendar").to_string(),
-            Location::File(p) => p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "calendar".into()),
+            Location::File(p) => p
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "calendar".into()),
         },
     };
     let needs_secret = matches!(loc, Location::Url { .. }) || new.auth != Auth::None;
@@ -308,7 +349,10 @@ pub async fn add(pool: &SqlitePool, secrets: &SecretStore, new: NewSource) -> Re
     .bind(Utc::now().to_rfc3339())
     .fetch_one(&mut *tx)
     .await?;
-    sqlx::query("INSERT INTO feeds (source_id) VALUES (?)").bind(id).execute(&mut *tx).await?;
+    sqlx::query("INSERT INTO feeds (source_id) VALUES (?)")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     if needs_secret {
         let blob = SecretBlob {
             url: match &loc {
@@ -346,11 +390,14 @@ fn row_to_source(row: &sqlx::sqlite::SqliteRow) -> Result<Source, sqlx::Error> {
     })
 }
 
-const COLUMNS: &str = "id, name, kind, display, path, color, enabled, auth_kind, interval_minutes, secret_store";
+const COLUMNS: &str =
+    "id, name, kind, display, path, color, enabled, auth_kind, interval_minutes, secret_store";
 
 /// Every source, by id.
 pub async fn list(pool: &SqlitePool) -> Result<Vec<Source>, SourceError> {
-    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM sources ORDER BY id")).fetch_all(pool).await?;
+    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM sources ORDER BY id"))
+        .fetch_all(pool)
+        .await?;
     Ok(rows.iter().map(row_to_source).collect::<Result<_, _>>()?)
 }
 
@@ -375,7 +422,11 @@ pub async fn find(pool: &SqlitePool, id_or_name: &str) -> Result<Source, SourceE
 /// Removes a source, its cached feed and events (cascade) and its secrets.
 pub async fn remove(pool: &SqlitePool, secrets: &SecretStore, id: i64) -> Result<(), SourceError> {
     let mut tx = db::begin_immediate(pool).await?;
-    let n = sqlx::query("DELETE FROM sources WHERE id = ?").bind(id).execute(&mut *tx).await?.rows_affected();
+    let n = sqlx::query("DELETE FROM sources WHERE id = ?")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
     if n == 0 {
         return Err(SourceError::NotFound(id.to_string()));
     }
@@ -410,41 +461,55 @@ pub async fn update(pool: &SqlitePool, id: i64, up: SourceUpdate) -> Result<Sour
     }
     let enabled = up.enabled.unwrap_or(cur.enabled);
     let mut tx = db::begin_immediate(pool).await?;
-    let clash: Option<i64> = sqlx::query_scalar("SELECT id FROM sources WHERE name = ? AND id <> ?")
-        .bind(&name)
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let clash: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM sources WHERE name = ? AND id <> ?")
+            .bind(&name)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
     if clash.is_some() {
         return Err(SourceError::DuplicateName(name));
     }
-    sqlx::query("UPDATE sources SET name = ?, color = ?, enabled = ?, interval_minutes = ? WHERE id = ?")
-        .bind(&name)
-        .bind(&color)
-        .bind(enabled as i64)
-        .bind(interval)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE sources SET name = ?, color = ?, enabled = ?, interval_minutes = ? WHERE id = ?",
+    )
+    .bind(&name)
+    .bind(&color)
+    .bind(enabled as i64)
+    .bind(interval)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     get(pool, id).await
 }
 
 /// Resolves a source's target from the secrets store.
-pub async fn resolve(pool: &SqlitePool, secrets: &SecretStore, source: Source) -> Result<ResolvedSource, SourceError> {
+pub async fn resolve(
+    pool: &SqlitePool,
+    secrets: &SecretStore,
+    source: Source,
+) -> Result<ResolvedSource, SourceError> {
     let target = match source.kind {
         SourceKind::File => {
             let path: Option<String> = sqlx::query_scalar("SELECT path FROM sources WHERE id = ?")
                 .bind(source.id)
                 .fetch_one(pool)
                 .await?;
-            Target::File { path: PathBuf::from(path.unwrap_or_default()) }
+            Target::File {
+                path: PathBuf::from(path.unwrap_or_default()),
+            }
         }
         SourceKind::Http | SourceKind::Webcal => {
-            let json = secrets.get(&secret_key(source.id))?.ok_or(SourceError::MissingSecret(source.id))?;
+            let json = secrets
+                .get(&secret_key(source.id))?
+                .ok_or(SourceError::MissingSecret(source.id))?;
             let blob: SecretBlob = serde_json::from_str(&json).map_err(SecretsError::from)?;
             let url = Url::parse(&blob.url).map_err(|_| SourceError::MissingSecret(source.id))?;
-            Target::Http { url, auth: blob.auth }
+            Target::Http {
+                url,
+                auth: blob.auth,
+            }
         }
     };
     Ok(ResolvedSource { source, target })
@@ -468,6 +533,7 @@ pub async fn resolve_enabled(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -476,19 +542,30 @@ mod tests {
         let loc = parse_location("webcal://host.example/x.ics").unwrap();
         assert_eq!(
             loc,
-            Location::Url { kind: SourceKind::Webcal, url: Url::parse("https://host.example/x.ics").unwrap() }
+            Location::Url {
+                kind: SourceKind::Webcal,
+                url: Url::parse("https://host.example/x.ics").unwrap()
+            }
         );
         let loc = parse_location("WEBCAL://Host.example:8443/a/b.ics?k=v").unwrap();
         match loc {
-            Location::Url { url, .. } => assert_eq!(url.as_str(), "https://host.example:8443/a/b.ics?k=v"),
+            Location::Url { url, .. } => {
+                assert_eq!(url.as_str(), "https://host.example:8443/a/b.ics?k=v")
+            }
             other => panic!("{other:?}"),
         }
     }
 
     #[test]
     fn locations_and_display() {
-        assert!(matches!(parse_location("/tmp/a.ics").unwrap(), Location::File(_)));
-        assert!(matches!(parse_location("file:///tmp/a.ics").unwrap(), Location::File(_)));
+        assert!(matches!(
+            parse_location("/tmp/a.ics").unwrap(),
+            Location::File(_)
+        ));
+        assert!(matches!(
+            parse_location("file:///tmp/a.ics").unwrap(),
+            Location::File(_)
+        ));
         assert!(parse_location("ftp://x/y").is_err());
         let err = parse_location("http://").unwrap_err().to_string();
         assert!(!err.contains("http://"));
@@ -498,9 +575,14 @@ mod tests {
 
     #[test]
     fn auth_debug_hides_secrets() {
-        let a = Auth::Basic { user: "u".into(), password: "hunter2".into() };
+        let a = Auth::Basic {
+            user: "u".into(),
+            password: "hunter2".into(),
+        };
         assert!(!format!("{a:?}").contains("hunter2"));
-        let b = Auth::Headers { headers: vec![("X-Key".into(), "topsecret".into())] };
+        let b = Auth::Headers {
+            headers: vec![("X-Key".into(), "topsecret".into())],
+        };
         assert!(!format!("{b:?}").contains("topsecret"));
     }
 }

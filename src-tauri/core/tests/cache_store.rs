@@ -1,6 +1,8 @@
 //! The cache with hand-built calendars: round trips, atomic replacement, batches of
 //! 100, removal, and case 50 (4 concurrent writers and a long reader, no SQLITE_BUSY).
 
+#![allow(clippy::unwrap_used)]
+
 mod fetch_common;
 
 use std::time::Duration;
@@ -16,7 +18,11 @@ use fetch_common::*;
 
 fn calendar(prefix: &str, n: usize) -> Calendar {
     Calendar {
-        meta: CalendarMeta { name: Some(format!("cal {prefix}")), refresh_interval_secs: Some(3600), ..Default::default() },
+        meta: CalendarMeta {
+            name: Some(format!("cal {prefix}")),
+            refresh_interval_secs: Some(3600),
+            ..Default::default()
+        },
         events: (0..n).map(|i| record(&format!("{prefix}-{i}"))).collect(),
     }
 }
@@ -26,10 +32,24 @@ async fn store_and_load_round_trip_with_batches() {
     let env = Env::new(quick_config()).await;
     let a = env.add("https://a.example/x.ics").await;
     let b = env.add("https://b.example/y.ics").await;
-    let v = Validators { etag: Some("\"e\"".into()), last_modified: None, file_mtime: None };
+    let v = Validators {
+        etag: Some("\"e\"".into()),
+        last_modified: None,
+        file_mtime: None,
+    };
     let big = calendar("a", 1234);
-    cache::store_calendar(&env.pool, a, &big, &v, Utc::now()).await.unwrap();
-    cache::store_calendar(&env.pool, b, &calendar("b", 0), &Validators::default(), Utc::now()).await.unwrap();
+    cache::store_calendar(&env.pool, a, &big, &v, Utc::now())
+        .await
+        .unwrap();
+    cache::store_calendar(
+        &env.pool,
+        b,
+        &calendar("b", 0),
+        &Validators::default(),
+        Utc::now(),
+    )
+    .await
+    .unwrap();
     let loaded = cache::load_calendars(&env.pool).await.unwrap();
     assert_eq!(loaded.len(), 2);
     assert_eq!(loaded[0].source.id, a);
@@ -41,7 +61,9 @@ async fn store_and_load_round_trip_with_batches() {
     assert_eq!(st.event_count, 1234);
 
     // Replacing drops the old events entirely.
-    cache::store_calendar(&env.pool, a, &calendar("a2", 7), &v, Utc::now()).await.unwrap();
+    cache::store_calendar(&env.pool, a, &calendar("a2", 7), &v, Utc::now())
+        .await
+        .unwrap();
     let uids = cached_uids(&env.db_path(), a).await;
     assert_eq!(uids.len(), 7);
     assert!(uids.iter().all(|u| u.starts_with("a2-")));
@@ -50,22 +72,41 @@ async fn store_and_load_round_trip_with_batches() {
     let err = FetchError::new(ErrorKind::Timeout);
     let mut br = Breaker::default();
     br.record_failure(Utc::now(), &Default::default());
-    cache::store_status(&env.pool, a, &StatusUpdate::Failed { at: Utc::now(), error: err, breaker: br })
+    cache::store_status(
+        &env.pool,
+        a,
+        &StatusUpdate::Failed {
+            at: Utc::now(),
+            error: err,
+            breaker: br,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(cached_uids(&env.db_path(), a).await.len(), 7);
+    let h = cache::health(&env.pool, Utc::now(), &Settings::default())
         .await
         .unwrap();
-    assert_eq!(cached_uids(&env.db_path(), a).await.len(), 7);
-    let h = cache::health(&env.pool, Utc::now(), &Settings::default()).await.unwrap();
     assert_eq!(h[0].last_error.as_deref(), Some("timed out"));
     assert_eq!(h[0].error_code.as_deref(), Some("timeout"));
     assert_eq!(h[0].status, "warning");
     assert_eq!(h[1].status, "ok");
 
     // Disabled sources are not loaded; removed ones lose their cache.
-    sources::update(&env.pool, b, sources::SourceUpdate { enabled: Some(false), ..Default::default() })
+    sources::update(
+        &env.pool,
+        b,
+        sources::SourceUpdate {
+            enabled: Some(false),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(cache::load_calendars(&env.pool).await.unwrap().len(), 1);
+    sources::remove(&env.pool, &env.deps.secrets, a)
         .await
         .unwrap();
-    assert_eq!(cache::load_calendars(&env.pool).await.unwrap().len(), 1);
-    sources::remove(&env.pool, &env.deps.secrets, a).await.unwrap();
     assert!(cached_uids(&env.db_path(), a).await.is_empty());
     assert!(cache::load_calendars(&env.pool).await.unwrap().is_empty());
 }
@@ -75,14 +116,30 @@ async fn health_reports_pending_stale_and_secret_store() {
     let env = Env::new(quick_config()).await;
     let a = env.add("https://a.example/x.ics").await;
     let now = Utc::now();
-    let h = cache::health(&env.pool, now, &Settings::default()).await.unwrap();
+    let h = cache::health(&env.pool, now, &Settings::default())
+        .await
+        .unwrap();
     assert_eq!(h[0].status, "pending");
     assert_eq!(h[0].secret_store, Some("file"));
-    cache::store_calendar(&env.pool, a, &calendar("a", 1), &Validators::default(), now).await.unwrap();
+    cache::store_calendar(&env.pool, a, &calendar("a", 1), &Validators::default(), now)
+        .await
+        .unwrap();
     // The feed asks for 1 h: stale after 2 h, not after 2 × 15 min.
-    let h = cache::health(&env.pool, now + chrono::Duration::minutes(90), &Settings::default()).await.unwrap();
+    let h = cache::health(
+        &env.pool,
+        now + chrono::Duration::minutes(90),
+        &Settings::default(),
+    )
+    .await
+    .unwrap();
     assert!(!h[0].stale);
-    let h = cache::health(&env.pool, now + chrono::Duration::minutes(121), &Settings::default()).await.unwrap();
+    let h = cache::health(
+        &env.pool,
+        now + chrono::Duration::minutes(121),
+        &Settings::default(),
+    )
+    .await
+    .unwrap();
     assert!(h[0].stale);
     assert_eq!(h[0].status, "error");
     assert_eq!(h[0].age_seconds, Some(121 * 60));
@@ -99,7 +156,10 @@ async fn sources_crud_keeps_secrets_out_of_the_database() {
             location: secret_url.into(),
             name: Some("Work".into()),
             color: Some("#3366ff".into()),
-            auth: sources::Auth::Basic { user: "me".into(), password: "hunter2".into() },
+            auth: sources::Auth::Basic {
+                user: "me".into(),
+                password: "hunter2".into(),
+            },
             interval_minutes: Some(30),
         },
     )
@@ -107,21 +167,53 @@ async fn sources_crud_keeps_secrets_out_of_the_database() {
     .unwrap();
     assert_eq!(s.display, "https://calendar.example.com");
     assert_eq!(s.auth, sources::AuthKind::Basic);
-    let dup = sources::add(&env.pool, &env.deps.secrets, NewSource { location: secret_url.into(), name: Some("Work".into()), ..Default::default() }).await;
+    let dup = sources::add(
+        &env.pool,
+        &env.deps.secrets,
+        NewSource {
+            location: secret_url.into(),
+            name: Some("Work".into()),
+            ..Default::default()
+        },
+    )
+    .await;
     assert!(matches!(dup, Err(sources::SourceError::DuplicateName(_))));
-    assert!(sources::add(&env.pool, &env.deps.secrets, NewSource { location: "x".into(), color: Some("blue".into()), ..Default::default() }).await.is_err());
+    assert!(sources::add(
+        &env.pool,
+        &env.deps.secrets,
+        NewSource {
+            location: "x".into(),
+            color: Some("blue".into()),
+            ..Default::default()
+        }
+    )
+    .await
+    .is_err());
     assert_eq!(sources::find(&env.pool, "Work").await.unwrap().id, s.id);
-    assert_eq!(sources::find(&env.pool, &s.id.to_string()).await.unwrap().id, s.id);
+    assert_eq!(
+        sources::find(&env.pool, &s.id.to_string())
+            .await
+            .unwrap()
+            .id,
+        s.id
+    );
     assert_eq!(sources::list(&env.pool).await.unwrap().len(), 1);
     env.pool.close().await;
     let raw = std::fs::read(env.db_path()).unwrap();
     let wal = std::fs::read(env.dir.path().join("cache.sqlite3-wal")).unwrap_or_default();
     for hay in [raw, wal] {
         let text = String::from_utf8_lossy(&hay);
-        assert!(!text.contains("TOPSECRET") && !text.contains("private-7f3a9c1e") && !text.contains("hunter2"));
+        assert!(
+            !text.contains("TOPSECRET")
+                && !text.contains("private-7f3a9c1e")
+                && !text.contains("hunter2")
+        );
     }
     let secrets = std::fs::read_to_string(env.dir.path().join("secrets.json")).unwrap();
-    assert!(secrets.contains("TOPSECRET"), "the file fallback holds the URL");
+    assert!(
+        secrets.contains("TOPSECRET"),
+        "the file fallback holds the URL"
+    );
 }
 
 /// Case 50: 4 writers replacing their sources' data in a loop, plus a reader holding a
@@ -140,7 +232,10 @@ async fn case50_four_writers_and_a_long_reader() {
         let mut tx = reader_pool.begin().await.unwrap();
         let mut seen = 0i64;
         for _ in 0..20 {
-            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events").fetch_one(&mut *tx).await.unwrap();
+            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events")
+                .fetch_one(&mut *tx)
+                .await
+                .unwrap();
             seen = seen.max(n);
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -154,14 +249,19 @@ async fn case50_four_writers_and_a_long_reader() {
             for round in 0..15 {
                 let cal = calendar(&format!("w{w}r{round}"), 250);
                 cache::store_calendar(&pool, id, &cal, &Validators::default(), Utc::now()).await?;
-                let up = StatusUpdate::NotModified { at: Utc::now(), breaker: Breaker::default() };
+                let up = StatusUpdate::NotModified {
+                    at: Utc::now(),
+                    breaker: Breaker::default(),
+                };
                 cache::store_status(&pool, id, &up).await?;
             }
             Ok::<_, cache::CacheError>(())
         }));
     }
     for w in writers {
-        w.await.unwrap().expect("a writer saw an error (SQLITE_BUSY?)");
+        w.await
+            .unwrap()
+            .expect("a writer saw an error (SQLITE_BUSY?)");
     }
     reader.await.unwrap();
     for (w, id) in ids.iter().enumerate() {

@@ -2,6 +2,8 @@
 //! decoded cap (10 MB), memory stays bounded, the breaker counts a failure and the
 //! cache keeps its data. Alone in its file: it measures this process's memory.
 
+#![allow(clippy::unwrap_used)]
+
 mod fetch_common;
 
 use std::io::Write;
@@ -28,9 +30,15 @@ async fn case31_gzip_bomb_is_cut_at_the_decoded_cap() {
     let (server, mode) = {
         let mode = std::sync::Arc::new(std::sync::Mutex::new(Reply::ok(feed("good", 3))));
         let m = mode.clone();
-        (Server::start(move |_| m.lock().unwrap().clone()).await, mode)
+        (
+            Server::start(move |_| m.lock().unwrap().clone()).await,
+            mode,
+        )
     };
-    let cfg = calendarbot_core::fetch::FetchConfig { total_timeout: Duration::from_secs(30), ..quick_config() };
+    let cfg = calendarbot_core::fetch::FetchConfig {
+        total_timeout: Duration::from_secs(30),
+        ..quick_config()
+    };
     let env = Env::new(cfg).await;
     let id = env.add(&server.url("/cal.ics")).await;
     refresh::sync(env.deps.clone()).await.unwrap();
@@ -63,7 +71,11 @@ async fn case31_gzip_bomb_is_cut_at_the_decoded_cap() {
         growth >> 20
     );
     // The cap is 10 MB of decoded data; allow the decoder's buffers on top, never 1 GiB.
-    assert!(growth < 40 * 1024 * 1024, "peak RSS grew by {} MB", growth >> 20);
+    assert!(
+        growth < 40 * 1024 * 1024,
+        "peak RSS grew by {} MB",
+        growth >> 20
+    );
     assert!(took < Duration::from_secs(10));
     let st = cache::feed_state(&env.pool, id).await.unwrap();
     assert_eq!(st.breaker.consecutive_failures, 1);

@@ -6,6 +6,8 @@
 //! The child is this test binary re-run with `--ignored --exact crash_child` and
 //! `CALENDARBOT_CRASH_DIR` set.
 
+#![allow(clippy::unwrap_used)]
+
 mod fetch_common;
 
 use std::collections::BTreeSet;
@@ -28,11 +30,19 @@ fn feed_file(dir: &Path, n: usize) -> std::path::PathBuf {
 #[test]
 #[ignore = "child process of crash_safety_under_kill_9"]
 fn crash_child() {
-    let Some(dir) = std::env::var_os(DIR_VAR) else { return };
+    let Some(dir) = std::env::var_os(DIR_VAR) else {
+        return;
+    };
     let dir = std::path::PathBuf::from(dir);
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async move {
-        let pool = calendarbot_core::db::open(&dir.join("cache.sqlite3")).await.unwrap();
+        let pool = calendarbot_core::db::open(&dir.join("cache.sqlite3"))
+            .await
+            .unwrap();
         let secrets = Arc::new(calendarbot_core::secrets::SecretStore::open(
             &dir.join("secrets.json"),
             calendarbot_core::secrets::Preference::FileOnly,
@@ -40,7 +50,16 @@ fn crash_child() {
         if sources::list(&pool).await.unwrap().is_empty() {
             for n in 0..2 {
                 let loc = feed_file(&dir, n).display().to_string();
-                sources::add(&pool, &secrets, NewSource { location: loc, ..Default::default() }).await.unwrap();
+                sources::add(
+                    &pool,
+                    &secrets,
+                    NewSource {
+                        location: loc,
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
             }
         }
         let deps = refresh::Deps {
@@ -63,7 +82,10 @@ fn crash_child() {
                 let path = feed_file(&dir, n);
                 std::fs::write(&path, feed(&format!("g{generation}"), EVENTS)).unwrap();
                 let bump = std::time::SystemTime::now() + Duration::from_secs(generation % 1000);
-                let _ = std::fs::File::options().write(true).open(&path).and_then(|f| f.set_modified(bump));
+                let _ = std::fs::File::options()
+                    .write(true)
+                    .open(&path)
+                    .and_then(|f| f.set_modified(bump));
             }
             let _ = refresh::sync(deps.clone()).await;
         }
@@ -78,7 +100,14 @@ async fn crash_safety_under_kill_9() {
     let mut committed = BTreeSet::new();
     for round in 0..rounds {
         let mut child = Command::new(&exe)
-            .args(["--ignored", "--exact", "crash_child", "--nocapture", "--test-threads", "1"])
+            .args([
+                "--ignored",
+                "--exact",
+                "crash_child",
+                "--nocapture",
+                "--test-threads",
+                "1",
+            ])
             .env(DIR_VAR, dir.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -89,23 +118,38 @@ async fn crash_safety_under_kill_9() {
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
 
-        let pool = calendarbot_core::db::open(&dir.path().join("cache.sqlite3")).await.unwrap();
-        let check: String = sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&pool).await.unwrap();
+        let pool = calendarbot_core::db::open(&dir.path().join("cache.sqlite3"))
+            .await
+            .unwrap();
+        let check: String = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
         assert_eq!(check, "ok", "round {round}");
-        let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM sources").fetch_all(&pool).await.unwrap();
+        let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM sources")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
         for id in ids {
-            let uids: Vec<String> = sqlx::query_scalar("SELECT uid FROM events WHERE source_id = ?")
-                .bind(id)
-                .fetch_all(&pool)
-                .await
-                .unwrap();
+            let uids: Vec<String> =
+                sqlx::query_scalar("SELECT uid FROM events WHERE source_id = ?")
+                    .bind(id)
+                    .fetch_all(&pool)
+                    .await
+                    .unwrap();
             let gens: BTreeSet<&str> = uids.iter().filter_map(|u| u.split('-').next()).collect();
-            assert!(uids.is_empty() || (uids.len() == EVENTS && gens.len() == 1), "round {round}: source {id} has {} events of {} generations", uids.len(), gens.len());
-            let count: i64 = sqlx::query_scalar("SELECT event_count FROM feeds WHERE source_id = ?")
-                .bind(id)
-                .fetch_one(&pool)
-                .await
-                .unwrap();
+            assert!(
+                uids.is_empty() || (uids.len() == EVENTS && gens.len() == 1),
+                "round {round}: source {id} has {} events of {} generations",
+                uids.len(),
+                gens.len()
+            );
+            let count: i64 =
+                sqlx::query_scalar("SELECT event_count FROM feeds WHERE source_id = ?")
+                    .bind(id)
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
             assert_eq!(count as usize, uids.len(), "feeds row and events disagree");
             if let Some(g) = gens.into_iter().next() {
                 committed.insert(g.to_string());
@@ -113,6 +157,12 @@ async fn crash_safety_under_kill_9() {
         }
         pool.close().await;
     }
-    eprintln!("{rounds} kills, {} distinct committed generations seen", committed.len());
-    assert!(committed.len() >= 3, "the child hardly ever committed: the test proved little");
+    eprintln!(
+        "{rounds} kills, {} distinct committed generations seen",
+        committed.len()
+    );
+    assert!(
+        committed.len() >= 3,
+        "the child hardly ever committed: the test proved little"
+    );
 }

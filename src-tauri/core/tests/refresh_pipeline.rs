@@ -1,6 +1,8 @@
 //! The pipeline end to end with a stand-in parser: scheduler, "refresh now", change
 //! notifications, local files, cancellation, and the due-time rule.
 
+#![allow(clippy::unwrap_used)]
+
 mod fetch_common;
 
 use std::sync::{Arc, Mutex};
@@ -33,19 +35,27 @@ async fn scheduler_fetches_due_sources_and_wakes_on_refresh_now() {
     let pipeline = Pipeline::start(env.deps.clone(), cancel.clone(), &tracker);
     let mut changes = pipeline.subscribe();
     pipeline.spawn_scheduler();
-    tokio::time::timeout(Duration::from_secs(5), changes.changed()).await.unwrap().unwrap();
+    tokio::time::timeout(Duration::from_secs(5), changes.changed())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(cached_uids(&env.db_path(), id).await, vec!["a-0", "a-1"]);
     // Not due again for 15 min: nothing happens on its own.
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(server.count(), 1);
     *version.lock().unwrap() = ("b", 3);
     pipeline.refresh_now();
-    tokio::time::timeout(Duration::from_secs(5), changes.changed()).await.unwrap().unwrap();
+    tokio::time::timeout(Duration::from_secs(5), changes.changed())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(cached_uids(&env.db_path(), id).await.len(), 3);
     assert_eq!(server.count(), 2);
     cancel.cancel();
     tracker.close();
-    tokio::time::timeout(Duration::from_secs(2), tracker.wait()).await.expect("drain within its bound");
+    tokio::time::timeout(Duration::from_secs(2), tracker.wait())
+        .await
+        .expect("drain within its bound");
 }
 
 #[tokio::test]
@@ -53,7 +63,10 @@ async fn cancel_during_a_slow_fetch_writes_nothing_and_drains_fast() {
     let (server, mode) = {
         let mode = Arc::new(Mutex::new(Reply::ok(feed("good", 2))));
         let m = mode.clone();
-        (Server::start(move |_| m.lock().unwrap().clone()).await, mode)
+        (
+            Server::start(move |_| m.lock().unwrap().clone()).await,
+            mode,
+        )
     };
     let cfg = calendarbot_core::fetch::FetchConfig {
         total_timeout: Duration::from_secs(30),
@@ -64,7 +77,10 @@ async fn cancel_during_a_slow_fetch_writes_nothing_and_drains_fast() {
     let id = env.add(&server.url("/cal.ics")).await;
     refresh::sync(env.deps.clone()).await.unwrap();
     let before = cache::feed_state(&env.pool, id).await.unwrap();
-    *mode.lock().unwrap() = Reply::Dribble { body: feed("new", 2).into_bytes(), every: Duration::from_millis(200) };
+    *mode.lock().unwrap() = Reply::Dribble {
+        body: feed("new", 2).into_bytes(),
+        every: Duration::from_millis(200),
+    };
     let cancel = CancellationToken::new();
     let tracker = TaskTracker::new();
     let pipeline = Pipeline::start(env.deps.clone(), cancel.clone(), &tracker);
@@ -75,10 +91,15 @@ async fn cancel_during_a_slow_fetch_writes_nothing_and_drains_fast() {
     cancel.cancel();
     tracker.close();
     let out = run.await.unwrap().unwrap();
-    tokio::time::timeout(Duration::from_secs(2), tracker.wait()).await.expect("drain");
+    tokio::time::timeout(Duration::from_secs(2), tracker.wait())
+        .await
+        .expect("drain");
     assert!(started.elapsed() < Duration::from_secs(2));
     assert_eq!(out[0].kind, OutcomeKind::Cancelled);
-    assert_eq!(cached_uids(&env.db_path(), id).await, vec!["good-0", "good-1"]);
+    assert_eq!(
+        cached_uids(&env.db_path(), id).await,
+        vec!["good-0", "good-1"]
+    );
     let after = cache::feed_state(&env.pool, id).await.unwrap();
     assert_eq!(before, after, "a cancelled refresh changed the feeds row");
 }
@@ -95,14 +116,21 @@ async fn local_file_is_reread_only_when_its_mtime_changes() {
     assert_eq!(out[0].kind, OutcomeKind::NotModified);
     std::fs::write(&path, feed("f2", 3)).unwrap();
     let later = std::time::SystemTime::now() + Duration::from_secs(5);
-    std::fs::File::options().write(true).open(&path).unwrap().set_modified(later).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(later)
+        .unwrap();
     let out = refresh::sync(env.deps.clone()).await.unwrap();
     assert_eq!(out[0].kind, OutcomeKind::Updated { events: 3 });
     assert_eq!(cached_uids(&env.db_path(), id).await.len(), 3);
     // A file that disappears keeps its cached data.
     std::fs::remove_file(&path).unwrap();
     let out = refresh::sync(env.deps.clone()).await.unwrap();
-    assert!(matches!(out[0].kind, OutcomeKind::Failed { ref message, .. } if message == "file not found"));
+    assert!(
+        matches!(out[0].kind, OutcomeKind::Failed { ref message, .. } if message == "file not found")
+    );
     assert_eq!(cached_uids(&env.db_path(), id).await.len(), 3);
 }
 
@@ -112,19 +140,31 @@ async fn a_parser_panic_is_a_failure_not_a_crash() {
     let env = Env::with_parser(quick_config(), Arc::new(|_: &[u8]| panic!("engine bug"))).await;
     env.add(&server.url("/cal.ics")).await;
     let out = refresh::sync(env.deps.clone()).await.unwrap();
-    assert!(matches!(out[0].kind, OutcomeKind::Failed { ref code, .. } if code == "parse"), "{out:?}");
+    assert!(
+        matches!(out[0].kind, OutcomeKind::Failed { ref code, .. } if code == "parse"),
+        "{out:?}"
+    );
 }
 
 #[tokio::test]
 async fn many_sources_through_a_small_channel() {
     // Back-pressure: 12 sources, a channel of 1, concurrency 3: all stored, in order.
     let server = Server::start(|req| {
-        let n: usize = req.path.trim_start_matches("/s").trim_end_matches(".ics").parse().unwrap_or(1);
+        let n: usize = req
+            .path
+            .trim_start_matches("/s")
+            .trim_end_matches(".ics")
+            .parse()
+            .unwrap_or(1);
         Reply::ok(feed(&format!("s{n}"), 50 + n))
     })
     .await;
     let mut env = Env::new(quick_config()).await;
-    env.deps.options = PipelineOptions { concurrency: 3, channel_capacity: 1, ..PipelineOptions::default() };
+    env.deps.options = PipelineOptions {
+        concurrency: 3,
+        channel_capacity: 1,
+        ..PipelineOptions::default()
+    };
     let mut ids = Vec::new();
     for i in 0..12 {
         ids.push(env.add(&server.url(&format!("/s{i}.ics"))).await);
@@ -174,23 +214,41 @@ fn due_times_follow_interval_feed_hint_failures_breaker_and_retry_after() {
     assert!(next_due(&http, None, &s, &o) < t);
     let st = state(t);
     let due = next_due(&http, Some(&st), &s, &o);
-    assert!(due >= t + chrono::Duration::minutes(15) && due <= t + chrono::Duration::minutes(17), "{due}");
+    assert!(
+        due >= t + chrono::Duration::minutes(15) && due <= t + chrono::Duration::minutes(17),
+        "{due}"
+    );
     // The feed asks for 2 h: never sooner.
     let mut hinted = st.clone();
-    hinted.meta = Some(calendarbot_core::ics::CalendarMeta { refresh_interval_secs: Some(7200), ..Default::default() });
+    hinted.meta = Some(calendarbot_core::ics::CalendarMeta {
+        refresh_interval_secs: Some(7200),
+        ..Default::default()
+    });
     assert!(next_due(&http, Some(&hinted), &s, &o) >= t + chrono::Duration::hours(2));
     // After failures: 1, 2, 4 min …
     let mut failed = st.clone();
     failed.last_error = Some("timed out".into());
     failed.breaker.consecutive_failures = 3;
-    assert_eq!(next_due(&http, Some(&failed), &s, &o), t + chrono::Duration::minutes(4));
+    assert_eq!(
+        next_due(&http, Some(&failed), &s, &o),
+        t + chrono::Duration::minutes(4)
+    );
     // … not while the circuit is open, nor before Retry-After.
     failed.breaker.state = CircuitState::Open;
     failed.breaker.open_until = Some(t + chrono::Duration::minutes(10));
-    assert_eq!(next_due(&http, Some(&failed), &s, &o), t + chrono::Duration::minutes(10));
+    assert_eq!(
+        next_due(&http, Some(&failed), &s, &o),
+        t + chrono::Duration::minutes(10)
+    );
     failed.retry_after = Some(t + chrono::Duration::minutes(20));
-    assert_eq!(next_due(&http, Some(&failed), &s, &o), t + chrono::Duration::minutes(20));
+    assert_eq!(
+        next_due(&http, Some(&failed), &s, &o),
+        t + chrono::Duration::minutes(20)
+    );
     // Files: an mtime check every minute.
     let file = source(SourceKind::File);
-    assert_eq!(next_due(&file, Some(&st), &s, &o), t + chrono::Duration::minutes(1));
+    assert_eq!(
+        next_due(&file, Some(&st), &s, &o),
+        t + chrono::Duration::minutes(1)
+    );
 }

@@ -2,6 +2,8 @@
 //! a password), 10 failing refreshes of different kinds; every log line (at TRACE),
 //! every outcome, every health record and the feeds table: 0 hits for the secrets.
 
+#![allow(clippy::unwrap_used)]
+
 mod fetch_common;
 
 use std::io::Write;
@@ -54,12 +56,23 @@ async fn case55_no_secret_in_logs_errors_or_health() {
     .await;
     let env = Env::new(quick_config()).await;
     // Keep the circuit closed so all 10 refreshes reach the server.
-    settings::set(&env.pool, "breaker.failures", "100").await.unwrap();
-    let url = server.url(&format!("/calendar/ical/{PATH_SECRET}/basic.ics?token={QUERY_SECRET}"));
+    settings::set(&env.pool, "breaker.failures", "100")
+        .await
+        .unwrap();
+    let url = server.url(&format!(
+        "/calendar/ical/{PATH_SECRET}/basic.ics?token={QUERY_SECRET}"
+    ));
     let s = sources::add(
         &env.pool,
         &env.deps.secrets,
-        NewSource { location: url, auth: Auth::Basic { user: "me".into(), password: PASSWORD.into() }, ..Default::default() },
+        NewSource {
+            location: url,
+            auth: Auth::Basic {
+                user: "me".into(),
+                password: PASSWORD.into(),
+            },
+            ..Default::default()
+        },
     )
     .await
     .unwrap();
@@ -72,14 +85,21 @@ async fn case55_no_secret_in_logs_errors_or_health() {
         texts.push(serde_json::to_string(&out).unwrap());
     }
     assert_eq!(server.count(), 10);
-    let health = cache::health(&env.pool, Utc::now(), &Settings::default()).await.unwrap();
+    let health = cache::health(&env.pool, Utc::now(), &Settings::default())
+        .await
+        .unwrap();
     texts.push(serde_json::to_string(&health).unwrap());
     texts.push(format!("{health:?}"));
     texts.push(format!("{:?}", sources::list(&env.pool).await.unwrap()));
-    let rs = sources::resolve(&env.pool, &env.deps.secrets, s).await.unwrap();
+    let rs = sources::resolve(&env.pool, &env.deps.secrets, s)
+        .await
+        .unwrap();
     texts.push(format!("{rs:?}"));
     let rows: Vec<(Option<String>, Option<String>)> =
-        sqlx::query_as("SELECT last_error, error_kind FROM feeds").fetch_all(&env.pool).await.unwrap();
+        sqlx::query_as("SELECT last_error, error_kind FROM feeds")
+            .fetch_all(&env.pool)
+            .await
+            .unwrap();
     texts.push(format!("{rows:?}"));
     let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
     assert!(logs.contains("source_id"), "nothing was logged: {logs}");

@@ -57,7 +57,10 @@ impl BreakerConfig {
 
 impl Default for BreakerConfig {
     fn default() -> Self {
-        Self { failures: 5, open_for: chrono::Duration::seconds(60) }
+        Self {
+            failures: 5,
+            open_for: chrono::Duration::seconds(60),
+        }
     }
 }
 
@@ -83,7 +86,11 @@ pub struct Breaker {
 
 impl Default for Breaker {
     fn default() -> Self {
-        Self { state: CircuitState::Closed, consecutive_failures: 0, open_until: None }
+        Self {
+            state: CircuitState::Closed,
+            consecutive_failures: 0,
+            open_until: None,
+        }
     }
 }
 
@@ -123,6 +130,7 @@ impl Breaker {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::clock::{Clock, TestClock};
@@ -143,12 +151,20 @@ mod tests {
         assert_eq!(b.state, CircuitState::Open);
         let opened = clock.now();
         clock.advance(chrono::Duration::seconds(59));
-        assert_eq!(b.check(clock.now(), &cfg), Permit::Rejected { until: opened + cfg.open_for });
+        assert_eq!(
+            b.check(clock.now(), &cfg),
+            Permit::Rejected {
+                until: opened + cfg.open_for
+            }
+        );
         clock.advance(chrono::Duration::seconds(1));
         assert_eq!(b.check(clock.now(), &cfg), Permit::Probe);
         assert_eq!(b.state, CircuitState::HalfOpen);
         // Only one probe at a time.
-        assert!(matches!(b.check(clock.now(), &cfg), Permit::Rejected { .. }));
+        assert!(matches!(
+            b.check(clock.now(), &cfg),
+            Permit::Rejected { .. }
+        ));
         b.record_success();
         assert_eq!(b.state, CircuitState::Closed);
         assert_eq!(b.consecutive_failures, 0);
@@ -158,7 +174,10 @@ mod tests {
     #[test]
     fn failed_probe_reopens_for_a_full_period() {
         let clock = TestClock::new(Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap());
-        let cfg = BreakerConfig { failures: 2, open_for: chrono::Duration::seconds(60) };
+        let cfg = BreakerConfig {
+            failures: 2,
+            open_for: chrono::Duration::seconds(60),
+        };
         let mut b = Breaker::default();
         b.record_failure(clock.now(), &cfg);
         b.record_failure(clock.now(), &cfg);
@@ -169,13 +188,19 @@ mod tests {
         assert_eq!(b.state, CircuitState::Open);
         assert_eq!(b.open_until, Some(clock.now() + cfg.open_for));
         clock.advance(chrono::Duration::seconds(30));
-        assert!(matches!(b.check(clock.now(), &cfg), Permit::Rejected { .. }));
+        assert!(matches!(
+            b.check(clock.now(), &cfg),
+            Permit::Rejected { .. }
+        ));
     }
 
     #[test]
     fn a_lost_probe_does_not_block_forever() {
         let clock = TestClock::new(Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap());
-        let cfg = BreakerConfig { failures: 1, open_for: chrono::Duration::seconds(60) };
+        let cfg = BreakerConfig {
+            failures: 1,
+            open_for: chrono::Duration::seconds(60),
+        };
         let mut b = Breaker::default();
         b.record_failure(clock.now(), &cfg);
         clock.advance(chrono::Duration::seconds(60));

@@ -16,7 +16,9 @@ pub enum ErrorKind {
     /// Connect, read or total timeout.
     Timeout,
     /// More than the cap after decompression.
-    TooLarge { max_bytes: u64 },
+    TooLarge {
+        max_bytes: u64,
+    },
     /// A final non-2xx status other than 429.
     Status(u16),
     /// 429 Too Many Requests.
@@ -81,7 +83,9 @@ impl ErrorKind {
     pub fn message(&self) -> String {
         match self {
             ErrorKind::Timeout => "timed out".into(),
-            ErrorKind::TooLarge { max_bytes } => format!("feed larger than {} MB", max_bytes.div_ceil(1024 * 1024)),
+            ErrorKind::TooLarge { max_bytes } => {
+                format!("feed larger than {} MB", max_bytes.div_ceil(1024 * 1024))
+            }
             ErrorKind::Status(code) => {
                 let reason = reqwest::StatusCode::from_u16(*code)
                     .ok()
@@ -108,7 +112,9 @@ impl ErrorKind {
             ErrorKind::Network => "connection failed during the download".into(),
             ErrorKind::File(k) => match k {
                 std::io::ErrorKind::NotFound => "file not found".into(),
-                std::io::ErrorKind::PermissionDenied => "file not readable (permission denied)".into(),
+                std::io::ErrorKind::PermissionDenied => {
+                    "file not readable (permission denied)".into()
+                }
                 _ => "file could not be read".into(),
             },
             ErrorKind::CircuitOpen => "paused after repeated failures".into(),
@@ -120,7 +126,10 @@ impl ErrorKind {
 
     /// Whether an immediate retry could help (transient network trouble).
     pub fn retryable(&self) -> bool {
-        matches!(self, ErrorKind::Connect | ErrorKind::Network | ErrorKind::Status(502 | 503 | 504))
+        matches!(
+            self,
+            ErrorKind::Connect | ErrorKind::Network | ErrorKind::Status(502 | 503 | 504)
+        )
     }
 }
 
@@ -135,7 +144,10 @@ pub struct FetchError {
 
 impl FetchError {
     pub fn new(kind: ErrorKind) -> Self {
-        Self { kind, retry_after: None }
+        Self {
+            kind,
+            retry_after: None,
+        }
     }
 }
 
@@ -204,11 +216,14 @@ pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<DateTime<Utc
         return Some(now + chrono::Duration::seconds(secs));
     }
     // IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT") is RFC 2822-compatible.
-    let at = DateTime::parse_from_rfc2822(value).ok()?.with_timezone(&Utc);
+    let at = DateTime::parse_from_rfc2822(value)
+        .ok()?
+        .with_timezone(&Utc);
     Some(at.clamp(now, max))
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use chrono::TimeZone;
@@ -216,21 +231,42 @@ mod tests {
     #[test]
     fn retry_after_both_forms() {
         let now = Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap();
-        assert_eq!(parse_retry_after("120", now), Some(now + chrono::Duration::seconds(120)));
+        assert_eq!(
+            parse_retry_after("120", now),
+            Some(now + chrono::Duration::seconds(120))
+        );
         assert_eq!(
             parse_retry_after("Sun, 01 Mar 2026 09:05:00 GMT", now),
             Some(Utc.with_ymd_and_hms(2026, 3, 1, 9, 5, 0).unwrap())
         );
-        assert_eq!(parse_retry_after("Sun, 01 Mar 2026 08:00:00 GMT", now), Some(now));
-        assert_eq!(parse_retry_after("99999999", now), Some(now + chrono::Duration::days(1)));
+        assert_eq!(
+            parse_retry_after("Sun, 01 Mar 2026 08:00:00 GMT", now),
+            Some(now)
+        );
+        assert_eq!(
+            parse_retry_after("99999999", now),
+            Some(now + chrono::Duration::days(1))
+        );
         assert_eq!(parse_retry_after("soon", now), None);
     }
 
     #[test]
     fn messages_are_plain_words() {
-        assert_eq!(ErrorKind::Status(404).message(), "server said 404 not found: the link may have changed");
-        assert_eq!(ErrorKind::TooLarge { max_bytes: 10 * 1024 * 1024 }.message(), "feed larger than 10 MB");
-        assert_eq!(ErrorKind::WebPage.message(), "feed returned a web page; link may be revoked");
+        assert_eq!(
+            ErrorKind::Status(404).message(),
+            "server said 404 not found: the link may have changed"
+        );
+        assert_eq!(
+            ErrorKind::TooLarge {
+                max_bytes: 10 * 1024 * 1024
+            }
+            .message(),
+            "feed larger than 10 MB"
+        );
+        assert_eq!(
+            ErrorKind::WebPage.message(),
+            "feed returned a web page; link may be revoked"
+        );
         assert_eq!(ErrorKind::Timeout.message(), "timed out");
     }
 }

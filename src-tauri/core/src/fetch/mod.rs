@@ -115,7 +115,13 @@ impl Fetcher {
             let (Some(source), Some(last)) = (previous.first(), previous.last()) else {
                 return attempt.stop();
             };
-            match policy::check_redirect(source, last, attempt.url(), previous.len(), flag.load(Ordering::Relaxed)) {
+            match policy::check_redirect(
+                source,
+                last,
+                attempt.url(),
+                previous.len(),
+                flag.load(Ordering::Relaxed),
+            ) {
                 Ok(()) => attempt.follow(),
                 Err(refusal) => attempt.error(refusal),
             }
@@ -130,14 +136,22 @@ impl Fetcher {
         for (host, addr) in &cfg.resolve {
             builder = builder.resolve(host, *addr);
         }
-        let client = builder.build().map_err(|_| FetchError::new(ErrorKind::Tls))?;
-        Ok(Self { client, max_bytes: AtomicU64::new(cfg.max_bytes), cfg, allow_local })
+        let client = builder
+            .build()
+            .map_err(|_| FetchError::new(ErrorKind::Tls))?;
+        Ok(Self {
+            client,
+            max_bytes: AtomicU64::new(cfg.max_bytes),
+            cfg,
+            allow_local,
+        })
     }
 
     /// Applies the user's settings (size cap, local-network opt-in).
     pub fn apply_settings(&self, s: &Settings) {
         self.max_bytes.store(s.fetch_max_bytes, Ordering::Relaxed);
-        self.allow_local.store(s.allow_local_network, Ordering::Relaxed);
+        self.allow_local
+            .store(s.allow_local_network, Ordering::Relaxed);
     }
 
     pub fn max_bytes(&self) -> u64 {
@@ -167,7 +181,11 @@ impl Fetcher {
                         r = self.fetch_http(url, auth, validators) => r,
                     };
                     match result {
-                        Err(e) if e.kind.retryable() && e.retry_after.is_none() && attempt < self.cfg.retries => {
+                        Err(e)
+                            if e.kind.retryable()
+                                && e.retry_after.is_none()
+                                && attempt < self.cfg.retries =>
+                        {
                             attempt += 1;
                             let delay = backoff(self.cfg.retry_base, attempt);
                             tracing::debug!(source_id, host = %host, error = e.kind.code(), attempt, "retrying");
@@ -178,11 +196,15 @@ impl Fetcher {
                         }
                         other => {
                             match &other {
-                                Ok(Fetched::NotModified) => tracing::debug!(source_id, host = %host, "not modified"),
+                                Ok(Fetched::NotModified) => {
+                                    tracing::debug!(source_id, host = %host, "not modified")
+                                }
                                 Ok(Fetched::Body { body, .. }) => {
                                     tracing::debug!(source_id, host = %host, bytes = body.len(), "fetched")
                                 }
-                                Err(e) => tracing::info!(source_id, host = %host, error = e.kind.code(), "fetch failed"),
+                                Err(e) => {
+                                    tracing::info!(source_id, host = %host, error = e.kind.code(), "fetch failed")
+                                }
                             }
                             return other;
                         }
@@ -192,7 +214,12 @@ impl Fetcher {
         }
     }
 
-    async fn fetch_http(&self, url: &reqwest::Url, auth: &Auth, validators: &Validators) -> Result<Fetched, FetchError> {
+    async fn fetch_http(
+        &self,
+        url: &reqwest::Url,
+        auth: &Auth,
+        validators: &Validators,
+    ) -> Result<Fetched, FetchError> {
         let max = self.max_bytes();
         let mut req = self
             .client
@@ -212,7 +239,10 @@ impl Fetcher {
                 let mut map = HeaderMap::new();
                 for (k, v) in headers {
                     // Invalid names or values are skipped, never echoed (they may be keys).
-                    if let (Ok(k), Ok(mut v)) = (HeaderName::try_from(k.as_str()), HeaderValue::try_from(v.as_str())) {
+                    if let (Ok(k), Ok(mut v)) = (
+                        HeaderName::try_from(k.as_str()),
+                        HeaderValue::try_from(v.as_str()),
+                    ) {
                         v.set_sensitive(true);
                         map.insert(k, v);
                     }
@@ -220,7 +250,10 @@ impl Fetcher {
                 req.headers(map)
             }
         };
-        let resp = req.send().await.map_err(|e| FetchError::new(error::classify(&e)))?;
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| FetchError::new(error::classify(&e)))?;
         let status = resp.status();
         if status == StatusCode::NOT_MODIFIED {
             return Ok(Fetched::NotModified);
@@ -240,14 +273,19 @@ impl Fetcher {
             };
             let retry_after = match kind {
                 // 429 without a header: wait a minute rather than hammer.
-                ErrorKind::RateLimited => Some(retry_after.unwrap_or(now + chrono::Duration::seconds(60))),
+                ErrorKind::RateLimited => {
+                    Some(retry_after.unwrap_or(now + chrono::Duration::seconds(60)))
+                }
                 ErrorKind::Status(503) => retry_after,
                 _ => None,
             };
             return Err(FetchError { kind, retry_after });
         }
         let header_text = |name: header::HeaderName| {
-            resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+            resp.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
         };
         let new_validators = Validators {
             etag: header_text(header::ETAG),
@@ -284,13 +322,24 @@ impl Fetcher {
             }
         };
         sniff(&body, is_html)?;
-        Ok(Fetched::Body { body, validators: new_validators })
+        Ok(Fetched::Body {
+            body,
+            validators: new_validators,
+        })
     }
 
-    async fn read_file(&self, source_id: i64, path: &std::path::Path, validators: &Validators) -> Result<Fetched, FetchError> {
+    async fn read_file(
+        &self,
+        source_id: i64,
+        path: &std::path::Path,
+        validators: &Validators,
+    ) -> Result<Fetched, FetchError> {
         let file_err = |e: std::io::Error| FetchError::new(ErrorKind::File(e.kind()));
         let meta = tokio::fs::metadata(path).await.map_err(file_err)?;
-        let mtime = meta.modified().ok().map(|t| DateTime::<Utc>::from(t).to_rfc3339());
+        let mtime = meta
+            .modified()
+            .ok()
+            .map(|t| DateTime::<Utc>::from(t).to_rfc3339());
         if mtime.is_some() && mtime == validators.file_mtime {
             return Ok(Fetched::NotModified);
         }
@@ -304,7 +353,13 @@ impl Fetcher {
         }
         tracing::debug!(source_id, bytes = body.len(), "file read");
         sniff(&body, false)?;
-        Ok(Fetched::Body { body, validators: Validators { file_mtime: mtime, ..Default::default() } })
+        Ok(Fetched::Body {
+            body,
+            validators: Validators {
+                file_mtime: mtime,
+                ..Default::default()
+            },
+        })
     }
 }
 
@@ -328,11 +383,19 @@ pub fn sniff(body: &[u8], content_type_html: bool) -> Result<(), FetchError> {
         return Err(ErrorKind::WebPage.into());
     }
     if !head.starts_with(b"BEGIN:VCALENDAR") {
-        return Err(if content_type_html { ErrorKind::WebPage } else { ErrorKind::NotCalendar }.into());
+        return Err(if content_type_html {
+            ErrorKind::WebPage
+        } else {
+            ErrorKind::NotCalendar
+        }
+        .into());
     }
     let end = trim_end_ws(start);
     let tail_len = end.len().min(64);
-    let tail: Vec<u8> = end[end.len() - tail_len..].iter().map(u8::to_ascii_uppercase).collect();
+    let tail: Vec<u8> = end[end.len() - tail_len..]
+        .iter()
+        .map(u8::to_ascii_uppercase)
+        .collect();
     if !tail.ends_with(b"END:VCALENDAR") {
         return Err(ErrorKind::Truncated.into());
     }
@@ -346,11 +409,16 @@ fn skip_bom_ws(b: &[u8]) -> &[u8] {
 }
 
 fn trim_end_ws(b: &[u8]) -> &[u8] {
-    let n = b.iter().rev().take_while(|c| c.is_ascii_whitespace() || **c == 0).count();
+    let n = b
+        .iter()
+        .rev()
+        .take_while(|c| c.is_ascii_whitespace() || **c == 0)
+        .count();
     &b[..b.len() - n]
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -362,11 +430,20 @@ mod tests {
         let kind = |b: &[u8], html| sniff(b, html).unwrap_err().kind;
         assert_eq!(kind(b"", false), ErrorKind::Empty);
         assert_eq!(kind(b"  \r\n", false), ErrorKind::Empty);
-        assert_eq!(kind(b"<!DOCTYPE html><html>Sign in", false), ErrorKind::WebPage);
-        assert_eq!(kind(b"<!-- Copyright (C) Microsoft -->\r\n<html>", false), ErrorKind::WebPage);
+        assert_eq!(
+            kind(b"<!DOCTYPE html><html>Sign in", false),
+            ErrorKind::WebPage
+        );
+        assert_eq!(
+            kind(b"<!-- Copyright (C) Microsoft -->\r\n<html>", false),
+            ErrorKind::WebPage
+        );
         assert_eq!(kind(b"Sign in to continue", true), ErrorKind::WebPage);
         assert_eq!(kind(b"{\"error\": 1}", false), ErrorKind::NotCalendar);
-        assert_eq!(kind(b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:x\r\n", false), ErrorKind::Truncated);
+        assert_eq!(
+            kind(b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:x\r\n", false),
+            ErrorKind::Truncated
+        );
     }
 
     #[test]

@@ -99,6 +99,7 @@ fn is_local_v6(ip: Ipv6Addr) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -127,40 +128,80 @@ mod tests {
                 Err(RedirectRefusal::LocalTarget),
                 "{target}"
             );
-            assert_eq!(check_redirect(&src, &src, &u(target), 1, true), Ok(()), "{target}");
+            assert_eq!(
+                check_redirect(&src, &src, &u(target), 1, true),
+                Ok(()),
+                "{target}"
+            );
         }
-        assert_eq!(check_redirect(&src, &src, &u("https://cdn.example.net/x"), 1, false), Ok(()));
+        assert_eq!(
+            check_redirect(&src, &src, &u("https://cdn.example.net/x"), 1, false),
+            Ok(())
+        );
     }
 
     #[test]
     fn a_local_source_may_redirect_locally() {
         let src = u("http://127.0.0.1:9000/feed.ics");
-        assert_eq!(check_redirect(&src, &src, &u("http://127.0.0.1:9000/other"), 1, false), Ok(()));
-        assert_eq!(check_redirect(&src, &src, &u("http://192.168.0.2/other"), 1, false), Ok(()));
+        assert_eq!(
+            check_redirect(&src, &src, &u("http://127.0.0.1:9000/other"), 1, false),
+            Ok(())
+        );
+        assert_eq!(
+            check_redirect(&src, &src, &u("http://192.168.0.2/other"), 1, false),
+            Ok(())
+        );
     }
 
     #[test]
     fn file_and_other_schemes_are_refused() {
         let src = u("https://calendar.example.com/feed.ics");
-        assert_eq!(check_redirect(&src, &src, &u("file:///etc/passwd"), 1, true), Err(RedirectRefusal::NotHttp));
-        assert_eq!(check_redirect(&src, &src, &u("ftp://x/y"), 1, true), Err(RedirectRefusal::NotHttp));
+        assert_eq!(
+            check_redirect(&src, &src, &u("file:///etc/passwd"), 1, true),
+            Err(RedirectRefusal::NotHttp)
+        );
+        assert_eq!(
+            check_redirect(&src, &src, &u("ftp://x/y"), 1, true),
+            Err(RedirectRefusal::NotHttp)
+        );
     }
 
     #[test]
     fn https_to_http_is_refused() {
         let src = u("https://calendar.example.com/feed.ics");
         assert_eq!(
-            check_redirect(&src, &src, &u("http://calendar.example.com/feed.ics"), 1, true),
+            check_redirect(
+                &src,
+                &src,
+                &u("http://calendar.example.com/feed.ics"),
+                1,
+                true
+            ),
             Err(RedirectRefusal::Downgrade)
         );
         let plain = u("http://calendar.example.com/feed.ics");
-        assert_eq!(check_redirect(&plain, &plain, &u("https://calendar.example.com/f"), 1, false), Ok(()));
+        assert_eq!(
+            check_redirect(
+                &plain,
+                &plain,
+                &u("https://calendar.example.com/f"),
+                1,
+                false
+            ),
+            Ok(())
+        );
     }
 
     #[test]
     fn at_most_five_hops() {
         let src = u("https://a.example/");
-        assert_eq!(check_redirect(&src, &src, &u("https://b.example/"), 5, false), Ok(()));
-        assert_eq!(check_redirect(&src, &src, &u("https://b.example/"), 6, false), Err(RedirectRefusal::TooMany));
+        assert_eq!(
+            check_redirect(&src, &src, &u("https://b.example/"), 5, false),
+            Ok(())
+        );
+        assert_eq!(
+            check_redirect(&src, &src, &u("https://b.example/"), 6, false),
+            Err(RedirectRefusal::TooMany)
+        );
     }
 }

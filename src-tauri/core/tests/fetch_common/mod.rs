@@ -4,7 +4,7 @@
 //! The server is a plain tokio TcpListener so a test can misbehave at the byte level
 //! (stall before the headers, dribble the body, send raw gzip) in ways a framework
 //! would not allow. One request per connection (`Connection: close`).
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -30,7 +30,10 @@ pub struct Req {
 
 impl Req {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -38,7 +41,11 @@ impl Req {
 #[derive(Debug, Clone)]
 pub enum Reply {
     /// A complete response.
-    Full { status: u16, headers: Vec<(String, String)>, body: Vec<u8> },
+    Full {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    },
     /// Headers, then the body one byte every `every` (slow loris).
     Dribble { body: Vec<u8>, every: Duration },
     /// Read the request, then say nothing for `for_`.
@@ -47,22 +54,42 @@ pub enum Reply {
 
 impl Reply {
     pub fn ok(body: impl Into<Vec<u8>>) -> Self {
-        Reply::Full { status: 200, headers: vec![("Content-Type".into(), "text/calendar".into())], body: body.into() }
+        Reply::Full {
+            status: 200,
+            headers: vec![("Content-Type".into(), "text/calendar".into())],
+            body: body.into(),
+        }
     }
     pub fn status(status: u16) -> Self {
-        Reply::Full { status, headers: vec![], body: b"error".to_vec() }
+        Reply::Full {
+            status,
+            headers: vec![],
+            body: b"error".to_vec(),
+        }
     }
     pub fn with_header(self, k: &str, v: &str) -> Self {
         match self {
-            Reply::Full { status, mut headers, body } => {
+            Reply::Full {
+                status,
+                mut headers,
+                body,
+            } => {
                 headers.push((k.into(), v.into()));
-                Reply::Full { status, headers, body }
+                Reply::Full {
+                    status,
+                    headers,
+                    body,
+                }
             }
             other => other,
         }
     }
     pub fn redirect(location: &str) -> Self {
-        Reply::Full { status: 302, headers: vec![("Location".into(), location.into())], body: vec![] }
+        Reply::Full {
+            status: 302,
+            headers: vec![("Location".into(), location.into())],
+            body: vec![],
+        }
     }
 }
 
@@ -82,7 +109,9 @@ impl Server {
         let reqs = requests.clone();
         tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else { break };
+                let Ok((stream, _)) = listener.accept().await else {
+                    break;
+                };
                 let handler = handler.clone();
                 let reqs = reqs.clone();
                 tokio::spawn(async move {
@@ -106,7 +135,11 @@ impl Server {
     }
 }
 
-async fn serve(mut stream: TcpStream, handler: Handler, reqs: Arc<Mutex<Vec<Req>>>) -> std::io::Result<()> {
+async fn serve(
+    mut stream: TcpStream,
+    handler: Handler,
+    reqs: Arc<Mutex<Vec<Req>>>,
+) -> std::io::Result<()> {
     let mut buf = Vec::new();
     let mut tmp = [0u8; 4096];
     while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
@@ -122,13 +155,23 @@ async fn serve(mut stream: TcpStream, handler: Handler, reqs: Arc<Mutex<Vec<Req>
     let path = first.split(' ').nth(1).unwrap_or("/").to_string();
     let headers = lines
         .take_while(|l| !l.is_empty())
-        .filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_string(), v.trim().to_string())))
+        .filter_map(|l| {
+            l.split_once(':')
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        })
         .collect();
     let req = Req { path, headers };
     reqs.lock().unwrap().push(req.clone());
     match handler(&req) {
-        Reply::Full { status, headers, body } => {
-            let mut head = format!("HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n", body.len());
+        Reply::Full {
+            status,
+            headers,
+            body,
+        } => {
+            let mut head = format!(
+                "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n",
+                body.len()
+            );
             for (k, v) in headers {
                 head.push_str(&format!("{k}: {v}\r\n"));
             }
@@ -159,7 +202,9 @@ async fn serve(mut stream: TcpStream, handler: Handler, reqs: Arc<Mutex<Vec<Req>
 
 /// A small valid feed whose events are `{prefix}-{i}` for i in 0..n.
 pub fn feed(prefix: &str, n: usize) -> String {
-    let mut s = String::from("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nX-WR-CALNAME:Test\r\n");
+    let mut s = String::from(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nX-WR-CALNAME:Test\r\n",
+    );
     for i in 0..n {
         s.push_str(&format!(
             "BEGIN:VEVENT\r\nUID:{prefix}-{i}\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:20260301T{:02}0000Z\r\nDTEND:20260301T{:02}3000Z\r\nSUMMARY:Event {i}\r\nEND:VEVENT\r\n",
@@ -187,9 +232,22 @@ pub fn fake_parse(body: &[u8]) -> Result<Calendar, FeedError> {
     if !text.trim_end().ends_with("END:VCALENDAR") {
         return Err(FeedError::Truncated);
     }
-    let events = text.lines().filter_map(|l| l.strip_prefix("UID:")).map(|u| record(u.trim())).collect();
-    let name = text.lines().find_map(|l| l.strip_prefix("X-WR-CALNAME:")).map(|s| s.trim().to_string());
-    Ok(Calendar { meta: CalendarMeta { name, ..Default::default() }, events })
+    let events = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("UID:"))
+        .map(|u| record(u.trim()))
+        .collect();
+    let name = text
+        .lines()
+        .find_map(|l| l.strip_prefix("X-WR-CALNAME:"))
+        .map(|s| s.trim().to_string());
+    Ok(Calendar {
+        meta: CalendarMeta {
+            name,
+            ..Default::default()
+        },
+        events,
+    })
 }
 
 pub fn fake_parser() -> ParseFn {
@@ -221,8 +279,13 @@ impl Env {
 
     pub async fn with_parser(cfg: FetchConfig, parser: ParseFn) -> Env {
         let dir = tempfile::tempdir().unwrap();
-        let pool = calendarbot_core::db::open(&dir.path().join("cache.sqlite3")).await.unwrap();
-        let secrets = Arc::new(SecretStore::open(&dir.path().join("secrets.json"), Preference::FileOnly));
+        let pool = calendarbot_core::db::open(&dir.path().join("cache.sqlite3"))
+            .await
+            .unwrap();
+        let secrets = Arc::new(SecretStore::open(
+            &dir.path().join("secrets.json"),
+            Preference::FileOnly,
+        ));
         let deps = Deps {
             pool: pool.clone(),
             fetcher: Arc::new(Fetcher::new(cfg).unwrap()),
@@ -235,10 +298,17 @@ impl Env {
     }
 
     pub async fn add(&self, url: &str) -> i64 {
-        sources::add(&self.pool, &self.deps.secrets, NewSource { location: url.into(), ..Default::default() })
-            .await
-            .unwrap()
-            .id
+        sources::add(
+            &self.pool,
+            &self.deps.secrets,
+            NewSource {
+                location: url.into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .id
     }
 
     pub fn db_path(&self) -> std::path::PathBuf {
@@ -248,12 +318,15 @@ impl Env {
 
 /// The UIDs cached for a source, read through a separate connection to the real file.
 pub async fn cached_uids(db: &Path, source_id: i64) -> Vec<String> {
-    let pool = SqlitePool::connect(&format!("sqlite://{}", db.display())).await.unwrap();
-    let uids: Vec<String> = sqlx::query_scalar("SELECT uid FROM events WHERE source_id = ? ORDER BY seq")
-        .bind(source_id)
-        .fetch_all(&pool)
+    let pool = SqlitePool::connect(&format!("sqlite://{}", db.display()))
         .await
         .unwrap();
+    let uids: Vec<String> =
+        sqlx::query_scalar("SELECT uid FROM events WHERE source_id = ? ORDER BY seq")
+            .bind(source_id)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
     pool.close().await;
     uids
 }
