@@ -85,9 +85,9 @@ const STATE_COLUMNS: &str = "source_id, meta_json, etag, last_modified, file_mti
 
 /// The feed state of one source (a default state when it was never fetched).
 pub async fn feed_state(pool: &SqlitePool, source_id: i64) -> Result<FeedState, CacheError> {
-    let row = sqlx::query(&format!(
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {STATE_COLUMNS} FROM feeds WHERE source_id = ?"
-    ))
+    )))
     .bind(source_id)
     .fetch_optional(pool)
     .await?;
@@ -110,9 +110,9 @@ pub async fn feed_state(pool: &SqlitePool, source_id: i64) -> Result<FeedState, 
 
 /// Every source's feed state.
 pub async fn feed_states(pool: &SqlitePool) -> Result<Vec<FeedState>, CacheError> {
-    let rows = sqlx::query(&format!(
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {STATE_COLUMNS} FROM feeds ORDER BY source_id"
-    ))
+    )))
     .fetch_all(pool)
     .await?;
     rows.iter().map(row_to_state).collect()

@@ -337,7 +337,7 @@ impl Pipeline {
                 return None;
             }
         }
-        let _guard = InFlight {
+        let guard = InFlight {
             set: &self.inner.in_flight,
             id,
         };
@@ -346,11 +346,15 @@ impl Pipeline {
             name: rs.source.name.clone(),
             kind: OutcomeKind::Cancelled,
         };
-        let _permit = tokio::select! {
+        let permit = tokio::select! {
             _ = self.inner.cancel.cancelled() => return Some(cancelled()),
             p = self.inner.limit.acquire() => match p { Ok(p) => p, Err(_) => return Some(cancelled()) },
         };
         let outcome = self.refresh_one(&rs, &settings).await;
+        // Release before waking the scheduler, so it sees the source as idle and
+        // schedules its next run.
+        drop(permit);
+        drop(guard);
         self.inner.finished.notify_one();
         Some(outcome)
     }

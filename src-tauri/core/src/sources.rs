@@ -395,14 +395,14 @@ const COLUMNS: &str =
 
 /// Every source, by id.
 pub async fn list(pool: &SqlitePool) -> Result<Vec<Source>, SourceError> {
-    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM sources ORDER BY id"))
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM sources ORDER BY id")))
         .fetch_all(pool)
         .await?;
     Ok(rows.iter().map(row_to_source).collect::<Result<_, _>>()?)
 }
 
 pub async fn get(pool: &SqlitePool, id: i64) -> Result<Source, SourceError> {
-    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM sources WHERE id = ?"))
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM sources WHERE id = ?")))
         .bind(id)
         .fetch_optional(pool)
         .await?

@@ -15,7 +15,7 @@ use fetch_common::*;
 
 /// gzip of `gib` GiB of zeros, written in 1 MiB steps (never all in memory).
 fn gzip_bomb(mib: usize) -> Vec<u8> {
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     let zeros = vec![0u8; 1024 * 1024];
     for _ in 0..mib {
         enc.write_all(&zeros).unwrap();

@@ -137,7 +137,7 @@ async fn crash_safety_under_kill_9() {
                     .fetch_all(&pool)
                     .await
                     .unwrap();
-            let gens: BTreeSet<&str> = uids.iter().filter_map(|u| u.split('-').next()).collect();
+            let gens: BTreeSet<String> = uids.iter().filter_map(|u| u.split('-').next()).map(str::to_string).collect();
             assert!(
                 uids.is_empty() || (uids.len() == EVENTS && gens.len() == 1),
                 "round {round}: source {id} has {} events of {} generations",
@@ -152,7 +152,7 @@ async fn crash_safety_under_kill_9() {
                     .unwrap();
             assert_eq!(count as usize, uids.len(), "feeds row and events disagree");
             if let Some(g) = gens.into_iter().next() {
-                committed.insert(g.to_string());
+                committed.insert(g);
             }
         }
         pool.close().await;
