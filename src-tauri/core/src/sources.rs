@@ -327,12 +327,22 @@ pub async fn add(
     let store = needs_secret.then(|| secrets.kind());
 
     let mut tx = db::begin_immediate(pool).await?;
-    let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM sources WHERE name = ?")
-        .bind(&name)
-        .fetch_optional(&mut *tx)
-        .await?;
-    if exists.is_some() {
-        return Err(SourceError::DuplicateName(name));
+    let user_named = new.name.as_deref().is_some_and(|n| !n.trim().is_empty());
+    let mut name = name;
+    let base = name.clone();
+    for n in 2.. {
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM sources WHERE name = ?")
+            .bind(&name)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_none() {
+            break;
+        }
+        // A name the user typed must be unique; a derived one gets a number.
+        if user_named || n > 1000 {
+            return Err(SourceError::DuplicateName(name));
+        }
+        name = format!("{base} ({n})");
     }
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO sources (name, kind, display, path, color, enabled, auth_kind, interval_minutes, secret_store, created_at)
@@ -395,18 +405,22 @@ const COLUMNS: &str =
 
 /// Every source, by id.
 pub async fn list(pool: &SqlitePool) -> Result<Vec<Source>, SourceError> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM sources ORDER BY id")))
-        .fetch_all(pool)
-        .await?;
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM sources ORDER BY id"
+    )))
+    .fetch_all(pool)
+    .await?;
     Ok(rows.iter().map(row_to_source).collect::<Result<_, _>>()?)
 }
 
 pub async fn get(pool: &SqlitePool, id: i64) -> Result<Source, SourceError> {
-    let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM sources WHERE id = ?")))
-        .bind(id)
-        .fetch_optional(pool)
-        .await?
-        .ok_or_else(|| SourceError::NotFound(id.to_string()))?;
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM sources WHERE id = ?"
+    )))
+    .bind(id)
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| SourceError::NotFound(id.to_string()))?;
     Ok(row_to_source(&row)?)
 }
 

@@ -137,7 +137,11 @@ async fn crash_safety_under_kill_9() {
                     .fetch_all(&pool)
                     .await
                     .unwrap();
-            let gens: BTreeSet<String> = uids.iter().filter_map(|u| u.split('-').next()).map(str::to_string).collect();
+            let gens: BTreeSet<String> = uids
+                .iter()
+                .filter_map(|u| u.split('-').next())
+                .map(str::to_string)
+                .collect();
             assert!(
                 uids.is_empty() || (uids.len() == EVENTS && gens.len() == 1),
                 "round {round}: source {id} has {} events of {} generations",

@@ -266,8 +266,19 @@ impl Fetcher {
                 .get(header::RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| error::parse_retry_after(v, now));
+            // A redirect to `file:` (or any non-web scheme) is not followed by reqwest
+            // but returned as the final 3xx: name it for what it is. Nothing is read.
+            let bad_redirect = status.is_redirection()
+                && resp
+                    .headers()
+                    .get(header::LOCATION)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|loc| url.join(loc).ok())
+                    .is_some_and(|to| !matches!(to.scheme(), "http" | "https"));
             let kind = if status == StatusCode::TOO_MANY_REQUESTS {
                 ErrorKind::RateLimited
+            } else if bad_redirect {
+                ErrorKind::Redirect(policy::RedirectRefusal::NotHttp)
             } else {
                 ErrorKind::Status(status.as_u16())
             };

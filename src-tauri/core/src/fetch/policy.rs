@@ -112,7 +112,7 @@ mod tests {
         let src = u("https://calendar.example.com/feed.ics");
         for target in [
             "https://127.0.0.1:8080/x",
-            "http://169.254.169.254/latest/meta-data/",
+            "https://169.254.169.254/latest/meta-data/",
             "https://10.1.2.3/x",
             "https://192.168.1.1/",
             "https://172.16.0.1/",
