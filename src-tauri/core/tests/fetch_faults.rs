@@ -389,8 +389,10 @@ async fn case37_redirect_from_public_to_private_is_refused_unless_opted_in() {
 
     // The settings switch applies live.
     let f = public_looking(&front, false).await;
-    let mut s = Settings::default();
-    s.allow_local_network = true;
+    let s = Settings {
+        allow_local_network: true,
+        ..Settings::default()
+    };
     f.apply_settings(&s);
     assert!(f
         .fetch(1, &t, &Validators::default(), &cancel)

@@ -128,7 +128,7 @@ impl ErrorKind {
     pub fn retryable(&self) -> bool {
         matches!(
             self,
-            ErrorKind::Connect | ErrorKind::Network | ErrorKind::Status(502 | 503 | 504)
+            ErrorKind::Connect | ErrorKind::Network | ErrorKind::Status(502..=504)
         )
     }
 }
