@@ -7,11 +7,42 @@
 //!   `events`; both are serde-serialisable so the cache can store `meta` once per source
 //!   and each [`EventRecord`] as its own row.
 //! - [`expand`] lists the occurrences overlapping a window, sorted by start.
+//! - [`output`] formats occurrences for the command line (`jsonl`, `json`, `text`).
+//! - [`local_zone`] is the system zone (the default of `--tz` and of `ExpandOptions::tz`).
+//!
+//! Pipeline: [`scan`] rejects bodies that are not calendars (empty, web pages, truncated,
+//! nested too deeply) before anything else looks at them; [`lines`] unfolds and splits
+//! content lines (byte-exact, so UTF-8 split by folding is rejoined intact); [`parse`]
+//! turns components into [`EventRecord`]s and [`CustomZone`]s, skipping bad ones;
+//! [`expand`](mod@expand) applies RRULE/RDATE/EXDATE/overrides on naive local wall time and
+//! converts each instance to UTC with [`tz`] (IANA, Windows, VTIMEZONE rules).
+//!
+//! Why not icalendar's parser: it recurses (a 52 KB nest bomb aborts the process), is
+//! all-or-nothing per feed, and parses into borrowed trees we would convert again anyway;
+//! the line-level parser here is non-recursive, lenient per component and measured by
+//! `examples/bench_engine.rs` (which also times icalendar's parser for comparison).
 
+pub mod attendees;
+pub mod expand;
+pub mod lines;
+pub mod links;
+pub mod output;
+pub mod parse;
+pub mod recur;
+pub mod scan;
+pub mod text;
+pub mod tz;
+pub mod value;
+pub mod vtimezone;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Occurrence, Window};
+
+pub use tz::local_zone;
+pub use vtimezone::{CustomZone, Observance};
 
 /// Why a feed body was rejected as a whole. The caller keeps its last good data.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -36,20 +67,119 @@ pub struct CalendarMeta {
     pub name: Option<String>,
     /// X-APPLE-CALENDAR-COLOR / COLOR, as `#RRGGBB`.
     pub color: Option<String>,
-    /// X-WR-TIMEZONE: the zone of floating and unresolvable times.
+    /// X-WR-TIMEZONE: the zone of TZIDs that cannot be resolved. Floating times are read
+    /// in `ExpandOptions::tz` (PRODUCT.md: "floating times are read in --tz").
     pub default_tz: Option<String>,
     /// REFRESH-INTERVAL / X-PUBLISHED-TTL in seconds.
     pub refresh_interval_secs: Option<u64>,
     /// Lines and components skipped while parsing, in words (no feed secrets).
     pub warnings: Vec<String>,
+    /// The feed's VTIMEZONE definitions, used when a TZID is neither IANA nor Windows.
+    #[serde(default)]
+    pub timezones: Vec<CustomZone>,
+}
+
+/// A DATE or DATE-TIME value as written, before any zone is applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum IcsTime {
+    /// `VALUE=DATE`: a calendar date, placed in the user's zone.
+    Date { date: NaiveDate },
+    /// A local time with no zone: read in the user's zone (`ExpandOptions::tz`).
+    Floating { at: NaiveDateTime },
+    /// A `...Z` time.
+    Utc { at: NaiveDateTime },
+    /// A local time with a TZID parameter (resolved at expansion, see [`tz`]).
+    Zoned { at: NaiveDateTime, tzid: String },
+}
+
+impl IcsTime {
+    pub fn is_date(&self) -> bool {
+        matches!(self, IcsTime::Date { .. })
+    }
+}
+
+/// An RDATE value: a single start, or a PERIOD with its own end.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RDate {
+    pub start: IcsTime,
+    /// The PERIOD's length in seconds (`start/end` or `start/duration`).
+    pub duration_secs: Option<i64>,
+}
+
+/// An attendee as written on an ATTENDEE line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attendee {
+    /// The address without `mailto:`, lower case.
+    pub email: String,
+    pub cn: Option<String>,
+    /// PARTSTAT, upper case (`ACCEPTED`, `DECLINED`, ...).
+    pub partstat: Option<String>,
+    /// DELEGATED-FROM addresses, without `mailto:`.
+    #[serde(default)]
+    pub delegated_from: Vec<String>,
+}
+
+/// A VALARM trigger as written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AlarmDef {
+    /// Seconds relative to the start, or to the end when `related_end`.
+    Relative {
+        seconds: i64,
+        related_end: bool,
+    },
+    Absolute {
+        at: DateTime<Utc>,
+    },
 }
 
 /// One VEVENT, normalised. Master events and RECURRENCE-ID overrides are both records.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct EventRecord {
     pub uid: String,
     /// The RECURRENCE-ID as written (value only), for overrides.
     pub recurrence_id: Option<String>,
+    /// The RECURRENCE-ID parsed with its TZID.
+    #[serde(default)]
+    pub recurrence_id_time: Option<IcsTime>,
+    /// `RANGE=THISANDFUTURE` on the RECURRENCE-ID.
+    #[serde(default)]
+    pub this_and_future: bool,
+    #[serde(default)]
+    pub sequence: i64,
+    #[serde(default)]
+    pub summary: String,
+    pub location: Option<String>,
+    pub description: Option<String>,
+    /// DTSTART; an event without one is dropped at parse time with a warning.
+    pub start: Option<IcsTime>,
+    pub end: Option<IcsTime>,
+    pub duration_secs: Option<i64>,
+    /// RRULE values (without the `RRULE:` name).
+    #[serde(default)]
+    pub rrules: Vec<String>,
+    #[serde(default)]
+    pub rdates: Vec<RDate>,
+    #[serde(default)]
+    pub exdates: Vec<IcsTime>,
+    /// STATUS, upper case.
+    pub status: Option<String>,
+    /// TRANSP:TRANSPARENT or X-MICROSOFT-CDO-BUSYSTATUS:FREE.
+    #[serde(default)]
+    pub free: bool,
+    #[serde(default)]
+    pub attendees: Vec<Attendee>,
+    /// ORGANIZER address (without `mailto:`) or CN when no address.
+    pub organizer: Option<String>,
+    #[serde(default)]
+    pub alarms: Vec<AlarmDef>,
+    #[serde(default)]
+    pub categories: Vec<String>,
+    /// COLOR as `#RRGGBB` when it could be read.
+    pub color: Option<String>,
+    /// The meeting link chosen at parse time (see [`links`]).
+    pub join_url: Option<String>,
 }
 
 /// A parsed feed.
@@ -75,11 +205,16 @@ pub struct ExpandOptions {
 }
 
 /// Parses a feed body.
-pub fn parse_feed(_body: &[u8]) -> Result<Calendar, FeedError> {
-    todo!("calendar engine")
+///
+/// The parser is iterative (no recursion), so it is safe on any thread stack; the
+/// nesting depth is still checked first by [`scan::prescan`] so hostile bodies cost
+/// microseconds.
+pub fn parse_feed(body: &[u8]) -> Result<Calendar, FeedError> {
+    scan::prescan(body)?;
+    Ok(parse::parse_calendar(body))
 }
 
 /// The occurrences of `calendar` overlapping `opts.window`, sorted by start.
-pub fn expand(_calendar: &Calendar, _opts: &ExpandOptions) -> Vec<Occurrence> {
-    todo!("calendar engine")
+pub fn expand(calendar: &Calendar, opts: &ExpandOptions) -> Vec<Occurrence> {
+    expand::expand_calendar(calendar, opts)
 }

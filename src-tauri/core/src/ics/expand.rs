@@ -1,0 +1,528 @@
+//! Expansion: records grouped by UID into occurrences overlapping a window.
+//!
+//! Per UID: the master with the highest SEQUENCE (duplicates ignored), and its
+//! RECURRENCE-ID overrides keyed by the original instant (duplicates: highest SEQUENCE,
+//! then the later one in the feed). Master instances come from DTSTART, RRULEs ([`recur`])
+//! and RDATEs, minus EXDATEs; an instance that has an override is replaced by it, wherever
+//! the override moved it (so a moved meeting is listed once, at its new time: cases
+//! 20-21). `RANGE=THISANDFUTURE` overrides shift every later instance by the same amount
+//! and lend them their properties (case 23). Overrides without a master are listed as
+//! single events (case 22). Instances are deduplicated on their start instant (rrule's
+//! HOURLY-across-DST duplicates, case 16).
+//!
+//! The window is [from, to) with [`Window::overlaps`]: instances are generated from
+//! `from - longest duration` so long events that began earlier still show.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
+
+use super::attendees::my_status;
+use super::recur::{self, MAX_INSTANCES};
+use super::tz::{Resolver, Zone};
+use super::{AlarmDef, Calendar, EventRecord, ExpandOptions, IcsTime};
+use crate::model::{AlarmTrigger, Occurrence, Window};
+
+/// One instance before it becomes an occurrence.
+#[derive(Debug, Clone, Copy)]
+struct Inst {
+    /// The original start (the RECURRENCE-ID of this instance).
+    rid: DateTime<Utc>,
+    /// For all-day events: the instance's date.
+    date: Option<NaiveDate>,
+    /// A PERIOD RDATE's own length.
+    dur: Option<i64>,
+}
+
+/// Expands a whole calendar; see the module header.
+pub fn expand_calendar(cal: &Calendar, opts: &ExpandOptions) -> Vec<Occurrence> {
+    let mut resolver = Resolver::new(&cal.meta.timezones, cal.meta.default_tz.as_deref(), opts.tz);
+    let mut order: Vec<&str> = Vec::new();
+    let mut groups: HashMap<&str, (Vec<&EventRecord>, Vec<&EventRecord>)> = HashMap::new();
+    for ev in &cal.events {
+        let entry = groups.entry(ev.uid.as_str()).or_insert_with(|| {
+            order.push(ev.uid.as_str());
+            (Vec::new(), Vec::new())
+        });
+        if ev.recurrence_id.is_some() {
+            entry.1.push(ev);
+        } else {
+            entry.0.push(ev);
+        }
+    }
+    let mut out = Vec::with_capacity(cal.events.len());
+    for uid in order {
+        let Some((masters, overrides)) = groups.get(uid) else {
+            continue;
+        };
+        expand_group(masters, overrides, cal, opts, &mut resolver, &mut out);
+    }
+    sort_occurrences(out)
+}
+
+/// Sorts by (start, end, uid, recurrence id). Occurrences are large: sorting small keys
+/// and moving each occurrence once is several times faster than sorting them in place.
+fn sort_occurrences(out: Vec<Occurrence>) -> Vec<Occurrence> {
+    let mut keys: Vec<(DateTime<Utc>, DateTime<Utc>, usize)> = out
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (o.start, o.end, i))
+        .collect();
+    keys.sort_unstable_by(|a, b| {
+        (a.0, a.1)
+            .cmp(&(b.0, b.1))
+            .then_with(|| out[a.2].uid.cmp(&out[b.2].uid))
+            .then_with(|| out[a.2].recurrence_id.cmp(&out[b.2].recurrence_id))
+            .then(a.2.cmp(&b.2))
+    });
+    let mut slots: Vec<Option<Occurrence>> = out.into_iter().map(Some).collect();
+    keys.iter()
+        .filter_map(|k| slots.get_mut(k.2).and_then(Option::take))
+        .collect()
+}
+
+/// The later of two records with the higher SEQUENCE wins.
+fn newest<'a>(records: &[&'a EventRecord]) -> Option<&'a EventRecord> {
+    records
+        .iter()
+        .copied()
+        .reduce(|best, r| if r.sequence >= best.sequence { r } else { best })
+}
+
+fn expand_group(
+    masters: &[&EventRecord],
+    overrides: &[&EventRecord],
+    cal: &Calendar,
+    opts: &ExpandOptions,
+    resolver: &mut Resolver<'_>,
+    out: &mut Vec<Occurrence>,
+) {
+    let master = newest(masters);
+    // Overrides by original instant; the highest SEQUENCE (then the later one) wins.
+    let mut by_rid: HashMap<DateTime<Utc>, &EventRecord> = HashMap::new();
+    for o in overrides {
+        let Some(rid) = o.recurrence_id_time.as_ref() else {
+            continue;
+        };
+        let rid = resolver.instant(rid);
+        match by_rid.get(&rid) {
+            Some(prev) if prev.sequence > o.sequence => {}
+            _ => {
+                by_rid.insert(rid, o);
+            }
+        }
+    }
+    // Overrides older than the master's SEQUENCE are still applied: Google keeps the
+    // master's SEQUENCE at its latest edit while exceptions carry older numbers.
+
+    // THISANDFUTURE overrides, by rid ascending: (rid, start shift, record).
+    let mut futures: Vec<(DateTime<Utc>, Duration, &EventRecord)> = by_rid
+        .iter()
+        .filter(|(_, o)| o.this_and_future)
+        .filter_map(|(rid, o)| {
+            let start = resolver.instant(o.start.as_ref()?);
+            Some((*rid, start - *rid, *o))
+        })
+        .collect();
+    futures.sort_by_key(|f| f.0);
+
+    if let Some(m) = master {
+        expand_master(m, &by_rid, &futures, cal, opts, resolver, out);
+    }
+    for (rid, o) in &by_rid {
+        let fallback = master;
+        let (start, end, date_span) = span_of(o, fallback, None, *rid, resolver);
+        push_occurrence(
+            o,
+            fallback,
+            Some(*rid),
+            start,
+            end,
+            date_span,
+            false,
+            cal,
+            opts,
+            out,
+        );
+    }
+}
+
+/// Start, end and (for all-day) dates of a record placed at its own DTSTART, or at
+/// `at_date` / `at` for instances of a master.
+fn span_of(
+    ev: &EventRecord,
+    fallback: Option<&EventRecord>,
+    period: Option<i64>,
+    _rid: DateTime<Utc>,
+    resolver: &mut Resolver<'_>,
+) -> (DateTime<Utc>, DateTime<Utc>, Option<(NaiveDate, NaiveDate)>) {
+    let Some(start_t) = ev.start.as_ref() else {
+        let s = resolver.instant(&IcsTime::Utc {
+            at: _rid.naive_utc(),
+        });
+        return (s, s, None);
+    };
+    let start = resolver.instant(start_t);
+    if let IcsTime::Date { date } = start_t {
+        let days = all_day_days(ev, fallback, period);
+        let end_date = *date + Duration::days(days);
+        let end = resolver.instant(&IcsTime::Date { date: end_date });
+        return (start, end, Some((*date, end_date)));
+    }
+    let dur = period.unwrap_or_else(|| timed_duration(ev, fallback, start, resolver));
+    (start, start + Duration::seconds(dur.max(0)), None)
+}
+
+/// Length in days of an all-day event: DTEND, DURATION (rounded up), else one day.
+fn all_day_days(ev: &EventRecord, fallback: Option<&EventRecord>, period: Option<i64>) -> i64 {
+    if let Some(p) = period {
+        return ((p + 86_399) / 86_400).max(1);
+    }
+    if let (Some(IcsTime::Date { date: s }), Some(IcsTime::Date { date: e })) = (&ev.start, &ev.end)
+    {
+        return (*e - *s).num_days().max(1);
+    }
+    if let Some(d) = ev.duration_secs {
+        return ((d + 86_399) / 86_400).max(1);
+    }
+    if let Some(f) = fallback {
+        if ev.end.is_none() && ev.duration_secs.is_none() && !std::ptr::eq(ev, f) {
+            return all_day_days(f, None, None);
+        }
+    }
+    1
+}
+
+/// Length in seconds of a timed event: DTEND - DTSTART, DURATION, else zero.
+fn timed_duration(
+    ev: &EventRecord,
+    fallback: Option<&EventRecord>,
+    start: DateTime<Utc>,
+    resolver: &mut Resolver<'_>,
+) -> i64 {
+    if let Some(end) = &ev.end {
+        let end = resolver.instant(end);
+        return (end - start).num_seconds().max(0);
+    }
+    if let Some(d) = ev.duration_secs {
+        return d.max(0);
+    }
+    if let Some(f) = fallback {
+        if !std::ptr::eq(ev, f) {
+            if let Some(fs) = &f.start {
+                let fs = resolver.instant(fs);
+                return timed_duration(f, None, fs, resolver);
+            }
+        }
+    }
+    0
+}
+
+#[allow(clippy::too_many_arguments)]
+fn expand_master(
+    m: &EventRecord,
+    by_rid: &HashMap<DateTime<Utc>, &EventRecord>,
+    futures: &[(DateTime<Utc>, Duration, &EventRecord)],
+    cal: &Calendar,
+    opts: &ExpandOptions,
+    resolver: &mut Resolver<'_>,
+    out: &mut Vec<Occurrence>,
+) {
+    let Some(start_t) = m.start.as_ref() else {
+        return;
+    };
+    let all_day = start_t.is_date();
+    let zone = resolver.zone_of(start_t);
+    let local_start: NaiveDateTime = match start_t {
+        IcsTime::Date { date } => date.and_time(Default::default()),
+        IcsTime::Floating { at } | IcsTime::Zoned { at, .. } | IcsTime::Utc { at } => *at,
+    };
+    let first_start = resolver.instant(start_t);
+    let base_dur = if all_day {
+        all_day_days(m, None, None) * 86_400
+    } else {
+        timed_duration(m, None, first_start, resolver)
+    };
+    let recurring = !m.rrules.is_empty() || !m.rdates.is_empty();
+
+    // Generation range in the event's local time, widened by the longest duration, the
+    // THISANDFUTURE shifts and a day of slack for zone offsets.
+    let max_dur = m
+        .rdates
+        .iter()
+        .filter_map(|r| r.duration_secs)
+        .chain(std::iter::once(base_dur))
+        .max()
+        .unwrap_or(0)
+        .max(0);
+    let max_shift = futures
+        .iter()
+        .map(|f| f.1.num_seconds().abs())
+        .max()
+        .unwrap_or(0);
+    // Local → UTC is monotonic except that times in a DST gap map forward: near a window
+    // edge with a transition, keep a margin of the offset change (uncounted). Elsewhere
+    // the margin is zero, so dense rules do not pay for it.
+    let edge = |t: DateTime<Utc>| -> Duration {
+        let off = |u: DateTime<Utc>| to_local(&zone, all_day, opts, u) - u.naive_utc();
+        (off(t + Duration::days(1)) - off(t - Duration::days(1))).abs()
+    };
+    let lo = opts.window.from - Duration::seconds(max_dur + max_shift);
+    let hi = opts.window.to + Duration::seconds(max_shift);
+    let count_from = to_local(&zone, all_day, opts, lo);
+    let count_to = to_local(&zone, all_day, opts, hi);
+    let range = recur::Range {
+        from: count_from - edge(lo),
+        count_from,
+        count_to,
+        to: count_to + edge(hi),
+    };
+
+    let mut insts: Vec<Inst> = Vec::new();
+    let mut truncated = false;
+    let place = |local: NaiveDateTime, resolver: &mut Resolver<'_>| -> Inst {
+        if all_day {
+            let date = local.date();
+            Inst {
+                rid: resolver.instant(&IcsTime::Date { date }),
+                date: Some(date),
+                dur: None,
+            }
+        } else {
+            Inst {
+                rid: zone.to_utc(local),
+                date: None,
+                dur: None,
+            }
+        }
+    };
+    // DTSTART is always the first instance (RFC 5545 section 3.8.5.3).
+    insts.push(place(local_start, resolver));
+    for rule in &m.rrules {
+        let conv_zone = zone.clone();
+        let conv = move |utc: NaiveDateTime| conv_zone.to_local(utc.and_utc());
+        let r = recur::instances(rule, local_start, all_day, &conv, range);
+        if let Some(why) = &r.error {
+            tracing::warn!(uid = %m.uid, reason = %why, "recurrence rule not expanded");
+        }
+        truncated |= r.truncated;
+        for t in r.starts {
+            insts.push(place(t, resolver));
+        }
+    }
+    for rd in &m.rdates {
+        let (rid, date) = match &rd.start {
+            IcsTime::Date { date } => (resolver.instant(&rd.start), Some(*date)),
+            IcsTime::Floating { at } if !all_day => (zone.to_utc(*at), None),
+            other => (resolver.instant(other), None),
+        };
+        let date = if all_day {
+            date.or_else(|| Some(zone.to_local(rid).date()))
+        } else {
+            None
+        };
+        insts.push(Inst {
+            rid,
+            date,
+            dur: rd.duration_secs,
+        });
+    }
+
+    // EXDATEs: exact instants, and dates (a DATE EXDATE removes that local day).
+    let mut ex_instants: HashSet<DateTime<Utc>> = HashSet::new();
+    let mut ex_dates: HashSet<NaiveDate> = HashSet::new();
+    for ex in &m.exdates {
+        match ex {
+            IcsTime::Date { date } => {
+                ex_dates.insert(*date);
+            }
+            IcsTime::Floating { at } if !all_day => {
+                ex_instants.insert(zone.to_utc(*at));
+            }
+            other => {
+                ex_instants.insert(resolver.instant(other));
+            }
+        }
+    }
+
+    insts.sort_by_key(|i| i.rid);
+    insts.dedup_by_key(|i| i.rid);
+    let mut emitted = 0usize;
+    for inst in insts {
+        // (The emptiness checks keep hashing off the common path.)
+        if !ex_instants.is_empty() && ex_instants.contains(&inst.rid) {
+            continue;
+        }
+        if !ex_dates.is_empty() {
+            let local_date = inst.date.unwrap_or_else(|| zone.to_local(inst.rid).date());
+            if ex_dates.contains(&local_date) {
+                continue;
+            }
+        }
+        if !by_rid.is_empty() && by_rid.contains_key(&inst.rid) {
+            continue; // listed from the override itself
+        }
+        // The latest THISANDFUTURE override before this instance, if any.
+        let future = futures.iter().rev().find(|f| f.0 < inst.rid);
+        let (record, shift) = match future {
+            Some((_, shift, o)) => (*o, *shift),
+            None => (m, Duration::zero()),
+        };
+        let (start, end, dates) = if let Some(date) = inst.date {
+            let days = inst
+                .dur
+                .map(|p| ((p + 86_399) / 86_400).max(1))
+                .unwrap_or_else(|| all_day_days(record, Some(m), None));
+            let date = date + Duration::days(shift.num_days());
+            let end_date = date + Duration::days(days);
+            (
+                resolver.instant(&IcsTime::Date { date }),
+                resolver.instant(&IcsTime::Date { date: end_date }),
+                Some((date, end_date)),
+            )
+        } else {
+            let dur = inst.dur.unwrap_or_else(|| {
+                if std::ptr::eq(record, m) {
+                    base_dur
+                } else {
+                    let s = record
+                        .start
+                        .as_ref()
+                        .map(|s| resolver.instant(s))
+                        .unwrap_or(inst.rid);
+                    timed_duration(record, Some(m), s, resolver)
+                }
+            });
+            let s = inst.rid + shift;
+            (s, s + Duration::seconds(dur.max(0)), None)
+        };
+        if !opts.window.overlaps(start, end) {
+            continue;
+        }
+        if emitted >= MAX_INSTANCES {
+            truncated = true;
+            break;
+        }
+        emitted += 1;
+        let rid = recurring.then_some(inst.rid);
+        push_occurrence(
+            record,
+            Some(m),
+            rid,
+            start,
+            end,
+            dates,
+            truncated,
+            cal,
+            opts,
+            out,
+        );
+    }
+    if truncated {
+        // Flag every occurrence of this event, not only those after the cap.
+        for o in out.iter_mut().rev() {
+            if o.uid != m.uid {
+                break;
+            }
+            o.truncated = true;
+        }
+    }
+}
+
+fn to_local(zone: &Zone, all_day: bool, opts: &ExpandOptions, t: DateTime<Utc>) -> NaiveDateTime {
+    if all_day {
+        t.with_timezone(&opts.tz).naive_local()
+    } else {
+        zone.to_local(t)
+    }
+}
+
+/// Builds one occurrence from `ev`, borrowing missing display fields from the master.
+#[allow(clippy::too_many_arguments)]
+fn push_occurrence(
+    ev: &EventRecord,
+    master: Option<&EventRecord>,
+    rid: Option<DateTime<Utc>>,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    dates: Option<(NaiveDate, NaiveDate)>,
+    truncated: bool,
+    cal: &Calendar,
+    opts: &ExpandOptions,
+    out: &mut Vec<Occurrence>,
+) {
+    if !Window::overlaps(&opts.window, start, end) {
+        return;
+    }
+    let m = master.filter(|m| !std::ptr::eq(*m, ev));
+    let summary = if ev.summary.is_empty() {
+        m.map(|m| m.summary.clone()).unwrap_or_default()
+    } else {
+        ev.summary.clone()
+    };
+    let pick = |f: fn(&EventRecord) -> &Option<String>| -> Option<String> {
+        f(ev).clone().or_else(|| m.and_then(|m| f(m).clone()))
+    };
+    let attendees = if ev.attendees.is_empty() {
+        m.map(|m| m.attendees.as_slice()).unwrap_or_default()
+    } else {
+        ev.attendees.as_slice()
+    };
+    let alarms_src = if ev.alarms.is_empty() {
+        m.map(|m| m.alarms.as_slice()).unwrap_or_default()
+    } else {
+        ev.alarms.as_slice()
+    };
+    let dur = (end - start).num_seconds();
+    let alarms = alarms_src
+        .iter()
+        .map(|a| match *a {
+            AlarmDef::Relative {
+                seconds,
+                related_end,
+            } => AlarmTrigger::Relative {
+                seconds: if related_end { seconds + dur } else { seconds },
+            },
+            AlarmDef::Absolute { at } => AlarmTrigger::Absolute { at },
+        })
+        .collect();
+    let status = ev.status.as_deref();
+    let master_cancelled = m.is_some_and(|m| m.status.as_deref() == Some("CANCELLED"));
+    let lower = summary.to_lowercase();
+    let prefix_cancelled =
+        opts.canceled_prefix && (lower.starts_with("canceled:") || lower.starts_with("cancelled:"));
+    let categories = if ev.categories.is_empty() {
+        m.map(|m| m.categories.clone()).unwrap_or_default()
+    } else {
+        ev.categories.clone()
+    };
+    out.push(Occurrence {
+        source: opts.source.clone(),
+        source_id: opts.source_id,
+        uid: ev.uid.clone(),
+        recurrence_id: rid,
+        summary,
+        start,
+        end,
+        all_day: dates.is_some(),
+        start_date: dates.map(|d| d.0),
+        end_date: dates.map(|d| d.1),
+        cancelled: status == Some("CANCELLED") || master_cancelled || prefix_cancelled,
+        tentative: status == Some("TENTATIVE"),
+        free: ev.free,
+        location: pick(|e| &e.location),
+        description: pick(|e| &e.description),
+        join_url: pick(|e| &e.join_url),
+        my_status: my_status(attendees, &opts.me_emails),
+        attendees: u32::try_from(attendees.len()).unwrap_or(u32::MAX),
+        organizer: pick(|e| &e.organizer),
+        alarms,
+        categories,
+        color: ev
+            .color
+            .clone()
+            .or_else(|| m.and_then(|m| m.color.clone()))
+            .or_else(|| cal.meta.color.clone()),
+        truncated,
+    });
+}

@@ -1,0 +1,564 @@
+//! Components to records: VCALENDAR properties to [`CalendarMeta`], each VEVENT to an
+//! [`EventRecord`], each VTIMEZONE to a [`CustomZone`].
+//!
+//! Iterative (a stack of component names, no recursion) and lenient: a line that is not a
+//! content line, or a VEVENT without a usable DTSTART, is skipped and counted in
+//! `meta.warnings`; the rest of the feed is kept. VTODO, VJOURNAL, VFREEBUSY and unknown
+//! components are ignored. Warnings never quote feed content beyond a UID or TZID.
+
+use std::collections::BTreeSet;
+
+use super::attendees;
+use super::lines::{parse_line, ContentLine, Unfolder};
+use super::links;
+use super::text::{split_list, strip_bidi, unescape};
+use super::tz::known_zone;
+use super::value::{
+    parse_date, parse_date_time, parse_duration, parse_time_value, parse_utc_offset,
+};
+use super::vtimezone::{CustomZone, Observance};
+use super::{AlarmDef, Calendar, EventRecord, IcsTime, RDate};
+
+/// At most this many warnings are kept verbatim; the rest are counted.
+const MAX_WARNINGS: usize = 50;
+
+struct Warnings {
+    list: Vec<String>,
+    dropped: usize,
+}
+
+impl Warnings {
+    fn push(&mut self, w: String) {
+        if self.list.len() < MAX_WARNINGS {
+            self.list.push(w);
+        } else {
+            self.dropped += 1;
+        }
+    }
+}
+
+/// What is being collected at the moment.
+enum Collect {
+    None,
+    /// VEVENT lines; `alarm` is the index of the VALARM being read, if inside one.
+    Event {
+        depth: usize,
+        props: Vec<ContentLine>,
+        alarms: Vec<Vec<ContentLine>>,
+        in_alarm: Option<usize>,
+    },
+    Zone {
+        depth: usize,
+        props: Vec<ContentLine>,
+        observances: Vec<(bool, Vec<ContentLine>)>,
+        in_obs: Option<usize>,
+    },
+}
+
+/// Parses a body that passed [`super::scan::prescan`].
+pub fn parse_calendar(body: &[u8]) -> Calendar {
+    let mut cal = Calendar::default();
+    let mut warnings = Warnings {
+        list: Vec::new(),
+        dropped: 0,
+    };
+    let mut stack: Vec<String> = Vec::new();
+    let mut collect = Collect::None;
+    let mut bad_lines = 0usize;
+
+    for raw in Unfolder::new(body) {
+        let Some(line) = parse_line(&raw) else {
+            bad_lines += 1;
+            continue;
+        };
+        if line.name == "BEGIN" {
+            let comp = line.value.trim().to_ascii_uppercase();
+            stack.push(comp.clone());
+            let depth = stack.len();
+            match &mut collect {
+                Collect::None if depth == 2 && comp == "VEVENT" => {
+                    collect = Collect::Event {
+                        depth,
+                        props: Vec::new(),
+                        alarms: Vec::new(),
+                        in_alarm: None,
+                    };
+                }
+                Collect::None if depth == 2 && comp == "VTIMEZONE" => {
+                    collect = Collect::Zone {
+                        depth,
+                        props: Vec::new(),
+                        observances: Vec::new(),
+                        in_obs: None,
+                    };
+                }
+                Collect::Event {
+                    depth: d,
+                    alarms,
+                    in_alarm,
+                    ..
+                } if depth == *d + 1 && comp == "VALARM" => {
+                    alarms.push(Vec::new());
+                    *in_alarm = Some(alarms.len() - 1);
+                }
+                Collect::Zone {
+                    depth: d,
+                    observances,
+                    in_obs,
+                    ..
+                } if depth == *d + 1 && (comp == "STANDARD" || comp == "DAYLIGHT") => {
+                    observances.push((comp == "DAYLIGHT", Vec::new()));
+                    *in_obs = Some(observances.len() - 1);
+                }
+                _ => {}
+            }
+            continue;
+        }
+        if line.name == "END" {
+            let comp = line.value.trim().to_ascii_uppercase();
+            // Pop to the matching BEGIN (tolerates a missing END of an inner component).
+            let Some(pos) = stack.iter().rposition(|c| *c == comp) else {
+                bad_lines += 1;
+                continue;
+            };
+            let depth = pos + 1;
+            stack.truncate(pos);
+            let finished = match &mut collect {
+                Collect::Event {
+                    depth: d, in_alarm, ..
+                } => {
+                    if depth == *d + 1 {
+                        *in_alarm = None;
+                    }
+                    depth <= *d
+                }
+                Collect::Zone {
+                    depth: d, in_obs, ..
+                } => {
+                    if depth == *d + 1 {
+                        *in_obs = None;
+                    }
+                    depth <= *d
+                }
+                Collect::None => false,
+            };
+            if finished {
+                match std::mem::replace(&mut collect, Collect::None) {
+                    Collect::Event { props, alarms, .. } => match build_event(&props, &alarms) {
+                        Ok(ev) => cal.events.push(ev),
+                        Err(why) => warnings.push(why),
+                    },
+                    Collect::Zone {
+                        props, observances, ..
+                    } => match build_zone(&props, &observances) {
+                        Ok(z) => cal.meta.timezones.push(z),
+                        Err(why) => warnings.push(why),
+                    },
+                    Collect::None => {}
+                }
+            }
+            continue;
+        }
+        let depth = stack.len();
+        match &mut collect {
+            Collect::Event {
+                depth: d,
+                props,
+                alarms,
+                in_alarm,
+            } => {
+                if depth == *d {
+                    props.push(line);
+                } else if let Some(i) = *in_alarm {
+                    if depth == *d + 1 {
+                        alarms[i].push(line);
+                    }
+                }
+            }
+            Collect::Zone {
+                depth: d,
+                props,
+                observances,
+                in_obs,
+            } => {
+                if depth == *d {
+                    props.push(line);
+                } else if let Some(i) = *in_obs {
+                    if depth == *d + 1 {
+                        observances[i].1.push(line);
+                    }
+                }
+            }
+            Collect::None if depth == 1 => read_meta(&mut cal, &line),
+            Collect::None => {}
+        }
+    }
+    if bad_lines > 0 {
+        warnings.push(format!("{bad_lines} malformed line(s) skipped"));
+    }
+
+    // Zones nobody can resolve: say so once per TZID (events are still shown).
+    let mut unknown = BTreeSet::new();
+    for ev in &cal.events {
+        let times = ev
+            .start
+            .iter()
+            .chain(ev.end.iter())
+            .chain(ev.exdates.iter());
+        for t in times {
+            if let IcsTime::Zoned { tzid, .. } = t {
+                if known_zone(tzid).is_none() && !cal.meta.timezones.iter().any(|z| &z.tzid == tzid)
+                {
+                    unknown.insert(tzid.clone());
+                }
+            }
+        }
+    }
+    for tzid in unknown {
+        warnings.push(format!(
+            "unknown time zone {tzid:?}: times read in the calendar's default zone"
+        ));
+    }
+    check_events(&cal.events, &mut warnings);
+    if warnings.dropped > 0 {
+        let n = warnings.dropped;
+        warnings.list.push(format!("{n} more warning(s)"));
+    }
+    cal.meta.warnings = warnings.list;
+    cal
+}
+
+/// Feed-level checks that do not drop anything but are worth telling the user about:
+/// duplicate masters for one UID (expansion uses the highest SEQUENCE, then the later one)
+/// and rules whose UNTIL is before DTSTART (shown once, at DTSTART).
+fn check_events(events: &[EventRecord], warnings: &mut Warnings) {
+    let mut masters: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for ev in events.iter().filter(|e| e.recurrence_id.is_none()) {
+        *masters.entry(ev.uid.as_str()).or_default() += 1;
+        let start = match &ev.start {
+            Some(IcsTime::Date { date }) => date.and_time(Default::default()),
+            Some(IcsTime::Floating { at } | IcsTime::Utc { at } | IcsTime::Zoned { at, .. }) => *at,
+            None => continue,
+        };
+        for rule in &ev.rrules {
+            let until = rule.split(';').find_map(|p| {
+                let (k, v) = p.split_once('=')?;
+                k.trim().eq_ignore_ascii_case("UNTIL").then_some(v)
+            });
+            let until = until.and_then(|v| {
+                parse_date_time(v)
+                    .map(|x| x.0)
+                    .or_else(|| parse_date(v).and_then(|d| d.and_hms_opt(23, 59, 59)))
+            });
+            // A day of tolerance: UNTIL is UTC while DTSTART is local.
+            if until.is_some_and(|u| u + chrono::Duration::days(1) < start) {
+                warnings.push(format!(
+                    "event {:?}: UNTIL is before DTSTART; shown once at DTSTART",
+                    ev.uid
+                ));
+            }
+        }
+    }
+    let mut dups: Vec<(&str, usize)> = masters.into_iter().filter(|(_, n)| *n > 1).collect();
+    dups.sort_unstable();
+    for (uid, n) in dups {
+        warnings.push(format!(
+            "{n} events share UID {uid:?}: the one with the highest SEQUENCE is shown"
+        ));
+    }
+}
+
+fn read_meta(cal: &mut Calendar, line: &ContentLine) {
+    let m = &mut cal.meta;
+    match line.name.as_str() {
+        // X-WR-CALNAME wins over NAME whichever comes first.
+        "X-WR-CALNAME" | "NAME" if m.name.is_none() || line.name == "X-WR-CALNAME" => {
+            m.name = Some(strip_bidi(unescape(line.value.trim())));
+        }
+        "X-APPLE-CALENDAR-COLOR" | "COLOR" => {
+            if let Some(c) = normalise_color(&line.value) {
+                m.color = Some(c);
+            }
+        }
+        "X-WR-TIMEZONE" => {
+            let v = unescape(line.value.trim());
+            if !v.is_empty() {
+                m.default_tz = Some(v);
+            }
+        }
+        "REFRESH-INTERVAL" | "X-PUBLISHED-TTL" => {
+            if let Some(secs) = parse_duration(&line.value) {
+                if secs > 0 {
+                    m.refresh_interval_secs = Some(secs.unsigned_abs());
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Builds one VEVENT; `Err` says why it was skipped.
+fn build_event(props: &[ContentLine], alarms: &[Vec<ContentLine>]) -> Result<EventRecord, String> {
+    let mut ev = EventRecord::default();
+    let mut vendor_links: Vec<String> = Vec::new();
+    let mut url: Option<String> = None;
+    let mut busy_free = false;
+    let mut transparent = false;
+    let mut bad_start = false;
+    for p in props {
+        match p.name.as_str() {
+            "UID" => ev.uid = unescape(p.value.trim()),
+            "RECURRENCE-ID" => {
+                ev.recurrence_id = Some(p.value.trim().to_string());
+                ev.recurrence_id_time = parse_time_value(&p.value, p);
+                ev.this_and_future = p
+                    .param("RANGE")
+                    .is_some_and(|r| r.eq_ignore_ascii_case("THISANDFUTURE"));
+            }
+            "SEQUENCE" => ev.sequence = p.value.trim().parse().unwrap_or(0),
+            "SUMMARY" => ev.summary = strip_bidi(unescape(&p.value)),
+            "LOCATION" => {
+                let l = strip_bidi(unescape(p.value.trim()));
+                ev.location = (!l.is_empty()).then_some(l);
+            }
+            "DESCRIPTION" => {
+                let d = unescape(&p.value);
+                ev.description = (!d.trim().is_empty()).then_some(d);
+            }
+            "DTSTART" => {
+                ev.start = parse_time_value(&p.value, p);
+                bad_start = ev.start.is_none();
+            }
+            "DTEND" => ev.end = parse_time_value(&p.value, p),
+            "DURATION" => ev.duration_secs = parse_duration(&p.value),
+            "RRULE" => ev.rrules.push(p.value.trim().to_string()),
+            "RDATE" => ev.rdates.extend(parse_rdates(p)),
+            "EXDATE" => ev
+                .exdates
+                .extend(p.value.split(',').filter_map(|v| parse_time_value(v, p))),
+            "STATUS" => ev.status = Some(p.value.trim().to_ascii_uppercase()),
+            "TRANSP" => transparent = p.value.trim().eq_ignore_ascii_case("TRANSPARENT"),
+            "X-MICROSOFT-CDO-BUSYSTATUS" => busy_free = p.value.trim().eq_ignore_ascii_case("FREE"),
+            "ATTENDEE" => ev.attendees.push(attendees::attendee(p)),
+            "ORGANIZER" => ev.organizer = attendees::organizer(p),
+            "CATEGORIES" => ev.categories.extend(split_list(&p.value)),
+            "COLOR" => ev.color = normalise_color(&p.value),
+            "URL" => url = Some(p.value.trim().to_string()),
+            "CONFERENCE"
+            | "X-GOOGLE-CONFERENCE"
+            | "X-MICROSOFT-SKYPETEAMSMEETINGURL"
+            | "X-MICROSOFT-ONLINEMEETINGCONFLINK"
+            | "X-MICROSOFT-ONLINEMEETINGEXTERNALLINK" => {
+                vendor_links.push(unescape(p.value.trim()))
+            }
+            _ => {}
+        }
+    }
+    ev.free = transparent || busy_free;
+    if ev.uid.is_empty() {
+        // No UID (invalid, but seen in hand-written files): a stable synthetic one, so the
+        // event is still listed and reminders can key on it.
+        ev.uid = format!(
+            "no-uid-{:016x}",
+            fnv1a(format!("{:?}|{}", ev.start, ev.summary).as_bytes())
+        );
+    }
+    if ev.start.is_none() {
+        // An override may omit DTSTART in sloppy feeds: it keeps its original time.
+        if let Some(rid) = &ev.recurrence_id_time {
+            ev.start = Some(rid.clone());
+        } else {
+            let why = if bad_start { "unreadable" } else { "no" };
+            return Err(format!("event {:?} skipped: {why} DTSTART", ev.uid));
+        }
+    }
+    for alarm in alarms {
+        if let Some(a) = build_alarm(alarm) {
+            ev.alarms.push(a);
+        }
+    }
+    ev.join_url = links::find_join_url(
+        &vendor_links,
+        url.as_deref(),
+        ev.location.as_deref(),
+        ev.description.as_deref(),
+    );
+    Ok(ev)
+}
+
+fn parse_rdates(p: &ContentLine) -> Vec<RDate> {
+    p.value
+        .split(',')
+        .filter_map(|v| {
+            if let Some((start, end)) = v.split_once('/') {
+                let start = parse_time_value(start, p)?;
+                let duration_secs = if let Some(d) = parse_duration(end) {
+                    Some(d)
+                } else {
+                    let (e, utc) = parse_date_time(end)?;
+                    let s = match &start {
+                        IcsTime::Utc { at } | IcsTime::Floating { at } => *at,
+                        IcsTime::Zoned { at, .. } => *at,
+                        IcsTime::Date { date } => date.and_time(Default::default()),
+                    };
+                    // A period end in UTC with a zoned start is approximate here (the zone
+                    // offset is not known yet); providers write both ends alike.
+                    let _ = utc;
+                    Some((e - s).num_seconds())
+                };
+                Some(RDate {
+                    start,
+                    duration_secs,
+                })
+            } else {
+                Some(RDate {
+                    start: parse_time_value(v, p)?,
+                    duration_secs: None,
+                })
+            }
+        })
+        .collect()
+}
+
+/// DISPLAY and AUDIO alarms (EMAIL and PROCEDURE are not ours to fire).
+fn build_alarm(lines: &[ContentLine]) -> Option<AlarmDef> {
+    let action = lines
+        .iter()
+        .find(|l| l.name == "ACTION")
+        .map(|l| l.value.trim().to_ascii_uppercase());
+    if matches!(action.as_deref(), Some(a) if a != "DISPLAY" && a != "AUDIO") {
+        return None;
+    }
+    let trigger = lines.iter().find(|l| l.name == "TRIGGER")?;
+    let absolute = trigger
+        .param("VALUE")
+        .is_some_and(|v| v.eq_ignore_ascii_case("DATE-TIME"));
+    if absolute
+        || (!trigger
+            .value
+            .trim_start_matches(['+', '-'])
+            .starts_with(['P', 'p']))
+    {
+        let (at, _utc) = parse_date_time(&trigger.value)?;
+        return Some(AlarmDef::Absolute { at: at.and_utc() });
+    }
+    let seconds = parse_duration(&trigger.value)?;
+    let related_end = trigger
+        .param("RELATED")
+        .is_some_and(|r| r.eq_ignore_ascii_case("END"));
+    Some(AlarmDef::Relative {
+        seconds,
+        related_end,
+    })
+}
+
+fn build_zone(
+    props: &[ContentLine],
+    obs: &[(bool, Vec<ContentLine>)],
+) -> Result<CustomZone, String> {
+    let tzid = props
+        .iter()
+        .find(|p| p.name == "TZID")
+        .map(|p| p.value.trim().to_string())
+        .ok_or_else(|| "VTIMEZONE without TZID skipped".to_string())?;
+    let mut observances = Vec::new();
+    for (daylight, lines) in obs {
+        let get = |name: &str| lines.iter().find(|l| l.name == name);
+        let Some(dtstart) = get("DTSTART").and_then(|l| {
+            parse_date_time(&l.value)
+                .map(|(at, _)| at)
+                .or_else(|| parse_date(&l.value).map(|d| d.and_time(Default::default())))
+        }) else {
+            continue;
+        };
+        let Some(offset_to) = get("TZOFFSETTO").and_then(|l| parse_utc_offset(&l.value)) else {
+            continue;
+        };
+        let offset_from = get("TZOFFSETFROM")
+            .and_then(|l| parse_utc_offset(&l.value))
+            .unwrap_or(offset_to);
+        let rdates = lines
+            .iter()
+            .filter(|l| l.name == "RDATE")
+            .flat_map(|l| {
+                l.value
+                    .split(',')
+                    .filter_map(|v| parse_date_time(v).map(|x| x.0))
+            })
+            .collect();
+        observances.push(Observance {
+            daylight: *daylight,
+            dtstart,
+            offset_from,
+            offset_to,
+            rrule: get("RRULE").map(|l| l.value.trim().to_string()),
+            rdates,
+        });
+    }
+    if observances.is_empty() {
+        return Err(format!(
+            "VTIMEZONE {tzid:?} has no usable STANDARD/DAYLIGHT; skipped"
+        ));
+    }
+    Ok(CustomZone { tzid, observances })
+}
+
+/// `#RRGGBB` from `#RRGGBB`, `#RRGGBBAA` (Apple) or a few CSS colour names (RFC 7986).
+pub fn normalise_color(v: &str) -> Option<String> {
+    let v = v.trim();
+    if let Some(hex) = v.strip_prefix('#') {
+        if (hex.len() == 6 || hex.len() == 8) && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Some(format!("#{}", hex[..6].to_ascii_uppercase()));
+        }
+        if hex.len() == 3 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            let mut s = String::from("#");
+            for c in hex.chars() {
+                s.push(c.to_ascii_uppercase());
+                s.push(c.to_ascii_uppercase());
+            }
+            return Some(s);
+        }
+        return None;
+    }
+    let named = match v.to_ascii_lowercase().as_str() {
+        "black" => "#000000",
+        "white" => "#FFFFFF",
+        "red" => "#FF0000",
+        "green" => "#008000",
+        "blue" => "#0000FF",
+        "yellow" => "#FFFF00",
+        "orange" => "#FFA500",
+        "purple" => "#800080",
+        "pink" => "#FFC0CB",
+        "gray" | "grey" => "#808080",
+        "brown" => "#A52A2A",
+        "teal" => "#008080",
+        "navy" => "#000080",
+        "turquoise" => "#40E0D0",
+        "crimson" => "#DC143C",
+        "gold" => "#FFD700",
+        "olive" => "#808000",
+        "maroon" => "#800000",
+        "lime" => "#00FF00",
+        "aqua" | "cyan" => "#00FFFF",
+        "fuchsia" | "magenta" => "#FF00FF",
+        "silver" => "#C0C0C0",
+        "indigo" => "#4B0082",
+        "violet" => "#EE82EE",
+        "salmon" => "#FA8072",
+        "tomato" => "#FF6347",
+        "coral" => "#FF7F50",
+        "skyblue" => "#87CEEB",
+        _ => return None,
+    };
+    Some(named.to_string())
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
