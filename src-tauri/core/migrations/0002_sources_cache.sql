@@ -47,4 +47,5 @@ CREATE TABLE events (
     PRIMARY KEY (source_id, seq)
 ) STRICT;
 
-CREATE INDEX events_uid ON events (source_id, uid, recurrence_id);
+-- No secondary index: events are only read whole per source (by the primary key), and
+-- an index on uid would only add to the write time of a large feed.
