@@ -10,15 +10,15 @@
 //! This crate has no Tauri dependency: the compiler keeps the dependency direction,
 //! and its tests run without WebKitGTK or a display.
 
+pub mod cache;
 pub mod clock;
 pub mod db;
 pub mod demo;
+pub mod fetch;
 pub mod ics;
 pub mod model;
 pub mod paths;
-pub mod settings;
-pub mod cache;
-pub mod fetch;
 pub mod refresh;
 pub mod secrets;
+pub mod settings;
 pub mod sources;

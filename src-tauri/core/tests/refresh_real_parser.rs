@@ -23,7 +23,10 @@ async fn served_feed_is_parsed_cached_and_expanded() {
     assert_eq!(cals.len(), 1);
     assert_eq!(cals[0].calendar.meta.name.as_deref(), Some("Test"));
     let direct = ics::parse_feed(feed("real", 5).as_bytes()).unwrap();
-    assert_eq!(cals[0].calendar, direct, "the cache must round-trip the engine's records");
+    assert_eq!(
+        cals[0].calendar, direct,
+        "the cache must round-trip the engine's records"
+    );
     let opts = ExpandOptions {
         window: Window {
             from: Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap(),
