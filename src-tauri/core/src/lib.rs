@@ -7,6 +7,10 @@
 //! - [`monitor`]: the task registry every background task is spawned through.
 //! - [`ics`]: the calendar engine (parse and expand RFC 5545 as real providers write it).
 //! - [`demo`]: the bundled demo calendar used when no source is configured.
+//! - [`sources`], [`secrets`]: configured feeds and their credentials (keyring or a 0600 file).
+//! - [`fetch`]: the shared HTTP client, redirect policy, size cap, circuit breaker.
+//! - [`cache`]: per-source feed state and events in SQLite, replaced atomically.
+//! - [`refresh`]: producers → bounded channel → one batching writer; the refresh scheduler.
 //! - [`agenda`]: windows, merged expansion, "next meeting".
 //! - [`backend`]: owns the pool, the tasks, the cancellation token and the agenda channel.
 //!
@@ -15,11 +19,16 @@
 
 pub mod agenda;
 pub mod backend;
+pub mod cache;
 pub mod clock;
 pub mod db;
 pub mod demo;
+pub mod fetch;
 pub mod ics;
 pub mod model;
 pub mod monitor;
 pub mod paths;
+pub mod refresh;
+pub mod secrets;
 pub mod settings;
+pub mod sources;

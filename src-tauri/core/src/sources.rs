@@ -1,0 +1,602 @@
+//! Configured calendar sources: add, list, update, remove.
+//!
+//! A source is an http(s) URL, a `webcal://` URL (fetched as `https://`, per the
+//! de-facto convention of every calendar client) or a local `.ics` file. Its name,
+//! kind, colour, enabled flag, auth kind and interval live in the `sources` table; the
+//! URL itself and any password, token or header live in the [`SecretStore`] (a Google
+//! "secret address" is a credential). The table keeps only `scheme://host[:port]` for
+//! display and logs.
+
+use std::path::PathBuf;
+
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+use sqlx::{Row, SqlitePool};
+use url::Url;
+
+use crate::db;
+use crate::secrets::{SecretStore, SecretsError, StoreKind};
+
+/// How a source is reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    Http,
+    /// Given as `webcal://`; fetched as `https://`.
+    Webcal,
+    File,
+}
+
+impl SourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Http => "http",
+            SourceKind::Webcal => "webcal",
+            SourceKind::File => "file",
+        }
+    }
+    fn parse(s: &str) -> Self {
+        match s {
+            "webcal" => SourceKind::Webcal,
+            "file" => SourceKind::File,
+            _ => SourceKind::Http,
+        }
+    }
+}
+
+/// The kind of authentication, without the secret parts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthKind {
+    None,
+    Basic,
+    Bearer,
+    Headers,
+}
+
+impl AuthKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthKind::None => "none",
+            AuthKind::Basic => "basic",
+            AuthKind::Bearer => "bearer",
+            AuthKind::Headers => "headers",
+        }
+    }
+    fn parse(s: &str) -> Self {
+        match s {
+            "basic" => AuthKind::Basic,
+            "bearer" => AuthKind::Bearer,
+            "headers" => AuthKind::Headers,
+            _ => AuthKind::None,
+        }
+    }
+}
+
+/// Authentication with its secrets. `Debug` hides the secret values.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Auth {
+    #[default]
+    None,
+    Basic {
+        user: String,
+        password: String,
+    },
+    Bearer {
+        token: String,
+    },
+    /// Extra request headers (`Name: value`), e.g. an API key.
+    Headers {
+        headers: Vec<(String, String)>,
+    },
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Auth::None => f.write_str("Auth::None"),
+            Auth::Basic { user, .. } => {
+                write!(f, "Auth::Basic {{ user: {user:?}, password: *** }}")
+            }
+            Auth::Bearer { .. } => f.write_str("Auth::Bearer { token: *** }"),
+            Auth::Headers { headers } => {
+                let names: Vec<&str> = headers.iter().map(|(k, _)| k.as_str()).collect();
+                write!(f, "Auth::Headers {{ names: {names:?} }}")
+            }
+        }
+    }
+}
+
+impl Auth {
+    pub fn kind(&self) -> AuthKind {
+        match self {
+            Auth::None => AuthKind::None,
+            Auth::Basic { .. } => AuthKind::Basic,
+            Auth::Bearer { .. } => AuthKind::Bearer,
+            Auth::Headers { .. } => AuthKind::Headers,
+        }
+    }
+}
+
+/// A configured source as listed to the user (no secrets).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Source {
+    pub id: i64,
+    pub name: String,
+    pub kind: SourceKind,
+    /// `scheme://host[:port]` for URLs (safe to show and log), the path for files.
+    pub display: String,
+    pub color: Option<String>,
+    pub enabled: bool,
+    pub auth: AuthKind,
+    /// Per-source refresh interval; `None` uses `refresh.interval_minutes`.
+    pub interval_minutes: Option<i64>,
+    /// Where this source's secrets are kept (`None` for files without auth).
+    pub secret_store: Option<StoreKind>,
+}
+
+/// What the fetcher needs: where to go and how to authenticate.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Target {
+    Http { url: Url, auth: Auth },
+    File { path: PathBuf },
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::Http { url, auth } => write!(f, "Http({}, {auth:?})", display_of(url)),
+            Target::File { path } => write!(f, "File({})", path.display()),
+        }
+    }
+}
+
+/// A source with its target resolved from the secrets store.
+#[derive(Debug, Clone)]
+pub struct ResolvedSource {
+    pub source: Source,
+    pub target: Target,
+}
+
+/// A source to add.
+#[derive(Debug, Clone, Default)]
+pub struct NewSource {
+    /// An http(s) or webcal URL, a `file://` URL, or a path to a local file.
+    pub location: String,
+    /// Defaults to the URL's host or the file's name.
+    pub name: Option<String>,
+    pub color: Option<String>,
+    pub auth: Auth,
+    pub interval_minutes: Option<i64>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SourceError {
+    #[error("not a feed address or file: {0}")]
+    InvalidLocation(String),
+    #[error("invalid colour '{0}' (expected #RRGGBB)")]
+    InvalidColor(String),
+    #[error("invalid refresh interval (1 to 10080 minutes)")]
+    InvalidInterval,
+    #[error("a source named '{0}' already exists")]
+    DuplicateName(String),
+    #[error("no source with id or name '{0}'")]
+    NotFound(String),
+    #[error("the credentials of source {0} are missing from the secrets store")]
+    MissingSecret(i64),
+    #[error(transparent)]
+    Secrets(#[from] SecretsError),
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+}
+
+/// The parsed location of a new source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    Url { kind: SourceKind, url: Url },
+    File(PathBuf),
+}
+
+/// Parses what the user typed. `webcal://` and `webcals://` become `https://`. Errors
+/// never echo the input (it may hold a token).
+pub fn parse_location(input: &str) -> Result<Location, SourceError> {
+    let input = input.trim();
+    let lower = input.to_ascii_lowercase();
+    if let Some(rest) = lower
+        .strip_prefix("webcal://")
+        .or_else(|| lower.strip_prefix("webcals://"))
+    {
+        let _ = rest;
+        let after = &input[input.find("://").map(|i| i + 3).unwrap_or(0)..];
+        let url = Url::parse(&format!("https://{after}")).map_err(|_| {
+            SourceError::InvalidLocation("a webcal:// address that cannot be read".into())
+        })?;
+        if url.host_str().is_none() {
+            return Err(SourceError::InvalidLocation(
+                "the address has no host".into(),
+            ));
+        }
+        return Ok(Location::Url {
+            kind: SourceKind::Webcal,
+            url,
+        });
+    }
+    if lower.starts_with("http://") || lower.starts_with("https://") {
+        let url = Url::parse(input)
+            .map_err(|_| SourceError::InvalidLocation("an address that cannot be read".into()))?;
+        if url.host_str().is_none() {
+            return Err(SourceError::InvalidLocation(
+                "the address has no host".into(),
+            ));
+        }
+        return Ok(Location::Url {
+            kind: SourceKind::Http,
+            url,
+        });
+    }
+    if lower.starts_with("file://") {
+        let url = Url::parse(input).map_err(|_| {
+            SourceError::InvalidLocation("a file:// address that cannot be read".into())
+        })?;
+        let path = url.to_file_path().map_err(|_| {
+            SourceError::InvalidLocation("a file:// address that is not a local path".into())
+        })?;
+        return Ok(Location::File(path));
+    }
+    if input.contains("://") {
+        return Err(SourceError::InvalidLocation(
+            "only http, https, webcal and file addresses are supported".into(),
+        ));
+    }
+    if input.is_empty() {
+        return Err(SourceError::InvalidLocation("empty".into()));
+    }
+    let path = PathBuf::from(input);
+    let path = if path.is_absolute() {
+        path
+    } else {
+        std::env::current_dir()
+            .map(|d| d.join(&path))
+            .unwrap_or(path)
+    };
+    Ok(Location::File(path))
+}
+
+/// `scheme://host[:port]`: the only part of a URL that may be shown or logged.
+pub fn display_of(url: &Url) -> String {
+    let host = url.host_str().unwrap_or("?");
+    match url.port() {
+        Some(p) => format!("{}://{host}:{p}", url.scheme()),
+        None => format!("{}://{host}", url.scheme()),
+    }
+}
+
+fn valid_color(c: &str) -> bool {
+    c.len() == 7 && c.starts_with('#') && c[1..].chars().all(|ch| ch.is_ascii_hexdigit())
+}
+
+fn secret_key(id: i64) -> String {
+    format!("source-{id}")
+}
+
+/// What is kept in the secrets store for an http source.
+#[derive(Serialize, Deserialize)]
+struct SecretBlob {
+    url: String,
+    auth: Auth,
+}
+
+/// Adds a source; returns it as listed.
+pub async fn add(
+    pool: &SqlitePool,
+    secrets: &SecretStore,
+    new: NewSource,
+) -> Result<Source, SourceError> {
+    let loc = parse_location(&new.location)?;
+    if let Some(c) = &new.color {
+        if !valid_color(c) {
+            return Err(SourceError::InvalidColor(c.clone()));
+        }
+    }
+    if let Some(m) = new.interval_minutes {
+        if !(1..=10080).contains(&m) {
+            return Err(SourceError::InvalidInterval);
+        }
+    }
+    let (kind, display, path) = match &loc {
+        Location::Url { kind, url } => (*kind, display_of(url), None),
+        Location::File(p) => (
+            SourceKind::File,
+            p.display().to_string(),
+            Some(p.display().to_string()),
+        ),
+    };
+    let name = match new.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+        Some(n) => n.to_string(),
+        None => match &loc {
+            Location::Url { url, .. } => url.host_str().unwrap_or("calendar").to_string(),
+            Location::File(p) => p
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "calendar".into()),
+        },
+    };
+    let needs_secret = matches!(loc, Location::Url { .. }) || new.auth != Auth::None;
+    let store = needs_secret.then(|| secrets.kind());
+
+    let mut tx = db::begin_immediate(pool).await?;
+    let user_named = new.name.as_deref().is_some_and(|n| !n.trim().is_empty());
+    let mut name = name;
+    let base = name.clone();
+    for n in 2.. {
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM sources WHERE name = ?")
+            .bind(&name)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_none() {
+            break;
+        }
+        // A name the user typed must be unique; a derived one gets a number.
+        if user_named || n > 1000 {
+            return Err(SourceError::DuplicateName(name));
+        }
+        name = format!("{base} ({n})");
+    }
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO sources (name, kind, display, path, color, enabled, auth_kind, interval_minutes, secret_store, created_at)
+         VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(&name)
+    .bind(kind.as_str())
+    .bind(&display)
+    .bind(&path)
+    .bind(&new.color)
+    .bind(new.auth.kind().as_str())
+    .bind(new.interval_minutes)
+    .bind(store.map(StoreKind::as_str).unwrap_or("none"))
+    .bind(Utc::now().to_rfc3339())
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query("INSERT INTO feeds (source_id) VALUES (?)")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    if needs_secret {
+        let blob = SecretBlob {
+            url: match &loc {
+                Location::Url { url, .. } => url.to_string(),
+                Location::File(_) => String::new(),
+            },
+            auth: new.auth.clone(),
+        };
+        // Written before the commit: a failure here rolls the row back, so no source
+        // exists without its credentials.
+        let json = serde_json::to_string(&blob).map_err(SecretsError::from)?;
+        secrets.set(&secret_key(id), &json)?;
+    }
+    tx.commit().await?;
+    tracing::info!(source_id = id, kind = kind.as_str(), "source added");
+    get(pool, id).await
+}
+
+fn row_to_source(row: &sqlx::sqlite::SqliteRow) -> Result<Source, sqlx::Error> {
+    let store: String = row.try_get("secret_store")?;
+    Ok(Source {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        kind: SourceKind::parse(&row.try_get::<String, _>("kind")?),
+        display: row.try_get("display")?,
+        color: row.try_get("color")?,
+        enabled: row.try_get::<i64, _>("enabled")? != 0,
+        auth: AuthKind::parse(&row.try_get::<String, _>("auth_kind")?),
+        interval_minutes: row.try_get("interval_minutes")?,
+        secret_store: match store.as_str() {
+            "keyring" => Some(StoreKind::Keyring),
+            "file" => Some(StoreKind::File),
+            _ => None,
+        },
+    })
+}
+
+const COLUMNS: &str =
+    "id, name, kind, display, path, color, enabled, auth_kind, interval_minutes, secret_store";
+
+/// Every source, by id.
+pub async fn list(pool: &SqlitePool) -> Result<Vec<Source>, SourceError> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM sources ORDER BY id"
+    )))
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.iter().map(row_to_source).collect::<Result<_, _>>()?)
+}
+
+pub async fn get(pool: &SqlitePool, id: i64) -> Result<Source, SourceError> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM sources WHERE id = ?"
+    )))
+    .bind(id)
+    .fetch_optional(pool)
+    .await?
+    .ok_or_else(|| SourceError::NotFound(id.to_string()))?;
+    Ok(row_to_source(&row)?)
+}
+
+/// Finds a source by id (digits) or by exact name.
+pub async fn find(pool: &SqlitePool, id_or_name: &str) -> Result<Source, SourceError> {
+    let all = list(pool).await?;
+    let by_id = id_or_name.parse::<i64>().ok();
+    all.into_iter()
+        .find(|s| Some(s.id) == by_id || s.name == id_or_name)
+        .ok_or_else(|| SourceError::NotFound(id_or_name.to_string()))
+}
+
+/// Removes a source, its cached feed and events (cascade) and its secrets.
+pub async fn remove(pool: &SqlitePool, secrets: &SecretStore, id: i64) -> Result<(), SourceError> {
+    let mut tx = db::begin_immediate(pool).await?;
+    let n = sqlx::query("DELETE FROM sources WHERE id = ?")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if n == 0 {
+        return Err(SourceError::NotFound(id.to_string()));
+    }
+    tx.commit().await?;
+    // After the commit: a leftover secret is harmless, a source without one is not.
+    secrets.delete(&secret_key(id))?;
+    tracing::info!(source_id = id, "source removed");
+    Ok(())
+}
+
+/// Changes of a source's plain settings (`None` leaves a field alone).
+#[derive(Debug, Clone, Default)]
+pub struct SourceUpdate {
+    pub name: Option<String>,
+    pub color: Option<Option<String>>,
+    pub enabled: Option<bool>,
+    pub interval_minutes: Option<Option<i64>>,
+}
+
+pub async fn update(pool: &SqlitePool, id: i64, up: SourceUpdate) -> Result<Source, SourceError> {
+    let cur = get(pool, id).await?;
+    let name = up.name.unwrap_or(cur.name);
+    let color = up.color.unwrap_or(cur.color);
+    if let Some(c) = &color {
+        if !valid_color(c) {
+            return Err(SourceError::InvalidColor(c.clone()));
+        }
+    }
+    let interval = up.interval_minutes.unwrap_or(cur.interval_minutes);
+    if interval.is_some_and(|m| !(1..=10080).contains(&m)) {
+        return Err(SourceError::InvalidInterval);
+    }
+    let enabled = up.enabled.unwrap_or(cur.enabled);
+    let mut tx = db::begin_immediate(pool).await?;
+    let clash: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM sources WHERE name = ? AND id <> ?")
+            .bind(&name)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if clash.is_some() {
+        return Err(SourceError::DuplicateName(name));
+    }
+    sqlx::query(
+        "UPDATE sources SET name = ?, color = ?, enabled = ?, interval_minutes = ? WHERE id = ?",
+    )
+    .bind(&name)
+    .bind(&color)
+    .bind(enabled as i64)
+    .bind(interval)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    get(pool, id).await
+}
+
+/// Resolves a source's target from the secrets store.
+pub async fn resolve(
+    pool: &SqlitePool,
+    secrets: &SecretStore,
+    source: Source,
+) -> Result<ResolvedSource, SourceError> {
+    let target = match source.kind {
+        SourceKind::File => {
+            let path: Option<String> = sqlx::query_scalar("SELECT path FROM sources WHERE id = ?")
+                .bind(source.id)
+                .fetch_one(pool)
+                .await?;
+            Target::File {
+                path: PathBuf::from(path.unwrap_or_default()),
+            }
+        }
+        SourceKind::Http | SourceKind::Webcal => {
+            let json = secrets
+                .get(&secret_key(source.id))?
+                .ok_or(SourceError::MissingSecret(source.id))?;
+            let blob: SecretBlob = serde_json::from_str(&json).map_err(SecretsError::from)?;
+            let url = Url::parse(&blob.url).map_err(|_| SourceError::MissingSecret(source.id))?;
+            Target::Http {
+                url,
+                auth: blob.auth,
+            }
+        }
+    };
+    Ok(ResolvedSource { source, target })
+}
+
+/// Every enabled source, resolved. A source whose secrets cannot be read is reported
+/// in the second list instead of failing the others.
+pub async fn resolve_enabled(
+    pool: &SqlitePool,
+    secrets: &SecretStore,
+) -> Result<(Vec<ResolvedSource>, Vec<(Source, SourceError)>), SourceError> {
+    let mut ok = Vec::new();
+    let mut bad = Vec::new();
+    for s in list(pool).await?.into_iter().filter(|s| s.enabled) {
+        match resolve(pool, secrets, s.clone()).await {
+            Ok(r) => ok.push(r),
+            Err(e) => bad.push((s, e)),
+        }
+    }
+    Ok((ok, bad))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn webcal_becomes_https() {
+        let loc = parse_location("webcal://host.example/x.ics").unwrap();
+        assert_eq!(
+            loc,
+            Location::Url {
+                kind: SourceKind::Webcal,
+                url: Url::parse("https://host.example/x.ics").unwrap()
+            }
+        );
+        let loc = parse_location("WEBCAL://Host.example:8443/a/b.ics?k=v").unwrap();
+        match loc {
+            Location::Url { url, .. } => {
+                assert_eq!(url.as_str(), "https://host.example:8443/a/b.ics?k=v")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn locations_and_display() {
+        assert!(matches!(
+            parse_location("/tmp/a.ics").unwrap(),
+            Location::File(_)
+        ));
+        assert!(matches!(
+            parse_location("file:///tmp/a.ics").unwrap(),
+            Location::File(_)
+        ));
+        assert!(parse_location("ftp://x/y").is_err());
+        let err = parse_location("http://").unwrap_err().to_string();
+        assert!(!err.contains("http://"));
+        let url = Url::parse("https://cal.example.com/private-TOKEN/basic.ics?x=1").unwrap();
+        assert_eq!(display_of(&url), "https://cal.example.com");
+    }
+
+    #[test]
+    fn auth_debug_hides_secrets() {
+        let a = Auth::Basic {
+            user: "u".into(),
+            password: "hunter2".into(),
+        };
+        assert!(!format!("{a:?}").contains("hunter2"));
+        let b = Auth::Headers {
+            headers: vec![("X-Key".into(), "topsecret".into())],
+        };
+        assert!(!format!("{b:?}").contains("topsecret"));
+    }
+}

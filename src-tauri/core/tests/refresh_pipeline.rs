@@ -1,0 +1,254 @@
+//! The pipeline end to end with a stand-in parser: scheduler, "refresh now", change
+//! notifications, local files, cancellation, and the due-time rule.
+
+#![allow(clippy::unwrap_used)]
+
+mod fetch_common;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use calendarbot_core::cache::{self, FeedState};
+use calendarbot_core::fetch::breaker::{Breaker, CircuitState};
+use calendarbot_core::fetch::Validators;
+use calendarbot_core::refresh::{self, next_due, OutcomeKind, Pipeline, PipelineOptions};
+use calendarbot_core::settings::Settings;
+use calendarbot_core::sources::{AuthKind, Source, SourceKind};
+use chrono::{TimeZone, Utc};
+use fetch_common::*;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+#[tokio::test]
+async fn scheduler_fetches_due_sources_and_wakes_on_refresh_now() {
+    let version = Arc::new(Mutex::new(("a", 2usize)));
+    let v = version.clone();
+    let server = Server::start(move |_| {
+        let (p, n) = *v.lock().unwrap();
+        Reply::ok(feed(p, n))
+    })
+    .await;
+    let env = Env::new(quick_config()).await;
+    let id = env.add(&server.url("/cal.ics")).await;
+    let cancel = CancellationToken::new();
+    let tracker = TaskTracker::new();
+    let pipeline = Pipeline::start(env.deps.clone(), cancel.clone(), &tracker);
+    let mut changes = pipeline.subscribe();
+    pipeline.spawn_scheduler();
+    tokio::time::timeout(Duration::from_secs(5), changes.changed())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(cached_uids(&env.db_path(), id).await, vec!["a-0", "a-1"]);
+    // Not due again for 15 min: nothing happens on its own.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(server.count(), 1);
+    *version.lock().unwrap() = ("b", 3);
+    pipeline.refresh_now();
+    tokio::time::timeout(Duration::from_secs(5), changes.changed())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(cached_uids(&env.db_path(), id).await.len(), 3);
+    assert_eq!(server.count(), 2);
+    cancel.cancel();
+    tracker.close();
+    tokio::time::timeout(Duration::from_secs(2), tracker.wait())
+        .await
+        .expect("drain within its bound");
+}
+
+#[tokio::test]
+async fn cancel_during_a_slow_fetch_writes_nothing_and_drains_fast() {
+    let (server, mode) = {
+        let mode = Arc::new(Mutex::new(Reply::ok(feed("good", 2))));
+        let m = mode.clone();
+        (
+            Server::start(move |_| m.lock().unwrap().clone()).await,
+            mode,
+        )
+    };
+    let cfg = calendarbot_core::fetch::FetchConfig {
+        total_timeout: Duration::from_secs(30),
+        read_timeout: Duration::from_secs(30),
+        ..quick_config()
+    };
+    let env = Env::new(cfg).await;
+    let id = env.add(&server.url("/cal.ics")).await;
+    refresh::sync(env.deps.clone()).await.unwrap();
+    let before = cache::feed_state(&env.pool, id).await.unwrap();
+    *mode.lock().unwrap() = Reply::Dribble {
+        body: feed("new", 2).into_bytes(),
+        every: Duration::from_millis(200),
+    };
+    let cancel = CancellationToken::new();
+    let tracker = TaskTracker::new();
+    let pipeline = Pipeline::start(env.deps.clone(), cancel.clone(), &tracker);
+    let p = pipeline.clone();
+    let run = tokio::spawn(async move { p.refresh_all().await });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let started = Instant::now();
+    cancel.cancel();
+    tracker.close();
+    let out = run.await.unwrap().unwrap();
+    tokio::time::timeout(Duration::from_secs(2), tracker.wait())
+        .await
+        .expect("drain");
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(out[0].kind, OutcomeKind::Cancelled);
+    assert_eq!(
+        cached_uids(&env.db_path(), id).await,
+        vec!["good-0", "good-1"]
+    );
+    let after = cache::feed_state(&env.pool, id).await.unwrap();
+    assert_eq!(before, after, "a cancelled refresh changed the feeds row");
+}
+
+#[tokio::test]
+async fn local_file_is_reread_only_when_its_mtime_changes() {
+    let env = Env::new(quick_config()).await;
+    let path = env.dir.path().join("local.ics");
+    std::fs::write(&path, feed("f1", 2)).unwrap();
+    let id = env.add(path.to_str().unwrap()).await;
+    let out = refresh::sync(env.deps.clone()).await.unwrap();
+    assert_eq!(out[0].kind, OutcomeKind::Updated { events: 2 });
+    let out = refresh::sync(env.deps.clone()).await.unwrap();
+    assert_eq!(out[0].kind, OutcomeKind::NotModified);
+    std::fs::write(&path, feed("f2", 3)).unwrap();
+    let later = std::time::SystemTime::now() + Duration::from_secs(5);
+    std::fs::File::options()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_modified(later)
+        .unwrap();
+    let out = refresh::sync(env.deps.clone()).await.unwrap();
+    assert_eq!(out[0].kind, OutcomeKind::Updated { events: 3 });
+    assert_eq!(cached_uids(&env.db_path(), id).await.len(), 3);
+    // A file that disappears keeps its cached data.
+    std::fs::remove_file(&path).unwrap();
+    let out = refresh::sync(env.deps.clone()).await.unwrap();
+    assert!(
+        matches!(out[0].kind, OutcomeKind::Failed { ref message, .. } if message == "file not found")
+    );
+    assert_eq!(cached_uids(&env.db_path(), id).await.len(), 3);
+}
+
+#[tokio::test]
+async fn a_parser_panic_is_a_failure_not_a_crash() {
+    let server = Server::start(|_| Reply::ok(feed("x", 1))).await;
+    let env = Env::with_parser(quick_config(), Arc::new(|_: &[u8]| panic!("engine bug"))).await;
+    env.add(&server.url("/cal.ics")).await;
+    let out = refresh::sync(env.deps.clone()).await.unwrap();
+    assert!(
+        matches!(out[0].kind, OutcomeKind::Failed { ref code, .. } if code == "parse"),
+        "{out:?}"
+    );
+}
+
+#[tokio::test]
+async fn many_sources_through_a_small_channel() {
+    // Back-pressure: 12 sources, a channel of 1, concurrency 3: all stored, in order.
+    let server = Server::start(|req| {
+        let n: usize = req
+            .path
+            .trim_start_matches("/s")
+            .trim_end_matches(".ics")
+            .parse()
+            .unwrap_or(1);
+        Reply::ok(feed(&format!("s{n}"), 50 + n))
+    })
+    .await;
+    let mut env = Env::new(quick_config()).await;
+    env.deps.options = PipelineOptions {
+        concurrency: 3,
+        channel_capacity: 1,
+        ..PipelineOptions::default()
+    };
+    let mut ids = Vec::new();
+    for i in 0..12 {
+        ids.push(env.add(&server.url(&format!("/s{i}.ics"))).await);
+    }
+    let out = refresh::sync(env.deps.clone()).await.unwrap();
+    assert_eq!(out.len(), 12);
+    for (i, id) in ids.iter().enumerate() {
+        assert_eq!(cached_uids(&env.db_path(), *id).await.len(), 50 + i);
+    }
+}
+
+fn source(kind: SourceKind) -> Source {
+    Source {
+        id: 1,
+        name: "s".into(),
+        kind,
+        display: "https://h".into(),
+        color: None,
+        enabled: true,
+        auth: AuthKind::None,
+        interval_minutes: None,
+        secret_store: None,
+    }
+}
+
+fn state(checked: chrono::DateTime<Utc>) -> FeedState {
+    FeedState {
+        source_id: 1,
+        meta: None,
+        validators: Validators::default(),
+        last_success: Some(checked),
+        last_checked: Some(checked),
+        last_error: None,
+        error_kind: None,
+        breaker: Breaker::default(),
+        retry_after: None,
+        event_count: 0,
+    }
+}
+
+#[test]
+fn due_times_follow_interval_feed_hint_failures_breaker_and_retry_after() {
+    let t = Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap();
+    let s = Settings::default();
+    let o = PipelineOptions::default();
+    let http = source(SourceKind::Http);
+    assert!(next_due(&http, None, &s, &o) < t);
+    let st = state(t);
+    let due = next_due(&http, Some(&st), &s, &o);
+    assert!(
+        due >= t + chrono::Duration::minutes(15) && due <= t + chrono::Duration::minutes(17),
+        "{due}"
+    );
+    // The feed asks for 2 h: never sooner.
+    let mut hinted = st.clone();
+    hinted.meta = Some(calendarbot_core::ics::CalendarMeta {
+        refresh_interval_secs: Some(7200),
+        ..Default::default()
+    });
+    assert!(next_due(&http, Some(&hinted), &s, &o) >= t + chrono::Duration::hours(2));
+    // After failures: 1, 2, 4 min …
+    let mut failed = st.clone();
+    failed.last_error = Some("timed out".into());
+    failed.breaker.consecutive_failures = 3;
+    assert_eq!(
+        next_due(&http, Some(&failed), &s, &o),
+        t + chrono::Duration::minutes(4)
+    );
+    // … not while the circuit is open, nor before Retry-After.
+    failed.breaker.state = CircuitState::Open;
+    failed.breaker.open_until = Some(t + chrono::Duration::minutes(10));
+    assert_eq!(
+        next_due(&http, Some(&failed), &s, &o),
+        t + chrono::Duration::minutes(10)
+    );
+    failed.retry_after = Some(t + chrono::Duration::minutes(20));
+    assert_eq!(
+        next_due(&http, Some(&failed), &s, &o),
+        t + chrono::Duration::minutes(20)
+    );
+    // Files: an mtime check every minute.
+    let file = source(SourceKind::File);
+    assert_eq!(
+        next_due(&file, Some(&st), &s, &o),
+        t + chrono::Duration::minutes(1)
+    );
+}
