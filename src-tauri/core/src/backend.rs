@@ -22,7 +22,10 @@ use crate::model::{Occurrence, Window};
 use crate::monitor::Tasks;
 use crate::paths::Paths;
 use crate::settings::Settings;
-use crate::{db, demo, ics};
+use crate::fetch::{FetchConfig, FetchError, Fetcher};
+use crate::refresh::{self, Deps, Pipeline, PipelineOptions};
+use crate::secrets::{Preference, SecretStore};
+use crate::{cache, db, demo, ics, sources};
 
 /// Days after today the live agenda covers (the tray shows today; reminders and the
 /// window's week view need the rest).
@@ -53,6 +56,12 @@ pub enum BackendError {
     Settings(#[from] crate::settings::SettingsError),
     #[error("the demo calendar does not parse: {0}")]
     Demo(#[from] ics::FeedError),
+    #[error(transparent)]
+    Cache(#[from] cache::CacheError),
+    #[error(transparent)]
+    Sources(#[from] sources::SourceError),
+    #[error("cannot start the HTTP client: {0}")]
+    Http(#[from] FetchError),
 }
 
 pub struct Backend {
@@ -60,6 +69,9 @@ pub struct Backend {
     pub pool: SqlitePool,
     pub clock: Arc<dyn Clock>,
     pub tasks: Tasks,
+    pub secrets: Arc<SecretStore>,
+    /// The fetch pipeline: producers, the cache writer and the refresh scheduler.
+    pub pipeline: Pipeline,
     token: CancellationToken,
     agenda: watch::Sender<Arc<AgendaSnapshot>>,
     /// Poked whenever cached data or settings change; the agenda loop recomputes.
@@ -76,6 +88,11 @@ impl Backend {
             source,
         })?;
         let pool = db::open(&paths.database()).await?;
+        let deps = pipeline_deps(&paths, pool.clone(), clock.clone()).await?;
+        let secrets = deps.secrets.clone();
+        let tasks = Tasks::new();
+        let token = CancellationToken::new();
+        let pipeline = Pipeline::start(deps, token.clone(), tasks.tracker());
         let now = clock.now();
         let empty = AgendaSnapshot {
             computed_at: now,
@@ -89,8 +106,10 @@ impl Backend {
             paths,
             pool,
             clock,
-            tasks: Tasks::new(),
-            token: CancellationToken::new(),
+            tasks,
+            secrets,
+            pipeline,
+            token,
             agenda,
             changed: Arc::new(Notify::new()),
             shut_down: AtomicBool::new(false),
@@ -127,6 +146,7 @@ impl Backend {
     /// Recomputes the agenda when data changes and at the next local midnight (the
     /// window is anchored on "today"); otherwise it sleeps.
     async fn agenda_loop(self: Arc<Self>) -> Result<(), BackendError> {
+        let mut cached = self.pipeline.subscribe();
         loop {
             let snapshot = self.agenda();
             let until_rollover = (snapshot.window.from + chrono::Duration::days(1)
@@ -138,6 +158,7 @@ impl Backend {
             tokio::select! {
                 () = self.token.cancelled() => return Ok(()),
                 () = self.changed.notified() => {}
+                changed = cached.changed() => if changed.is_err() { return Ok(()) },
                 () = tokio::time::sleep(until_rollover) => {}
             }
             self.recompute_agenda().await?;
@@ -218,13 +239,36 @@ impl Backend {
 
 /// The calendars to show, from the cache; the demo calendar while no source is
 /// configured (the flag says so). Reads only SQLite, never the network.
-pub async fn load_calendars(
-    _pool: &SqlitePool,
-) -> Result<(Vec<SourceCalendar>, bool), BackendError> {
-    let demo = SourceCalendar {
-        source_id: None,
-        name: demo::DEMO_NAME.to_string(),
-        calendar: ics::parse_feed(demo::DEMO_ICS.as_bytes())?,
-    };
-    Ok((vec![demo], true))
+pub async fn load_calendars(pool: &SqlitePool) -> Result<(Vec<SourceCalendar>, bool), BackendError> {
+    if sources::list(pool).await?.is_empty() {
+        let demo = SourceCalendar {
+            source_id: None,
+            name: demo::DEMO_NAME.to_string(),
+            calendar: ics::parse_feed(demo::DEMO_ICS.as_bytes())?,
+        };
+        return Ok((vec![demo], true));
+    }
+    let calendars = cache::load_calendars(pool)
+        .await?
+        .into_iter()
+        .map(|c| SourceCalendar { source_id: Some(c.source.id), name: c.source.name, calendar: c.calendar })
+        .collect();
+    Ok((calendars, false))
+}
+
+/// What the fetch pipeline needs: the shared HTTP client (configured from the
+/// settings), the secrets store and the real parser. Used by the app and `sync`.
+pub async fn pipeline_deps(paths: &Paths, pool: SqlitePool, clock: Arc<dyn Clock>) -> Result<Deps, BackendError> {
+    let settings = Settings::load(&pool).await?;
+    let fetcher = Fetcher::new(FetchConfig::default())?;
+    fetcher.apply_settings(&settings);
+    let secrets = SecretStore::open(&paths.secrets_file(), Preference::Auto);
+    Ok(Deps {
+        pool,
+        fetcher: Arc::new(fetcher),
+        secrets: Arc::new(secrets),
+        clock,
+        parser: refresh::default_parser(),
+        options: PipelineOptions::default(),
+    })
 }

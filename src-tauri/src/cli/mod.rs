@@ -7,6 +7,7 @@ pub mod args;
 
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use chrono::{Days, Utc};
 use chrono_tz::Tz;
@@ -16,9 +17,14 @@ use calendarbot_core::clock::system_zone;
 use calendarbot_core::model::Window;
 use calendarbot_core::paths::Paths;
 use calendarbot_core::settings::{self, Settings};
-use calendarbot_core::{backend, db, ics};
+use calendarbot_core::clock::SystemClock;
+use calendarbot_core::monitor::Memory;
+use calendarbot_core::refresh::{self, OutcomeKind};
+use calendarbot_core::secrets::{Preference, SecretStore};
+use calendarbot_core::sources::{self, Auth, NewSource, SourceError};
+use calendarbot_core::{backend, cache, db, ics};
 
-use args::{AgendaArgs, AgendaFormat, Command, NextArgs, NextFormat, SettingsCommand};
+use args::{AgendaArgs, AgendaFormat, Command, NextArgs, NextFormat, SettingsCommand, SourcesCommand, TextOrJson};
 
 use crate::{logging, menu_model};
 
@@ -95,9 +101,24 @@ async fn dispatch(data_dir: Option<&Path>, command: Command) -> Result<ExitCode,
             db::close(&pool).await;
             result.map(|()| ExitCode::SUCCESS)
         }
-        Command::Sources(_) | Command::Sync | Command::Status(_) => Err(CliError::Failed(
-            "this command is not available in this build yet".into(),
-        )),
+        Command::Sources(c) => {
+            let (paths, pool) = open_paths_db(data_dir).await?;
+            let result = sources_command(&paths, &pool, c).await;
+            db::close(&pool).await;
+            result.map(|()| ExitCode::SUCCESS)
+        }
+        Command::Sync => {
+            let (paths, pool) = open_paths_db(data_dir).await?;
+            let result = sync(&paths, &pool).await;
+            db::close(&pool).await;
+            result
+        }
+        Command::Status(f) => {
+            let (_, pool) = open_paths_db(data_dir).await?;
+            let result = status(&pool, f.format).await;
+            db::close(&pool).await;
+            result.map(|()| ExitCode::SUCCESS)
+        }
     }
 }
 
@@ -242,6 +263,119 @@ async fn settings_command(
         SettingsCommand::Set { key, value } => {
             let stored = settings::set(pool, &key, &value).await?;
             println!("{key} = {stored}");
+        }
+    }
+    Ok(())
+}
+
+fn source_error(e: SourceError) -> CliError {
+    match e {
+        SourceError::Db(_) | SourceError::Secrets(_) => CliError::Failed(e.to_string()),
+        other => CliError::Usage(other.to_string()),
+    }
+}
+
+/// Reads a secret from the environment variable the user named (never from argv,
+/// where other users could see it in the process list).
+fn secret_from_env(var: &str) -> Result<String, CliError> {
+    std::env::var(var).map_err(|_| CliError::Usage(format!("environment variable {var} is not set")))
+}
+
+async fn sources_command(paths: &Paths, pool: &db::SqlitePool, command: SourcesCommand) -> Result<(), CliError> {
+    let secrets = SecretStore::open(&paths.secrets_file(), Preference::Auto);
+    match command {
+        SourcesCommand::List(f) => {
+            let list = sources::list(pool).await.map_err(source_error)?;
+            match f.format {
+                TextOrJson::Json => println!("{}", serde_json::to_string_pretty(&list).map_err(CliError::failed)?),
+                TextOrJson::Text if list.is_empty() => println!("no sources (the demo calendar is shown)"),
+                TextOrJson::Text => {
+                    for s in list {
+                        let state = if s.enabled { "" } else { "  (disabled)" };
+                        println!("{:>3}  {}  {}  [{}]{state}", s.id, s.name, s.display, s.auth.as_str());
+                    }
+                }
+            }
+        }
+        SourcesCommand::Add(a) => {
+            let auth = if let (Some(user), Some(var)) = (&a.user, &a.password_env) {
+                Auth::Basic { user: user.clone(), password: secret_from_env(var)? }
+            } else if let Some(var) = &a.bearer_env {
+                Auth::Bearer { token: secret_from_env(var)? }
+            } else if !a.headers.is_empty() {
+                let headers = a
+                    .headers
+                    .iter()
+                    .map(|h| {
+                        h.split_once(':')
+                            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                            .filter(|(k, _)| !k.is_empty())
+                            .ok_or_else(|| CliError::Usage("--header must look like 'Name: value'".into()))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                Auth::Headers { headers }
+            } else {
+                Auth::None
+            };
+            let new = NewSource { location: a.location, name: a.name, color: a.color, auth, interval_minutes: None };
+            let source = sources::add(pool, &secrets, new).await.map_err(source_error)?;
+            let store = source.secret_store.map(|k| format!("; credentials {}", k.describe())).unwrap_or_default();
+            println!("added source {} \"{}\" ({}){store}", source.id, source.name, source.display);
+        }
+        SourcesCommand::Remove { id_or_name } => {
+            let source = sources::find(pool, &id_or_name).await.map_err(source_error)?;
+            sources::remove(pool, &secrets, source.id).await.map_err(source_error)?;
+            println!("removed source {} \"{}\"", source.id, source.name);
+        }
+    }
+    Ok(())
+}
+
+async fn sync(paths: &Paths, pool: &db::SqlitePool) -> Result<ExitCode, CliError> {
+    let deps = backend::pipeline_deps(paths, pool.clone(), Arc::new(SystemClock)).await.map_err(CliError::failed)?;
+    let outcomes = refresh::sync(deps).await.map_err(CliError::failed)?;
+    let mut failed = false;
+    for o in &outcomes {
+        failed |= o.is_failure();
+        let what = match &o.kind {
+            OutcomeKind::Updated { events } => format!("updated, {events} events"),
+            OutcomeKind::NotModified => "not modified".to_string(),
+            OutcomeKind::Failed { message, .. } => format!("FAILED: {message}"),
+            OutcomeKind::Skipped { message, .. } => format!("skipped: {message}"),
+            OutcomeKind::Cancelled => "cancelled".to_string(),
+        };
+        println!("{}: {what}", o.name);
+    }
+    if outcomes.is_empty() {
+        println!("no sources to sync (add one with `calendarbot sources add URL`)");
+    }
+    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+}
+
+async fn status(pool: &db::SqlitePool, format: TextOrJson) -> Result<(), CliError> {
+    let settings = Settings::load(pool).await?;
+    let health = cache::health(pool, Utc::now(), &settings).await.map_err(CliError::failed)?;
+    match format {
+        TextOrJson::Json => {
+            let out = serde_json::json!({
+                "sources": health,
+                "memory": Memory::now(),
+                "version": env!("CARGO_PKG_VERSION"),
+            });
+            println!("{}", serde_json::to_string_pretty(&out).map_err(CliError::failed)?);
+        }
+        TextOrJson::Text => {
+            if health.is_empty() {
+                println!("no sources configured: showing the demo calendar");
+            }
+            for h in health {
+                let last = h.last_success.map_or_else(|| "never".to_string(), |t| t.to_rfc3339());
+                let stale = if h.stale { ", STALE" } else { "" };
+                println!("{} [{}{stale}] last success: {last}, {} events, circuit {:?}", h.name, h.status, h.event_count, h.circuit);
+                if let Some(e) = h.last_error {
+                    println!("    last error: {e}");
+                }
+            }
         }
     }
     Ok(())
