@@ -6,6 +6,7 @@
 //! - [`paths`], [`db`], [`settings`]: where files live, the SQLite pool, user settings.
 //! - [`ics`]: the calendar engine (parse and expand RFC 5545 as real providers write it).
 //! - [`demo`]: the bundled demo calendar used when no source is configured.
+//! - [`reminders`]: the reminder planner, ledger, scheduler loop and desktop notifier.
 //!
 //! This crate has no Tauri dependency: the compiler keeps the dependency direction,
 //! and its tests run without WebKitGTK or a display.
@@ -16,4 +17,5 @@ pub mod demo;
 pub mod ics;
 pub mod model;
 pub mod paths;
+pub mod reminders;
 pub mod settings;
