@@ -232,6 +232,7 @@ impl Loop {
         }
         let (mut agenda_open, mut config_open, mut events_open) = (true, true, true);
         let mut rounds = 0u64;
+        let mut config_changed = false;
         loop {
             let now = self.s.clock.now();
             if now < since {
@@ -243,13 +244,20 @@ impl Loop {
             let (sleep_for, next_due) = match self.round(since, now).await {
                 Ok((plan, delivered)) => {
                     since = now;
-                    if delivered {
+                    let until_due = plan.next_due.map(|d| (d - now).to_std().unwrap_or(StdDuration::ZERO));
+                    let sleep = until_due.unwrap_or(self.s.sentinel).min(self.s.sentinel);
+                    // The persisted watermark must stay at or before every reminder not yet
+                    // claimed, so that a crash between a reminder falling due and its claim
+                    // shows it after the restart (case 43). Saving it on the first round,
+                    // after a delivery, after a config change and just before a reminder
+                    // falls due keeps that true with a write per reminder, not per wake-up.
+                    let due_this_sleep = until_due.is_some_and(|d| d <= sleep);
+                    if rounds == 0 || delivered || due_this_sleep || config_changed {
                         if let Err(e) = self.ledger.set_watermark(now).await {
                             tracing::warn!(error = %e, "saving the reminder watermark failed");
                         }
                     }
-                    let until_due = plan.next_due.map(|d| (d - now).to_std().unwrap_or(StdDuration::ZERO));
-                    let sleep = until_due.unwrap_or(self.s.sentinel).min(self.s.sentinel);
+                    config_changed = false;
                     // Never a zero sleep: a due instant a few ns ahead must not spin.
                     (sleep.max(StdDuration::from_millis(1)), plan.next_due)
                 }
@@ -272,7 +280,10 @@ impl Loop {
                     None => events_open = false,
                 },
                 r = self.s.agenda.changed(), if agenda_open => if r.is_err() { agenda_open = false },
-                r = self.s.config.changed(), if config_open => if r.is_err() { config_open = false },
+                r = self.s.config.changed(), if config_open => match r {
+                    Ok(()) => config_changed = true,
+                    Err(_) => config_open = false,
+                },
                 _ = self.wake.notified() => {},
                 _ = tokio::time::sleep_until(wake_at) => {},
             }
