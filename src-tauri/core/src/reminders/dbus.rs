@@ -25,8 +25,7 @@ use std::time::Duration;
 use futures_util::future::{select, BoxFuture, Either};
 use futures_util::StreamExt;
 use tokio::sync::{mpsc, oneshot};
-use zbus::zvariant::Value;
-use zbus::{Connection, MatchRule, MessageStream};
+use zbus::{Connection, MatchRule, MessageStream, Variant};
 
 use super::notifier::{
     escape_markup, strip_bidi, Action, Notification, NotificationId, Notifier, NotifierEvent, NotifyError,
@@ -158,9 +157,9 @@ async fn call_show(
 ) -> Result<NotificationId, NotifyError> {
     let args = notify_args(n, caps);
     let actions: Vec<&str> = args.actions.iter().map(String::as_str).collect();
-    let mut hints: HashMap<&str, Value<'_>> = HashMap::new();
-    hints.insert("urgency", Value::from(args.urgency));
-    hints.insert("desktop-entry", Value::from("calendarbot"));
+    let mut hints: HashMap<&str, Variant<'_>> = HashMap::new();
+    hints.insert("urgency", Variant::from(args.urgency));
+    hints.insert("desktop-entry", Variant::from("calendarbot"));
     let reply = conn
         .call_method(
             Some(DEST),
@@ -214,28 +213,80 @@ async fn serve(
     };
     let _ = ready.send(Ok(caps.clone()));
     loop {
-        let next = select(pin!(commands.recv()), signals.next()).await;
+        // Keep only the output: the losing future (cancel-safe for both) is dropped here.
+        let next = match select(pin!(commands.recv()), signals.next()).await {
+            Either::Left((c, _)) => Either::Left(c),
+            Either::Right((m, _)) => Either::Right(m),
+        };
         match next {
-            Either::Left((None, _)) => break,
-            Either::Left((Some(Command::Show(n, reply)), _)) => {
+            Either::Left(None) => break,
+            Either::Left(Some(Command::Show(n, reply))) => {
                 let _ = reply.send(call_show(&conn, &app_name, &caps, &n).await);
             }
-            Either::Left((Some(Command::Close(id)), _)) => {
+            Either::Left(Some(Command::Close(id))) => {
                 if let Err(e) = conn.call_method(Some(DEST), PATH, Some(IFACE), "CloseNotification", &(id,)).await {
                     tracing::debug!(error = %e, id, "CloseNotification failed");
                 }
             }
-            Either::Right((Some(Ok(msg)), _)) => {
+            Either::Right(Some(Ok(msg))) => {
                 if let Some(ev) = decode_signal(&msg) {
                     let _ = events.send(ev);
                 }
             }
-            Either::Right((Some(Err(e)), _)) => tracing::debug!(error = %e, "bad D-Bus message"),
-            Either::Right((None, _)) => {
+            Either::Right(Some(Err(e))) => tracing::debug!(error = %e, "bad D-Bus message"),
+            Either::Right(None) => {
                 tracing::warn!("the D-Bus connection closed; notifications stop");
                 break;
             }
         }
+    }
+}
+
+/// Calls `on_resume` after each resume from suspend (logind's `PrepareForSleep(false)` on
+/// the system bus), so the scheduler recomputes at once instead of at its next sentinel
+/// wake-up (the <= 2 s after resume target). Pass `move || handle.wake()`. Runs on its own
+/// thread; fails (and the 60 s sentinel remains) without a system bus or logind.
+pub fn watch_resume(on_resume: impl Fn() + Send + 'static) -> Result<(), NotifyError> {
+    let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel(1);
+    std::thread::Builder::new()
+        .name("logind-resume".into())
+        .spawn(move || {
+            zbus::block_on(async move {
+                let setup = async {
+                    let conn = Connection::system().await.map_err(server_err)?;
+                    let rule = MatchRule::builder()
+                        .msg_type(zbus::message::Type::Signal)
+                        .interface("org.freedesktop.login1.Manager")
+                        .member("PrepareForSleep")
+                        .path("/org/freedesktop/login1")
+                        .build()
+                        .map_err(server_err)?;
+                    let stream = MessageStream::for_match_rule(rule, &conn, None).await.map_err(server_err)?;
+                    Ok::<_, NotifyError>((conn, stream))
+                };
+                let (_conn, mut stream) = match setup.await {
+                    Ok(v) => {
+                        let _ = ready_tx.send(Ok(()));
+                        v
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                };
+                while let Some(msg) = stream.next().await {
+                    let Ok(msg) = msg else { continue };
+                    // PrepareForSleep(true) before suspend, (false) after resume.
+                    if let Ok(false) = msg.body().deserialize::<bool>() {
+                        on_resume();
+                    }
+                }
+            })
+        })
+        .map_err(server_err)?;
+    match ready_rx.recv_timeout(CONNECT_TIMEOUT) {
+        Ok(r) => r,
+        Err(_) => Err(NotifyError::Server("timed out connecting to logind".into())),
     }
 }
 
