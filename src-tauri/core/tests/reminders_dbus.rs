@@ -51,5 +51,30 @@ async fn shows_through_a_real_server_on_one_connection_and_reports_close() {
     n.close(id1);
     let ev = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await.expect("a NotificationClosed signal");
     assert_eq!(ev, Some(NotifierEvent::Closed { id: id1 }));
-    n.close(id2);
+
+    // With dunst: a click ("default" action) comes back on the same connection, and the
+    // server received an escaped body and a title without bidi controls (cases 54, 57).
+    if std::process::Command::new("dunstctl").arg("count").output().is_ok_and(|o| o.status.success()) {
+        let out = std::process::Command::new("dunstctl").args(["action", "0"]).output().unwrap();
+        assert!(out.status.success());
+        let found = tokio::time::timeout(Duration::from_secs(5), async {
+            while let Some(ev) = rx.recv().await {
+                if ev == (NotifierEvent::Default { id: id2 }) {
+                    return true;
+                }
+            }
+            false
+        })
+        .await;
+        assert_eq!(found, Ok(true), "ActionInvoked(default) for the shown notification");
+        let _ = std::process::Command::new("dunstctl").arg("close-all").output();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let history = std::process::Command::new("dunstctl").arg("history").output().unwrap();
+        let history = String::from_utf8_lossy(&history.stdout);
+        assert!(history.contains("&lt;b&gt;x&lt;/b&gt; &amp; &lt;a href="), "escaped body: {history}");
+        assert!(history.contains("Standup gnp.exe"), "bidi control stripped: {history}");
+        assert!(!history.contains('\u{202E}'));
+    } else {
+        n.close(id2);
+    }
 }
