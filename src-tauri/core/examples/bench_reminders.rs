@@ -68,19 +68,37 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let span_ms = seconds * 1000;
     let agenda: Vec<_> = (0..count)
         .map(|i| {
-            let due = t0 + Duration::milliseconds(span_ms * i as i64 / count.max(1) as i64 + (i as i64 * 37) % 11);
+            let due = t0
+                + Duration::milliseconds(
+                    span_ms * i as i64 / count.max(1) as i64 + (i as i64 * 37) % 11,
+                );
             occ(i, due + Duration::minutes(lead))
         })
         .collect();
-    let dues: Vec<_> = agenda.iter().map(|o| o.start - Duration::minutes(lead)).collect();
+    let dues: Vec<_> = agenda
+        .iter()
+        .map(|o| o.start - Duration::minutes(lead))
+        .collect();
     let notifier = RecordingNotifier::new(clock.clone());
     let (_agenda_tx, agenda_rx) = watch::channel(Arc::new(agenda));
-    let cfg = ReminderConfig { lead_minutes: lead, at_start: false, ..ReminderConfig::default() };
+    let cfg = ReminderConfig {
+        lead_minutes: lead,
+        at_start: false,
+        ..ReminderConfig::default()
+    };
     let (_cfg_tx, cfg_rx) = watch::channel(cfg);
     let (_ev_tx, ev_rx) = mpsc::unbounded_channel();
     let cancel = CancellationToken::new();
     let tracker = TaskTracker::new();
-    let sched = Scheduler::new(pool.clone(), clock.clone(), Arc::new(notifier.clone()), ev_rx, agenda_rx, cfg_rx, cancel.clone());
+    let sched = Scheduler::new(
+        pool.clone(),
+        clock.clone(),
+        Arc::new(notifier.clone()),
+        ev_rx,
+        agenda_rx,
+        cfg_rx,
+        cancel.clone(),
+    );
     let started = Instant::now();
     let (handle, _shell) = sched.spawn(&tracker);
     println!("bench_reminders: {count} reminders over {seconds} s (real time), SQLite ledger, recording notifier");
@@ -102,7 +120,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut late_ms = Vec::new();
     let mut early = 0;
     for s in &shown {
-        let i: usize = s.notification.title.trim_start_matches("Meeting ").parse()?;
+        let i: usize = s
+            .notification
+            .title
+            .trim_start_matches("Meeting ")
+            .parse()?;
         if !seen.insert(i) {
             dups += 1;
             continue;
@@ -114,7 +136,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         late_ms.push(late);
     }
     late_ms.sort_by(|a, b| a.total_cmp(b));
-    println!("shown: {} of {count}; duplicates: {dups}; early: {early}; loop rounds: {rounds}", seen.len());
+    println!(
+        "shown: {} of {count}; duplicates: {dups}; early: {early}; loop rounds: {rounds}",
+        seen.len()
+    );
     println!(
         "lateness ms: p50 {:.2}  p99 {:.2}  max {:.2}",
         pct(&late_ms, 0.5),

@@ -22,7 +22,8 @@ use calendarbot_core::reminders::ledger::Ledger;
 use calendarbot_core::reminders::notifier::Shown;
 use calendarbot_core::reminders::scheduler::Status;
 use calendarbot_core::reminders::{
-    Action, NotifierEvent, PauseFor, RecordingNotifier, ReminderConfig, ReminderHandle, Scheduler, ShellRequest,
+    Action, NotifierEvent, PauseFor, RecordingNotifier, ReminderConfig, ReminderHandle, Scheduler,
+    ShellRequest,
 };
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use sqlx::SqlitePool;
@@ -46,7 +47,11 @@ struct TokioClock {
 
 impl TokioClock {
     fn new(at: DateTime<Utc>) -> Self {
-        Self { base_wall: at, base: Instant::now(), offset: Mutex::new(Duration::zero()) }
+        Self {
+            base_wall: at,
+            base: Instant::now(),
+            offset: Mutex::new(Duration::zero()),
+        }
     }
     /// A suspend (monotonic frozen) or a wall-clock change.
     fn jump(&self, by: Duration) {
@@ -56,7 +61,9 @@ impl TokioClock {
 
 impl Clock for TokioClock {
     fn now(&self) -> DateTime<Utc> {
-        self.base_wall + Duration::from_std(Instant::now() - self.base).unwrap() + *self.offset.lock().unwrap()
+        self.base_wall
+            + Duration::from_std(Instant::now() - self.base).unwrap()
+            + *self.offset.lock().unwrap()
     }
 }
 
@@ -123,7 +130,12 @@ impl Drop for NoAutoAdvance {
 }
 
 impl Rig {
-    async fn start(clock: Arc<TokioClock>, pool: SqlitePool, agenda: Vec<Occurrence>, config: ReminderConfig) -> Rig {
+    async fn start(
+        clock: Arc<TokioClock>,
+        pool: SqlitePool,
+        agenda: Vec<Occurrence>,
+        config: ReminderConfig,
+    ) -> Rig {
         let notifier = RecordingNotifier::new(clock.clone());
         let (agenda_tx, agenda_rx) = watch::channel(Arc::new(agenda));
         let (config_tx, config_rx) = watch::channel(config);
@@ -164,10 +176,13 @@ impl Rig {
 
     /// Waits until the loop has finished a round after `after`.
     async fn wait_round(&mut self, after: u64) {
-        tokio::time::timeout(StdDuration::from_secs(3600), self.status.wait_for(|s| s.rounds > after))
-            .await
-            .expect("the scheduler did not finish a round")
-            .unwrap();
+        tokio::time::timeout(
+            StdDuration::from_secs(3600),
+            self.status.wait_for(|s| s.rounds > after),
+        )
+        .await
+        .expect("the scheduler did not finish a round")
+        .unwrap();
     }
 
     /// Moves time forward to `until` (wall clock), stopping at each of the loop's wake-ups
@@ -185,7 +200,8 @@ impl Rig {
                 return;
             }
             // One ms past the deadline: tokio rounds timer deadlines up to the millisecond.
-            let step = st.wake_at.saturating_duration_since(Instant::now()) + StdDuration::from_millis(1);
+            let step =
+                st.wake_at.saturating_duration_since(Instant::now()) + StdDuration::from_millis(1);
             tokio::time::advance(step).await;
             self.wait_round(st.rounds).await;
         }
@@ -219,7 +235,10 @@ async fn pool(dir: &tempfile::TempDir) -> SqlitePool {
 }
 
 fn no_start() -> ReminderConfig {
-    ReminderConfig { at_start: false, ..ReminderConfig::default() }
+    ReminderConfig {
+        at_start: false,
+        ..ReminderConfig::default()
+    }
 }
 
 #[tokio::test(start_paused = true)]
@@ -232,7 +251,10 @@ async fn fires_on_time_never_early_at_most_once_and_idles_at_one_wakeup_a_minute
     let mut declined = occ("declined", t("2026-03-02T09:50:00Z"));
     declined.my_status = Some(PartStat::Declined);
     let mut valarm = occ("valarm", t("2026-03-02T10:30:00Z"));
-    valarm.alarms = vec![AlarmTrigger::Relative { seconds: -1200 }, AlarmTrigger::Relative { seconds: -300 }];
+    valarm.alarms = vec![
+        AlarmTrigger::Relative { seconds: -1200 },
+        AlarmTrigger::Relative { seconds: -300 },
+    ];
     let agenda = vec![
         occ("a", t("2026-03-02T09:20:00Z")),
         occ("b", t("2026-03-02T09:20:00Z")), // concurrent with a
@@ -240,12 +262,21 @@ async fn fires_on_time_never_early_at_most_once_and_idles_at_one_wakeup_a_minute
         declined,
         valarm,
     ];
-    let mut rig = Rig::start(clock.clone(), pool(&dir).await, agenda, ReminderConfig::default()).await;
+    let mut rig = Rig::start(
+        clock.clone(),
+        pool(&dir).await,
+        agenda,
+        ReminderConfig::default(),
+    )
+    .await;
     let rounds0 = rig.rounds();
     rig.run_until(t("2026-03-02T11:00:00Z")).await;
 
     let shown = rig.shown();
-    let got: Vec<(String, DateTime<Utc>)> = shown.iter().map(|s| (s.notification.title.clone(), s.at)).collect();
+    let got: Vec<(String, DateTime<Utc>)> = shown
+        .iter()
+        .map(|s| (s.notification.title.clone(), s.at))
+        .collect();
     let expect = [
         ("Meeting a", "2026-03-02T09:15:00Z"),
         ("Meeting b", "2026-03-02T09:15:00Z"),
@@ -264,7 +295,15 @@ async fn fires_on_time_never_early_at_most_once_and_idles_at_one_wakeup_a_minute
     }
     // Content: time range in the zone, location, calendar; actions with Join.
     assert_eq!(shown[0].notification.body, "09:20 – 09:50\nRoom 4\nWork");
-    assert_eq!(shown[0].notification.actions, vec![Action::Join, Action::Snooze5, Action::Snooze10, Action::Dismiss]);
+    assert_eq!(
+        shown[0].notification.actions,
+        vec![
+            Action::Join,
+            Action::Snooze5,
+            Action::Snooze10,
+            Action::Dismiss
+        ]
+    );
     // Idle: 2 h is 120 sentinel wake-ups at most, plus one per distinct due instant.
     let rounds = rig.rounds() - rounds0;
     assert!(rounds <= 120 + 5 + 2, "{rounds} rounds in 2 h");
@@ -284,10 +323,17 @@ async fn case43_restart_after_the_fired_commit_does_not_repeat() {
     // kill does not, so put it back to before the reminder was due. Only the ledger row
     // then stands between the restart and a duplicate.
     let (pool, _) = rig.stop().await;
-    Ledger::new(pool.clone()).set_watermark(t(T0)).await.unwrap();
+    Ledger::new(pool.clone())
+        .set_watermark(t(T0))
+        .await
+        .unwrap();
     let mut rig2 = Rig::start(clock.clone(), pool, agenda, no_start()).await;
     rig2.run_for(Duration::minutes(30)).await;
-    assert_eq!(rig2.notifier.count(), 0, "no second notification after the restart");
+    assert_eq!(
+        rig2.notifier.count(),
+        0,
+        "no second notification after the restart"
+    );
     rig2.stop().await;
 }
 
@@ -300,18 +346,29 @@ async fn case43_stopped_before_the_commit_shows_exactly_one_after_restart() {
     let mut rig = Rig::start(clock.clone(), pool(&dir).await, agenda.clone(), no_start()).await;
     rig.run_until(t("2026-03-02T09:04:30Z")).await;
     // What a kill would leave on disk: the watermark saved while running.
-    let saved = Ledger::new(rig.pool.clone()).watermark().await.unwrap().expect("a watermark while running");
+    let saved = Ledger::new(rig.pool.clone())
+        .watermark()
+        .await
+        .unwrap()
+        .expect("a watermark while running");
     assert!(saved < t("2026-03-02T09:05:00Z"));
     // Killed before the 09:05 claim; the app is down until 09:07.
     let (pool, n) = rig.stop().await;
     assert_eq!(n.count(), 0);
-    Ledger::new(pool.clone()).set_watermark(saved).await.unwrap();
+    Ledger::new(pool.clone())
+        .set_watermark(saved)
+        .await
+        .unwrap();
     clock.jump(Duration::minutes(2) + Duration::seconds(30));
     let mut rig2 = Rig::start(clock.clone(), pool, agenda, no_start()).await;
     rig2.run_for(Duration::minutes(30)).await;
     let shown = rig2.shown();
     assert_eq!(shown.len(), 1, "exactly one");
-    assert!(shown[0].notification.body.contains("missed by 2 min"), "{}", shown[0].notification.body);
+    assert!(
+        shown[0].notification.body.contains("missed by 2 min"),
+        "{}",
+        shown[0].notification.body
+    );
     rig2.stop().await;
 }
 
@@ -332,7 +389,11 @@ async fn case41_suspend_across_alarm_shows_it_once_marked_late_on_resume() {
     let shown = rig.shown();
     assert_eq!(shown.len(), 1);
     assert!(shown[0].at - resumed <= Duration::seconds(2));
-    assert!(shown[0].notification.body.contains("missed by 20 min"), "{}", shown[0].notification.body);
+    assert!(
+        shown[0].notification.body.contains("missed by 20 min"),
+        "{}",
+        shown[0].notification.body
+    );
     rig.run_for(Duration::hours(1)).await;
     assert_eq!(rig.notifier.count(), 1, "shown once");
     rig.stop().await;
@@ -360,7 +421,9 @@ async fn case42_three_day_suspend_gives_one_summary_of_the_last_12h() {
     let _g = NoAutoAdvance::new();
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(TokioClock::new(t(T0)));
-    let agenda: Vec<_> = (1..36).map(|i| occ(&format!("e{i}"), t(T0) + Duration::hours(2 * i))).collect();
+    let agenda: Vec<_> = (1..36)
+        .map(|i| occ(&format!("e{i}"), t(T0) + Duration::hours(2 * i)))
+        .collect();
     let mut rig = Rig::start(clock.clone(), pool(&dir).await, agenda, no_start()).await;
     clock.jump(Duration::days(3));
     rig.stimulate(|r| r.handle.wake()).await;
@@ -368,7 +431,10 @@ async fn case42_three_day_suspend_gives_one_summary_of_the_last_12h() {
     assert_eq!(shown.len(), 1, "{shown:#?}");
     assert_eq!(shown[0].notification.title, "5 missed reminders");
     assert!(shown[0].notification.body.contains("Meeting e35"));
-    assert!(!shown[0].notification.body.contains("Meeting e30"), "older than 12 h is dropped");
+    assert!(
+        !shown[0].notification.body.contains("Meeting e30"),
+        "older than 12 h is dropped"
+    );
     rig.run_for(Duration::minutes(10)).await;
     assert_eq!(rig.notifier.count(), 1);
     rig.stop().await;
@@ -379,7 +445,10 @@ async fn case45_clock_set_back_and_forward_recomputes_without_duplicates_or_earl
     let _g = NoAutoAdvance::new();
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(TokioClock::new(t(T0)));
-    let agenda = vec![occ("a", t("2026-03-02T09:10:00Z")), occ("b", t("2026-03-02T11:30:00Z"))];
+    let agenda = vec![
+        occ("a", t("2026-03-02T09:10:00Z")),
+        occ("b", t("2026-03-02T11:30:00Z")),
+    ];
     let mut rig = Rig::start(clock.clone(), pool(&dir).await, agenda, no_start()).await;
     rig.run_until(t("2026-03-02T09:06:00Z")).await;
     assert_eq!(rig.notifier.count(), 1);
@@ -387,7 +456,11 @@ async fn case45_clock_set_back_and_forward_recomputes_without_duplicates_or_earl
     clock.jump(Duration::hours(-1));
     rig.stimulate(|r| r.handle.wake()).await;
     rig.run_until(t("2026-03-02T09:30:00Z")).await;
-    assert_eq!(rig.notifier.count(), 1, "no duplicate after the clock went back");
+    assert_eq!(
+        rig.notifier.count(),
+        1,
+        "no duplicate after the clock went back"
+    );
     // Forward one hour: b (due 11:25) must not fire before 11:25 wall time.
     clock.jump(Duration::hours(1));
     rig.run_for(Duration::seconds(61)).await;
@@ -395,7 +468,11 @@ async fn case45_clock_set_back_and_forward_recomputes_without_duplicates_or_earl
     rig.run_until(t("2026-03-02T11:26:00Z")).await;
     let shown = rig.shown();
     assert_eq!(shown.len(), 2);
-    assert!(shown[1].at >= t("2026-03-02T11:25:00Z"), "not early: {}", shown[1].at);
+    assert!(
+        shown[1].at >= t("2026-03-02T11:25:00Z"),
+        "not early: {}",
+        shown[1].at
+    );
     assert!(shown[1].at - t("2026-03-02T11:25:00Z") <= Duration::seconds(2));
     rig.stop().await;
 }
@@ -411,33 +488,60 @@ async fn case46_zone_change_reanchors_all_day_alarms_via_a_new_agenda() {
         o.all_day = true;
         o.start_date = Some(day);
         o.end_date = Some(day.succ_opt().unwrap());
-        o.start = tz.from_local_datetime(&day.and_hms_opt(0, 0, 0).unwrap()).unwrap().with_timezone(&Utc);
+        o.start = tz
+            .from_local_datetime(&day.and_hms_opt(0, 0, 0).unwrap())
+            .unwrap()
+            .with_timezone(&Utc);
         o.end = o.start + Duration::days(1);
-        o.alarms = vec![AlarmTrigger::Relative { seconds: -15 * 3600 }];
+        o.alarms = vec![AlarmTrigger::Relative {
+            seconds: -15 * 3600,
+        }];
         o
     };
     let mut utc = occ("utc", t("2026-07-04T12:00:00Z"));
     utc.alarms = vec![AlarmTrigger::Relative { seconds: -600 }];
-    let cfg = |tz| ReminderConfig { notify_all_day: true, lead_minutes: 0, at_start: false, tz, ..ReminderConfig::default() };
+    let cfg = |tz| ReminderConfig {
+        notify_all_day: true,
+        lead_minutes: 0,
+        at_start: false,
+        tz,
+        ..ReminderConfig::default()
+    };
     let berlin = chrono_tz::Europe::Berlin;
     let ny = chrono_tz::America::New_York;
-    let mut rig =
-        Rig::start(clock.clone(), pool(&dir).await, vec![all_day_in(berlin), utc.clone()], cfg(berlin)).await;
+    let mut rig = Rig::start(
+        clock.clone(),
+        pool(&dir).await,
+        vec![all_day_in(berlin), utc.clone()],
+        cfg(berlin),
+    )
+    .await;
     // 06:00Z: the user flies to New York; the shell re-expands the agenda in the new zone.
     rig.run_until(t("2026-07-04T06:00:00Z")).await;
     rig.stimulate(|r| {
         r.config.send_replace(cfg(ny));
-        r.agenda.send_replace(Arc::new(vec![all_day_in(ny), utc.clone()]));
+        r.agenda
+            .send_replace(Arc::new(vec![all_day_in(ny), utc.clone()]));
     })
     .await;
     rig.run_until(t("2026-07-04T14:00:00Z")).await;
-    let at: Vec<_> = rig.shown().iter().map(|s| (s.notification.title.clone(), s.at)).collect();
+    let at: Vec<_> = rig
+        .shown()
+        .iter()
+        .map(|s| (s.notification.title.clone(), s.at))
+        .collect();
     assert_eq!(at.len(), 2, "{at:?}");
     // 07:00Z (09:00 Berlin) passed without a reminder; UTC one at 11:50Z; all-day at 09:00 NY.
     assert_eq!(at[0].0, "Meeting utc");
-    assert!(at[0].1 >= t("2026-07-04T11:50:00Z") && at[0].1 - t("2026-07-04T11:50:00Z") < Duration::seconds(1));
+    assert!(
+        at[0].1 >= t("2026-07-04T11:50:00Z")
+            && at[0].1 - t("2026-07-04T11:50:00Z") < Duration::seconds(1)
+    );
     assert_eq!(at[1].0, "Meeting allday");
-    assert!(at[1].1 >= t("2026-07-04T13:00:00Z") && at[1].1 - t("2026-07-04T13:00:00Z") < Duration::seconds(1));
+    assert!(
+        at[1].1 >= t("2026-07-04T13:00:00Z")
+            && at[1].1 - t("2026-07-04T13:00:00Z") < Duration::seconds(1)
+    );
     rig.stop().await;
 }
 
@@ -451,7 +555,15 @@ async fn case44_snooze_survives_a_restart_and_fires_at_its_time() {
     rig.run_until(t("2026-03-02T09:05:00Z")).await;
     let id = rig.shown()[0].id;
     // Snooze 10 min at 09:05 → 09:15.
-    rig.stimulate(|r| r.events.send(NotifierEvent::Action { id, action: Action::Snooze10 }).unwrap()).await;
+    rig.stimulate(|r| {
+        r.events
+            .send(NotifierEvent::Action {
+                id,
+                action: Action::Snooze10,
+            })
+            .unwrap()
+    })
+    .await;
     rig.run_for(Duration::minutes(3)).await;
     let (pool, _) = rig.stop().await;
     let mut rig2 = Rig::start(clock.clone(), pool, agenda, no_start()).await;
@@ -460,7 +572,10 @@ async fn case44_snooze_survives_a_restart_and_fires_at_its_time() {
     let shown = rig2.shown();
     assert_eq!(shown.len(), 1);
     let late = shown[0].at - t("2026-03-02T09:15:00Z");
-    assert!(late >= Duration::zero() && late <= Duration::seconds(2), "{late}");
+    assert!(
+        late >= Duration::zero() && late <= Duration::seconds(2),
+        "{late}"
+    );
     assert!(shown[0].notification.body.contains("snoozed"));
     rig2.stop().await;
 }
@@ -475,7 +590,15 @@ async fn case47_event_moved_after_snooze_clears_the_snooze() {
     let mut rig = Rig::start(clock.clone(), pool(&dir).await, vec![o.clone()], no_start()).await;
     rig.run_until(t("2026-03-02T09:05:00Z")).await;
     let id = rig.shown()[0].id;
-    rig.stimulate(|r| r.events.send(NotifierEvent::Action { id, action: Action::Snooze5 }).unwrap()).await;
+    rig.stimulate(|r| {
+        r.events
+            .send(NotifierEvent::Action {
+                id,
+                action: Action::Snooze5,
+            })
+            .unwrap()
+    })
+    .await;
     // A feed update moves the instance to 10:00 (an override; same RECURRENCE-ID).
     let mut moved = o.clone();
     moved.start = t("2026-03-02T10:00:00Z");
@@ -486,8 +609,15 @@ async fn case47_event_moved_after_snooze_clears_the_snooze() {
     .await;
     rig.run_until(t("2026-03-02T10:30:00Z")).await;
     let at: Vec<_> = rig.shown().iter().map(|s| s.at).collect();
-    assert_eq!(at.len(), 2, "no snooze at 09:10, the normal alarm at 09:55: {at:?}");
-    assert!(at[1] >= t("2026-03-02T09:55:00Z") && at[1] - t("2026-03-02T09:55:00Z") < Duration::seconds(1));
+    assert_eq!(
+        at.len(),
+        2,
+        "no snooze at 09:10, the normal alarm at 09:55: {at:?}"
+    );
+    assert!(
+        at[1] >= t("2026-03-02T09:55:00Z")
+            && at[1] - t("2026-03-02T09:55:00Z") < Duration::seconds(1)
+    );
     rig.stop().await;
 }
 
@@ -496,7 +626,10 @@ async fn pause_for_an_hour_is_persisted_and_skips_reminders() {
     let _g = NoAutoAdvance::new();
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(TokioClock::new(t(T0)));
-    let agenda = vec![occ("a", t("2026-03-02T09:30:00Z")), occ("b", t("2026-03-02T10:30:00Z"))];
+    let agenda = vec![
+        occ("a", t("2026-03-02T09:30:00Z")),
+        occ("b", t("2026-03-02T10:30:00Z")),
+    ];
     let mut rig = Rig::start(clock.clone(), pool(&dir).await, agenda.clone(), no_start()).await;
     let r = rig.rounds();
     let until = rig.handle.pause(PauseFor::OneHour).await.unwrap();
@@ -507,8 +640,16 @@ async fn pause_for_an_hour_is_persisted_and_skips_reminders() {
     // Persisted across a restart.
     let mut rig2 = Rig::start(clock.clone(), pool, agenda, no_start()).await;
     rig2.run_until(t("2026-03-02T11:00:00Z")).await;
-    let titles: Vec<_> = rig2.shown().iter().map(|s| s.notification.title.clone()).collect();
-    assert_eq!(titles, vec!["Meeting b"], "a (09:25) was during the pause, b (10:25) after it");
+    let titles: Vec<_> = rig2
+        .shown()
+        .iter()
+        .map(|s| s.notification.title.clone())
+        .collect();
+    assert_eq!(
+        titles,
+        vec!["Meeting b"],
+        "a (09:25) was during the pause, b (10:25) after it"
+    );
     rig2.stop().await;
 }
 
@@ -521,12 +662,42 @@ async fn actions_join_default_and_dismiss_reach_the_shell_and_the_ledger() {
     let mut rig = Rig::start(clock.clone(), pool(&dir).await, agenda, no_start()).await;
     rig.run_until(t("2026-03-02T09:05:00Z")).await;
     let id = rig.shown()[0].id;
-    rig.stimulate(|r| r.events.send(NotifierEvent::Action { id, action: Action::Join }).unwrap()).await;
-    assert_eq!(rig.shell.try_recv().unwrap(), ShellRequest::Join { url: "https://meet.google.com/a".into() });
-    rig.stimulate(|r| r.events.send(NotifierEvent::Default { id }).unwrap()).await;
+    rig.stimulate(|r| {
+        r.events
+            .send(NotifierEvent::Action {
+                id,
+                action: Action::Join,
+            })
+            .unwrap()
+    })
+    .await;
+    assert_eq!(
+        rig.shell.try_recv().unwrap(),
+        ShellRequest::Join {
+            url: "https://meet.google.com/a".into()
+        }
+    );
+    rig.stimulate(|r| r.events.send(NotifierEvent::Default { id }).unwrap())
+        .await;
     assert_eq!(rig.shell.try_recv().unwrap(), ShellRequest::OpenWindow);
-    rig.stimulate(|r| r.events.send(NotifierEvent::Action { id, action: Action::Snooze5 }).unwrap()).await;
-    rig.stimulate(|r| r.events.send(NotifierEvent::Action { id, action: Action::Dismiss }).unwrap()).await;
+    rig.stimulate(|r| {
+        r.events
+            .send(NotifierEvent::Action {
+                id,
+                action: Action::Snooze5,
+            })
+            .unwrap()
+    })
+    .await;
+    rig.stimulate(|r| {
+        r.events
+            .send(NotifierEvent::Action {
+                id,
+                action: Action::Dismiss,
+            })
+            .unwrap()
+    })
+    .await;
     rig.run_for(Duration::minutes(30)).await;
     assert_eq!(rig.notifier.count(), 1, "dismiss cancelled the snooze");
     rig.stop().await;

@@ -52,7 +52,16 @@ fn empty() -> LedgerView {
 
 /// (uid, alarm, due) of what fires.
 fn fired(p: &calendarbot_core::reminders::plan::Plan) -> Vec<(String, AlarmId, DateTime<Utc>)> {
-    p.fire.iter().map(|f| (f.reminder.occurrence.uid.clone(), f.reminder.alarm.clone(), f.reminder.due)).collect()
+    p.fire
+        .iter()
+        .map(|f| {
+            (
+                f.reminder.occurrence.uid.clone(),
+                f.reminder.alarm.clone(),
+                f.reminder.due,
+            )
+        })
+        .collect()
 }
 
 #[test]
@@ -68,7 +77,10 @@ fn lead_and_start_are_due_at_their_instants_never_before() {
     // 09:55: the lead reminder, not late; next is the at-start one.
     clock.set(t("2026-03-02T09:55:00Z"));
     let p = plan(&o, &cfg(), None, &empty(), since, clock.now());
-    assert_eq!(fired(&p), vec![("a".into(), AlarmId::Lead, t("2026-03-02T09:55:00Z"))]);
+    assert_eq!(
+        fired(&p),
+        vec![("a".into(), AlarmId::Lead, t("2026-03-02T09:55:00Z"))]
+    );
     assert_eq!(p.fire[0].late_by, None);
     assert_eq!(p.next_due, Some(t("2026-03-02T10:00:00Z")));
 }
@@ -76,8 +88,18 @@ fn lead_and_start_are_due_at_their_instants_never_before() {
 #[test]
 fn watermark_excludes_what_was_already_processed() {
     let o = vec![occ("a", "2026-03-02T10:00:00Z")];
-    let p = plan(&o, &cfg(), None, &empty(), t("2026-03-02T09:55:00Z"), t("2026-03-02T09:56:00Z"));
-    assert!(p.fire.is_empty(), "due == since was handled in the previous round");
+    let p = plan(
+        &o,
+        &cfg(),
+        None,
+        &empty(),
+        t("2026-03-02T09:55:00Z"),
+        t("2026-03-02T09:56:00Z"),
+    );
+    assert!(
+        p.fire.is_empty(),
+        "due == since was handled in the previous round"
+    );
 }
 
 #[test]
@@ -86,13 +108,18 @@ fn valarms_are_honoured_and_coinciding_alarms_notify_once() {
     o.alarms = vec![
         AlarmTrigger::Relative { seconds: -900 },
         AlarmTrigger::Relative { seconds: -300 }, // same instant as the 5 min lead
-        AlarmTrigger::Absolute { at: t("2026-03-01T18:00:00Z") },
+        AlarmTrigger::Absolute {
+            at: t("2026-03-01T18:00:00Z"),
+        },
     ];
     let a = alarms_of(&o, &cfg());
     assert_eq!(
         a,
         vec![
-            (AlarmId::ValarmAbsolute(t("2026-03-01T18:00:00Z").timestamp()), t("2026-03-01T18:00:00Z")),
+            (
+                AlarmId::ValarmAbsolute(t("2026-03-01T18:00:00Z").timestamp()),
+                t("2026-03-01T18:00:00Z")
+            ),
             (AlarmId::ValarmRelative(-900), t("2026-03-02T09:45:00Z")),
             (AlarmId::Lead, t("2026-03-02T09:55:00Z")),
             (AlarmId::Start, t("2026-03-02T10:00:00Z")),
@@ -108,10 +135,32 @@ fn lead_zero_and_at_start_off_and_source_override() {
     c.at_start = false;
     assert!(alarms_of(&o, &c).is_empty());
     let mut c = cfg();
-    c.overrides.insert(1, SourceOverride { enabled: None, lead_minutes: Some(15) });
-    assert_eq!(alarms_of(&o, &c)[0], (AlarmId::Lead, t("2026-03-02T09:45:00Z")));
-    c.overrides.insert(1, SourceOverride { enabled: Some(false), lead_minutes: None });
-    let p = plan(&[o], &c, None, &empty(), t("2026-03-02T09:00:00Z"), t("2026-03-02T10:00:00Z"));
+    c.overrides.insert(
+        1,
+        SourceOverride {
+            enabled: None,
+            lead_minutes: Some(15),
+        },
+    );
+    assert_eq!(
+        alarms_of(&o, &c)[0],
+        (AlarmId::Lead, t("2026-03-02T09:45:00Z"))
+    );
+    c.overrides.insert(
+        1,
+        SourceOverride {
+            enabled: Some(false),
+            lead_minutes: None,
+        },
+    );
+    let p = plan(
+        &[o],
+        &c,
+        None,
+        &empty(),
+        t("2026-03-02T09:00:00Z"),
+        t("2026-03-02T10:00:00Z"),
+    );
     assert!(p.fire.is_empty() && p.next_due.is_none());
 }
 
@@ -135,12 +184,22 @@ fn case24_25_cancelled_declined_free_allday_and_disabled_give_nothing() {
     // Tentative and accepted ones do notify.
     let mut tentative = base.clone();
     tentative.my_status = Some(PartStat::Tentative);
-    assert_eq!(plan(&[tentative], &cfg(), None, &empty(), since, now).fire.len(), 2);
+    assert_eq!(
+        plan(&[tentative], &cfg(), None, &empty(), since, now)
+            .fire
+            .len(),
+        2
+    );
     // Settings turn free and all-day back on.
     let mut c = cfg();
     c.notify_free = true;
     c.notify_all_day = true;
-    assert_eq!(plan(&[free, all_day], &c, None, &empty(), since, now).fire.len(), 4);
+    assert_eq!(
+        plan(&[free, all_day], &c, None, &empty(), since, now)
+            .fire
+            .len(),
+        4
+    );
     // notify.enabled = false: nothing at all, not even a next wake-up.
     let mut c = cfg();
     c.enabled = false;
@@ -155,10 +214,31 @@ fn case24_cancelled_override_suppresses_only_that_instance() {
     let mut b = occ("series", "2026-03-03T10:00:00Z");
     b.recurrence_id = Some(b.start);
     b.cancelled = true;
-    let day1 = plan(&[a.clone(), b.clone()], &cfg(), None, &empty(), t("2026-03-02T09:00:00Z"), t("2026-03-02T10:00:00Z"));
-    assert_eq!(day1.fire.len(), 2, "the 2 March instance reminds (lead and start)");
-    let day2 = plan(&[a, b], &cfg(), None, &empty(), t("2026-03-03T09:00:00Z"), t("2026-03-03T10:00:00Z"));
-    assert!(day2.fire.is_empty() && day2.next_due.is_none(), "the cancelled 3 March instance does not");
+    let day1 = plan(
+        &[a.clone(), b.clone()],
+        &cfg(),
+        None,
+        &empty(),
+        t("2026-03-02T09:00:00Z"),
+        t("2026-03-02T10:00:00Z"),
+    );
+    assert_eq!(
+        day1.fire.len(),
+        2,
+        "the 2 March instance reminds (lead and start)"
+    );
+    let day2 = plan(
+        &[a, b],
+        &cfg(),
+        None,
+        &empty(),
+        t("2026-03-03T09:00:00Z"),
+        t("2026-03-03T10:00:00Z"),
+    );
+    assert!(
+        day2.fire.is_empty() && day2.next_due.is_none(),
+        "the cancelled 3 March instance does not"
+    );
 }
 
 #[test]
@@ -169,7 +249,14 @@ fn case41_missed_by_20_min_is_shown_once_marked_late() {
     let mut c = cfg();
     c.at_start = false;
     clock.advance(Duration::minutes(5));
-    let p = plan(&o, &c, None, &empty(), t("2026-03-02T09:00:00Z"), clock.now());
+    let p = plan(
+        &o,
+        &c,
+        None,
+        &empty(),
+        t("2026-03-02T09:00:00Z"),
+        clock.now(),
+    );
     assert!(p.fire.is_empty());
     let since = clock.now();
     clock.advance(Duration::minutes(25)); // resume at T+30
@@ -193,9 +280,16 @@ fn case42_long_suspend_summarises_last_12h_and_drops_older() {
         })
         .collect();
     let p = plan(&o, &c, None, &empty(), since, now);
-    assert!(p.fire.is_empty(), "all were more than 30 min ago: {:?}", fired(&p));
+    assert!(
+        p.fire.is_empty(),
+        "all were more than 30 min ago: {:?}",
+        fired(&p)
+    );
     assert!(!p.summary.is_empty());
-    assert!(p.summary.iter().all(|r| now - r.due <= Duration::hours(12) && now - r.due > Duration::minutes(30)));
+    assert!(p
+        .summary
+        .iter()
+        .all(|r| now - r.due <= Duration::hours(12) && now - r.due > Duration::minutes(30)));
     // Due 25 min to 11 h 55 min ago at 2 h spacing: 5 of them.
     assert_eq!(p.summary.len(), 5);
 }
@@ -207,18 +301,39 @@ fn case45_clock_jump_back_does_not_refire_what_the_ledger_has() {
     for alarm in [AlarmId::Lead, AlarmId::Start] {
         ledger.insert(
             LedgerKey::new(&o[0], &alarm),
-            LedgerEntry { event_start: o[0].start, state: LedgerState::Fired, snooze_until: None },
+            LedgerEntry {
+                event_start: o[0].start,
+                state: LedgerState::Fired,
+                snooze_until: None,
+            },
         );
     }
     // Clock set back one hour, then time passes over the same instants again.
-    let p = plan(&o, &cfg(), None, &ledger, t("2026-03-02T09:05:00Z"), t("2026-03-02T10:05:00Z"));
+    let p = plan(
+        &o,
+        &cfg(),
+        None,
+        &ledger,
+        t("2026-03-02T09:05:00Z"),
+        t("2026-03-02T10:05:00Z"),
+    );
     assert!(p.fire.is_empty() && p.summary.is_empty() && p.next_due.is_none());
 }
 
 #[test]
 fn case45_clock_jump_forward_never_fires_future_reminders_early() {
-    let o = vec![occ("a", "2026-03-02T10:00:00Z"), occ("b", "2026-03-02T12:00:00Z")];
-    let p = plan(&o, &cfg(), None, &empty(), t("2026-03-02T09:00:00Z"), t("2026-03-02T10:10:00Z"));
+    let o = vec![
+        occ("a", "2026-03-02T10:00:00Z"),
+        occ("b", "2026-03-02T12:00:00Z"),
+    ];
+    let p = plan(
+        &o,
+        &cfg(),
+        None,
+        &empty(),
+        t("2026-03-02T09:00:00Z"),
+        t("2026-03-02T10:10:00Z"),
+    );
     assert!(p.fire.iter().all(|f| f.reminder.occurrence.uid == "a"));
     assert_eq!(p.next_due, Some(t("2026-03-02T11:55:00Z")));
 }
@@ -237,13 +352,31 @@ fn case44_47_snooze_is_due_at_its_end_and_void_when_the_event_moves() {
     );
     ledger.insert(
         LedgerKey::new(&o, &AlarmId::Start),
-        LedgerEntry { event_start: o.start, state: LedgerState::Fired, snooze_until: None },
+        LedgerEntry {
+            event_start: o.start,
+            state: LedgerState::Fired,
+            snooze_until: None,
+        },
     );
     let since = t("2026-03-02T09:56:00Z");
-    let p = plan(std::slice::from_ref(&o), &cfg(), None, &ledger, since, t("2026-03-02T10:04:59Z"));
+    let p = plan(
+        std::slice::from_ref(&o),
+        &cfg(),
+        None,
+        &ledger,
+        since,
+        t("2026-03-02T10:04:59Z"),
+    );
     assert!(p.fire.is_empty());
     assert_eq!(p.next_due, Some(t("2026-03-02T10:05:00Z")));
-    let p = plan(std::slice::from_ref(&o), &cfg(), None, &ledger, since, t("2026-03-02T10:05:00Z"));
+    let p = plan(
+        std::slice::from_ref(&o),
+        &cfg(),
+        None,
+        &ledger,
+        since,
+        t("2026-03-02T10:05:00Z"),
+    );
     assert_eq!(p.fire.len(), 1);
     assert!(p.fire[0].reminder.snoozed);
 
@@ -254,23 +387,52 @@ fn case44_47_snooze_is_due_at_its_end_and_void_when_the_event_moves() {
     let mut ledger2 = empty();
     ledger2.insert(
         LedgerKey::new(&moved, &AlarmId::Lead),
-        LedgerEntry { event_start: o.start, state: LedgerState::Snoozed, snooze_until: Some(t("2026-03-02T10:05:00Z")) },
+        LedgerEntry {
+            event_start: o.start,
+            state: LedgerState::Snoozed,
+            snooze_until: Some(t("2026-03-02T10:05:00Z")),
+        },
     );
     moved.start = t("2026-03-02T11:00:00Z");
     moved.end = moved.start + Duration::minutes(30);
-    let p = plan(std::slice::from_ref(&moved), &cfg(), None, &ledger2, since, t("2026-03-02T10:30:00Z"));
+    let p = plan(
+        std::slice::from_ref(&moved),
+        &cfg(),
+        None,
+        &ledger2,
+        since,
+        t("2026-03-02T10:30:00Z"),
+    );
     assert!(p.fire.is_empty(), "the old snooze no longer applies");
-    assert_eq!(p.next_due, Some(t("2026-03-02T10:55:00Z")), "the normal alarm is rescheduled");
+    assert_eq!(
+        p.next_due,
+        Some(t("2026-03-02T10:55:00Z")),
+        "the normal alarm is rescheduled"
+    );
 }
 
 #[test]
 fn pause_skips_reminders_due_during_it_and_resumes_after() {
-    let o = vec![occ("a", "2026-03-02T10:00:00Z"), occ("b", "2026-03-02T12:00:00Z")];
+    let o = vec![
+        occ("a", "2026-03-02T10:00:00Z"),
+        occ("b", "2026-03-02T12:00:00Z"),
+    ];
     let pause = Some(t("2026-03-02T11:00:00Z"));
-    let p = plan(&o, &cfg(), pause, &empty(), t("2026-03-02T09:00:00Z"), t("2026-03-02T10:30:00Z"));
+    let p = plan(
+        &o,
+        &cfg(),
+        pause,
+        &empty(),
+        t("2026-03-02T09:00:00Z"),
+        t("2026-03-02T10:30:00Z"),
+    );
     assert!(p.fire.is_empty() && p.summary.is_empty());
     assert_eq!(p.paused, 2);
-    assert_eq!(p.next_due, Some(t("2026-03-02T11:55:00Z")), "no wake-up for reminders inside the pause");
+    assert_eq!(
+        p.next_due,
+        Some(t("2026-03-02T11:55:00Z")),
+        "no wake-up for reminders inside the pause"
+    );
 }
 
 #[test]
@@ -289,18 +451,49 @@ fn case46_all_day_alarm_follows_the_expansion_zone_utc_ones_do_not() {
         let mut o = occ("allday", "2026-07-05T00:00:00Z");
         o.all_day = true;
         o.start_date = Some(day);
-        o.start = tz.from_local_datetime(&day.and_hms_opt(0, 0, 0).unwrap()).unwrap().with_timezone(&Utc);
+        o.start = tz
+            .from_local_datetime(&day.and_hms_opt(0, 0, 0).unwrap())
+            .unwrap()
+            .with_timezone(&Utc);
         o.end = o.start + Duration::days(1);
-        o.alarms = vec![AlarmTrigger::Relative { seconds: -15 * 3600 }];
+        o.alarms = vec![AlarmTrigger::Relative {
+            seconds: -15 * 3600,
+        }];
         o
     };
     let mut utc = occ("utc", "2026-07-05T14:00:00Z");
     utc.alarms = vec![AlarmTrigger::Relative { seconds: -600 }];
     let since = t("2026-07-04T00:00:00Z");
-    let p = plan(&[all_day_in(berlin), utc.clone()], &c, None, &empty(), since, since);
-    assert_eq!(p.next_due, Some(t("2026-07-04T07:00:00Z")), "09:00 Berlin the day before");
-    let p = plan(&[all_day_in(ny), utc.clone()], &c, None, &empty(), since, since);
-    assert_eq!(p.next_due, Some(t("2026-07-04T13:00:00Z")), "09:00 New York the day before");
+    let p = plan(
+        &[all_day_in(berlin), utc.clone()],
+        &c,
+        None,
+        &empty(),
+        since,
+        since,
+    );
+    assert_eq!(
+        p.next_due,
+        Some(t("2026-07-04T07:00:00Z")),
+        "09:00 Berlin the day before"
+    );
+    let p = plan(
+        &[all_day_in(ny), utc.clone()],
+        &c,
+        None,
+        &empty(),
+        since,
+        since,
+    );
+    assert_eq!(
+        p.next_due,
+        Some(t("2026-07-04T13:00:00Z")),
+        "09:00 New York the day before"
+    );
     let p = plan(&[utc], &c, None, &empty(), since, t("2026-07-04T14:00:00Z"));
-    assert_eq!(p.next_due, Some(t("2026-07-05T13:50:00Z")), "UTC-anchored alarm unchanged");
+    assert_eq!(
+        p.next_due,
+        Some(t("2026-07-05T13:50:00Z")),
+        "UTC-anchored alarm unchanged"
+    );
 }

@@ -25,7 +25,11 @@ pub fn time_range(r: &Reminder, tz: Tz, now: DateTime<Utc>) -> String {
     let start_local = o.start.with_timezone(&tz);
     if o.all_day {
         let date = o.start_date.unwrap_or(start_local.date_naive());
-        return if date == today { "All day".into() } else { format!("All day, {}", date.format("%a %-d %b")) };
+        return if date == today {
+            "All day".into()
+        } else {
+            format!("All day, {}", date.format("%a %-d %b"))
+        };
     }
     let mut s = String::new();
     if start_local.date_naive() != today {
@@ -50,17 +54,31 @@ pub fn late_text(late: Duration) -> String {
 }
 
 /// The notification for one reminder.
-pub fn reminder_notification(fire: &Fire, tz: Tz, now: DateTime<Utc>, actions: bool) -> Notification {
+pub fn reminder_notification(
+    fire: &Fire,
+    tz: Tz,
+    now: DateTime<Utc>,
+    actions: bool,
+) -> Notification {
     let r = &fire.reminder;
     let o = &r.occurrence;
-    let title = if o.summary.trim().is_empty() { "(no title)".to_string() } else { strip_bidi(o.summary.trim()) };
+    let title = if o.summary.trim().is_empty() {
+        "(no title)".to_string()
+    } else {
+        strip_bidi(o.summary.trim())
+    };
     let mut lines = vec![time_range(r, tz, now)];
     if let Some(late) = fire.late_by {
         lines.push(late_text(late));
     } else if r.snoozed {
         lines.push("snoozed reminder".into());
     }
-    if let Some(loc) = o.location.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
+    if let Some(loc) = o
+        .location
+        .as_deref()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+    {
         lines.push(strip_bidi(loc));
     }
     if !o.source.trim().is_empty() {
@@ -86,13 +104,23 @@ pub fn summary_notification(missed: &[Reminder], tz: Tz, now: DateTime<Utc>) -> 
     let mut lines: Vec<String> = missed
         .iter()
         .take(SUMMARY_LINES)
-        .map(|r| format!("{}  {}", time_range(r, tz, now), strip_bidi(r.occurrence.summary.trim())))
+        .map(|r| {
+            format!(
+                "{}  {}",
+                time_range(r, tz, now),
+                strip_bidi(r.occurrence.summary.trim())
+            )
+        })
         .collect();
     if missed.len() > SUMMARY_LINES {
         lines.push(format!("and {} more", missed.len() - SUMMARY_LINES));
     }
     Notification {
-        title: format!("{} missed reminder{}", missed.len(), if missed.len() == 1 { "" } else { "s" }),
+        title: format!(
+            "{} missed reminder{}",
+            missed.len(),
+            if missed.len() == 1 { "" } else { "s" }
+        ),
         body: lines.join("\n"),
         actions: Vec::new(),
         urgent: false,

@@ -28,7 +28,8 @@ use tokio::sync::{mpsc, oneshot};
 use zbus::{Connection, MatchRule, MessageStream, Variant};
 
 use super::notifier::{
-    escape_markup, strip_bidi, Action, Notification, NotificationId, Notifier, NotifierEvent, NotifyError,
+    escape_markup, strip_bidi, Action, Notification, NotificationId, Notifier, NotifierEvent,
+    NotifyError,
 };
 
 const DEST: &str = "org.freedesktop.Notifications";
@@ -60,7 +61,10 @@ impl Capabilities {
 }
 
 enum Command {
-    Show(Notification, oneshot::Sender<Result<NotificationId, NotifyError>>),
+    Show(
+        Notification,
+        oneshot::Sender<Result<NotificationId, NotifyError>>,
+    ),
     Close(NotificationId),
 }
 
@@ -84,7 +88,11 @@ pub struct NotifyArgs {
 /// Builds the Notify arguments for a server with `caps`.
 pub fn notify_args(n: &Notification, caps: &Capabilities) -> NotifyArgs {
     let body = strip_bidi(&n.body);
-    let body = if caps.body_markup { escape_markup(&body) } else { body };
+    let body = if caps.body_markup {
+        escape_markup(&body)
+    } else {
+        body
+    };
     let mut actions = Vec::new();
     if caps.actions {
         // The "default" action is what a click on the notification invokes.
@@ -95,7 +103,12 @@ pub fn notify_args(n: &Notification, caps: &Capabilities) -> NotifyArgs {
             actions.push(a.label().to_string());
         }
     }
-    NotifyArgs { summary: strip_bidi(&n.title), body, actions, urgency: if n.urgent { 2 } else { 1 } }
+    NotifyArgs {
+        summary: strip_bidi(&n.title),
+        body,
+        actions,
+        urgency: if n.urgent { 2 } else { 1 },
+    }
 }
 
 fn server_err(e: impl std::fmt::Display) -> NotifyError {
@@ -108,7 +121,10 @@ impl DbusNotifier {
     /// scheduler). Blocks up to 5 s: call it from `spawn_blocking` or before the runtime
     /// is busy. Fails without a session bus or a notification server; the app then runs
     /// without notifications (the tray's "Join next meeting" still works).
-    pub fn connect(app_name: &str, events: mpsc::UnboundedSender<NotifierEvent>) -> Result<Self, NotifyError> {
+    pub fn connect(
+        app_name: &str,
+        events: mpsc::UnboundedSender<NotifierEvent>,
+    ) -> Result<Self, NotifyError> {
         let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
         let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel(1);
         let name = app_name.to_string();
@@ -118,10 +134,18 @@ impl DbusNotifier {
             .map_err(server_err)?;
         let caps = match ready_rx.recv_timeout(CONNECT_TIMEOUT) {
             Ok(r) => r?,
-            Err(_) => return Err(NotifyError::Server("timed out connecting to the notification server".into())),
+            Err(_) => {
+                return Err(NotifyError::Server(
+                    "timed out connecting to the notification server".into(),
+                ))
+            }
         };
         tracing::info!(server = ?caps.server, caps = ?caps.raw, "notification server");
-        Ok(Self { commands: cmd_tx, caps, app_name: app_name.to_string() })
+        Ok(Self {
+            commands: cmd_tx,
+            caps,
+            app_name: app_name.to_string(),
+        })
     }
 
     pub fn capabilities(&self) -> &Capabilities {
@@ -139,7 +163,10 @@ impl DbusNotifier {
 }
 
 impl Notifier for DbusNotifier {
-    fn show(&self, notification: Notification) -> BoxFuture<'static, Result<NotificationId, NotifyError>> {
+    fn show(
+        &self,
+        notification: Notification,
+    ) -> BoxFuture<'static, Result<NotificationId, NotifyError>> {
         let (tx, rx) = oneshot::channel();
         let sent = self.commands.send(Command::Show(notification, tx));
         Box::pin(async move {
@@ -166,7 +193,16 @@ async fn call_show(
             PATH,
             Some(IFACE),
             "Notify",
-            &(app_name, 0u32, "x-office-calendar", args.summary.as_str(), args.body.as_str(), actions, hints, -1i32),
+            &(
+                app_name,
+                0u32,
+                "x-office-calendar",
+                args.summary.as_str(),
+                args.body.as_str(),
+                actions,
+                hints,
+                -1i32,
+            ),
         )
         .await
         .map_err(server_err)?;
@@ -181,7 +217,9 @@ async fn serve(
     ready: std::sync::mpsc::SyncSender<Result<Capabilities, NotifyError>>,
 ) {
     let setup = async {
-        let conn = Connection::session().await.map_err(|e| NotifyError::NoSessionBus(e.to_string()))?;
+        let conn = Connection::session()
+            .await
+            .map_err(|e| NotifyError::NoSessionBus(e.to_string()))?;
         let list: Vec<String> = conn
             .call_method(Some(DEST), PATH, Some(IFACE), "GetCapabilities", &())
             .await
@@ -190,8 +228,14 @@ async fn serve(
             .deserialize()
             .map_err(server_err)?;
         let mut caps = Capabilities::from_list(list);
-        if let Ok(reply) = conn.call_method(Some(DEST), PATH, Some(IFACE), "GetServerInformation", &()).await {
-            if let Ok((a, b, c, d)) = reply.body().deserialize::<(String, String, String, String)>() {
+        if let Ok(reply) = conn
+            .call_method(Some(DEST), PATH, Some(IFACE), "GetServerInformation", &())
+            .await
+        {
+            if let Ok((a, b, c, d)) = reply
+                .body()
+                .deserialize::<(String, String, String, String)>()
+            {
                 caps.server = vec![a, b, c, d];
             }
         }
@@ -201,7 +245,9 @@ async fn serve(
             .path(PATH)
             .build()
             .map_err(server_err)?;
-        let signals = MessageStream::for_match_rule(rule, &conn, None).await.map_err(server_err)?;
+        let signals = MessageStream::for_match_rule(rule, &conn, None)
+            .await
+            .map_err(server_err)?;
         Ok::<_, NotifyError>((conn, caps, signals))
     };
     let (conn, caps, mut signals) = match setup.await {
@@ -224,7 +270,10 @@ async fn serve(
                 let _ = reply.send(call_show(&conn, &app_name, &caps, &n).await);
             }
             Either::Left(Some(Command::Close(id))) => {
-                if let Err(e) = conn.call_method(Some(DEST), PATH, Some(IFACE), "CloseNotification", &(id,)).await {
+                if let Err(e) = conn
+                    .call_method(Some(DEST), PATH, Some(IFACE), "CloseNotification", &(id,))
+                    .await
+                {
                     tracing::debug!(error = %e, id, "CloseNotification failed");
                 }
             }
@@ -261,7 +310,9 @@ pub fn watch_resume(on_resume: impl Fn() + Send + 'static) -> Result<(), NotifyE
                         .path("/org/freedesktop/login1")
                         .build()
                         .map_err(server_err)?;
-                    let stream = MessageStream::for_match_rule(rule, &conn, None).await.map_err(server_err)?;
+                    let stream = MessageStream::for_match_rule(rule, &conn, None)
+                        .await
+                        .map_err(server_err)?;
                     Ok::<_, NotifyError>((conn, stream))
                 };
                 let (_conn, mut stream) = match setup.await {
@@ -298,7 +349,10 @@ fn decode_signal(msg: &zbus::Message) -> Option<NotifierEvent> {
             let (id, key): (u32, String) = msg.body().deserialize().ok()?;
             Some(match key.as_str() {
                 "default" => NotifierEvent::Default { id },
-                other => NotifierEvent::Action { id, action: Action::from_key(other)? },
+                other => NotifierEvent::Action {
+                    id,
+                    action: Action::from_key(other)?,
+                },
             })
         }
         "NotificationClosed" => {
@@ -317,20 +371,40 @@ mod tests {
         Notification {
             title: "<b>x</b>\u{202E}gnp.exe".into(),
             body: "10:00 – 10:30\n<b>x</b> & <a href=y>".into(),
-            actions: vec![Action::Join, Action::Snooze5, Action::Snooze10, Action::Dismiss],
+            actions: vec![
+                Action::Join,
+                Action::Snooze5,
+                Action::Snooze10,
+                Action::Dismiss,
+            ],
             urgent: false,
         }
     }
 
     #[test]
     fn markup_server_gets_an_escaped_body_and_no_bidi() {
-        let caps = Capabilities::from_list(vec!["body".into(), "body-markup".into(), "actions".into()]);
+        let caps =
+            Capabilities::from_list(vec!["body".into(), "body-markup".into(), "actions".into()]);
         let a = notify_args(&n(), &caps);
-        assert_eq!(a.body, "10:00 – 10:30\n&lt;b&gt;x&lt;/b&gt; &amp; &lt;a href=y&gt;");
+        assert_eq!(
+            a.body,
+            "10:00 – 10:30\n&lt;b&gt;x&lt;/b&gt; &amp; &lt;a href=y&gt;"
+        );
         assert_eq!(a.summary, "<b>x</b>gnp.exe");
         assert_eq!(
             a.actions,
-            ["default", "Open CalendarBot", "join", "Join", "snooze-5", "Snooze 5 min", "snooze-10", "Snooze 10 min", "dismiss", "Dismiss"]
+            [
+                "default",
+                "Open CalendarBot",
+                "join",
+                "Join",
+                "snooze-5",
+                "Snooze 5 min",
+                "snooze-10",
+                "Snooze 10 min",
+                "dismiss",
+                "Dismiss"
+            ]
         );
     }
 

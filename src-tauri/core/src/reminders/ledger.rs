@@ -35,7 +35,11 @@ impl LedgerKey {
         Self {
             source_id: o.source_id.unwrap_or(0),
             uid: o.uid.clone(),
-            occurrence: o.recurrence_id.unwrap_or(o.start).format("%Y%m%dT%H%M%SZ").to_string(),
+            occurrence: o
+                .recurrence_id
+                .unwrap_or(o.start)
+                .format("%Y%m%dT%H%M%SZ")
+                .to_string(),
             alarm: alarm.as_key(),
         }
     }
@@ -119,7 +123,8 @@ impl Ledger {
         .await?;
         let mut view = HashMap::with_capacity(rows.len());
         for row in rows {
-            let Some(state) = LedgerState::parse(row.try_get::<String, _>("state")?.as_str()) else {
+            let Some(state) = LedgerState::parse(row.try_get::<String, _>("state")?.as_str())
+            else {
                 continue;
             };
             let key = LedgerKey {
@@ -141,7 +146,11 @@ impl Ledger {
     /// Records the claims as fired in one write transaction and returns, per claim, whether
     /// this caller won it (and so must show it). A claim is lost when the row already says
     /// fired or dismissed for the same start, or is a snooze that the claim is not for.
-    pub async fn claim(&self, claims: &[Claim], now: DateTime<Utc>) -> Result<Vec<bool>, sqlx::Error> {
+    pub async fn claim(
+        &self,
+        claims: &[Claim],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<bool>, sqlx::Error> {
         if claims.is_empty() {
             return Ok(Vec::new());
         }
@@ -227,12 +236,19 @@ impl Ledger {
         until: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<(), sqlx::Error> {
-        self.set_state(key, event_start, LedgerState::Snoozed, Some(until), now).await
+        self.set_state(key, event_start, LedgerState::Snoozed, Some(until), now)
+            .await
     }
 
     /// Dismisses a reminder: it is not shown again, and any snooze of it is cancelled.
-    pub async fn dismiss(&self, key: &LedgerKey, event_start: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
-        self.set_state(key, event_start, LedgerState::Dismissed, None, now).await
+    pub async fn dismiss(
+        &self,
+        key: &LedgerKey,
+        event_start: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), sqlx::Error> {
+        self.set_state(key, event_start, LedgerState::Dismissed, None, now)
+            .await
     }
 
     /// Deletes rows of occurrences that started before `before` (they can never be due
@@ -271,7 +287,10 @@ impl Ledger {
                 .await?;
             }
             None => {
-                sqlx::query("DELETE FROM reminder_state WHERE key = ?").bind(key).execute(&mut *tx).await?;
+                sqlx::query("DELETE FROM reminder_state WHERE key = ?")
+                    .bind(key)
+                    .execute(&mut *tx)
+                    .await?;
             }
         }
         tx.commit().await

@@ -47,9 +47,14 @@ impl Action {
     }
 
     pub fn from_key(key: &str) -> Option<Self> {
-        [Action::Join, Action::Snooze5, Action::Snooze10, Action::Dismiss]
-            .into_iter()
-            .find(|a| a.key() == key)
+        [
+            Action::Join,
+            Action::Snooze5,
+            Action::Snooze10,
+            Action::Dismiss,
+        ]
+        .into_iter()
+        .find(|a| a.key() == key)
     }
 }
 
@@ -93,7 +98,10 @@ pub enum NotifyError {
 /// D-Bus one hands the call to its own thread.
 pub trait Notifier: Send + Sync + 'static {
     /// Shows one notification and returns the server's id for it.
-    fn show(&self, notification: Notification) -> BoxFuture<'static, Result<NotificationId, NotifyError>>;
+    fn show(
+        &self,
+        notification: Notification,
+    ) -> BoxFuture<'static, Result<NotificationId, NotifyError>>;
 }
 
 /// Removes Unicode bidirectional controls (U+202A-U+202E, U+2066-U+2069, U+200E/F, U+061C),
@@ -144,7 +152,10 @@ pub struct RecordingNotifier {
 
 impl RecordingNotifier {
     pub fn new(clock: Arc<dyn Clock>) -> Self {
-        Self { clock, shown: Arc::default() }
+        Self {
+            clock,
+            shown: Arc::default(),
+        }
     }
 
     /// Everything shown so far, in order.
@@ -158,10 +169,18 @@ impl RecordingNotifier {
 }
 
 impl Notifier for RecordingNotifier {
-    fn show(&self, notification: Notification) -> BoxFuture<'static, Result<NotificationId, NotifyError>> {
+    fn show(
+        &self,
+        notification: Notification,
+    ) -> BoxFuture<'static, Result<NotificationId, NotifyError>> {
         let mut shown = self.shown.lock().unwrap_or_else(|e| e.into_inner());
         let id = shown.len() as NotificationId + 1;
-        shown.push(Shown { id, at: self.clock.now(), instant: std::time::Instant::now(), notification });
+        shown.push(Shown {
+            id,
+            at: self.clock.now(),
+            instant: std::time::Instant::now(),
+            notification,
+        });
         Box::pin(std::future::ready(Ok(id)))
     }
 }
@@ -178,12 +197,20 @@ mod tests {
 
     #[test]
     fn markup_is_escaped() {
-        assert_eq!(escape_markup("<b>x</b> & <a href=y>"), "&lt;b&gt;x&lt;/b&gt; &amp; &lt;a href=y&gt;");
+        assert_eq!(
+            escape_markup("<b>x</b> & <a href=y>"),
+            "&lt;b&gt;x&lt;/b&gt; &amp; &lt;a href=y&gt;"
+        );
     }
 
     #[test]
     fn action_keys_round_trip() {
-        for a in [Action::Join, Action::Snooze5, Action::Snooze10, Action::Dismiss] {
+        for a in [
+            Action::Join,
+            Action::Snooze5,
+            Action::Snooze10,
+            Action::Dismiss,
+        ] {
             assert_eq!(Action::from_key(a.key()), Some(a));
         }
         assert_eq!(Action::from_key("default"), None);

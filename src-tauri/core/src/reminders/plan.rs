@@ -178,10 +178,13 @@ pub fn alarms_of(o: &Occurrence, cfg: &ReminderConfig) -> Vec<(AlarmId, DateTime
     }
     for alarm in &o.alarms {
         match *alarm {
-            AlarmTrigger::Relative { seconds } => {
-                out.push((AlarmId::ValarmRelative(seconds), o.start + Duration::seconds(seconds)))
+            AlarmTrigger::Relative { seconds } => out.push((
+                AlarmId::ValarmRelative(seconds),
+                o.start + Duration::seconds(seconds),
+            )),
+            AlarmTrigger::Absolute { at } => {
+                out.push((AlarmId::ValarmAbsolute(at.timestamp()), at))
             }
-            AlarmTrigger::Absolute { at } => out.push((AlarmId::ValarmAbsolute(at.timestamp()), at)),
         }
     }
     // Stable sort keeps the first of equal instants: lead, then start, then VALARMs.
@@ -227,9 +230,17 @@ pub fn plan(
                 continue;
             }
             let late = now - due;
-            let reminder = Reminder { occurrence: o.clone(), alarm, due, snoozed };
+            let reminder = Reminder {
+                occurrence: o.clone(),
+                alarm,
+                due,
+                snoozed,
+            };
             if late <= LATE_INDIVIDUAL {
-                out.fire.push(Fire { reminder, late_by: (late > LATE_MARK).then_some(late) });
+                out.fire.push(Fire {
+                    reminder,
+                    late_by: (late > LATE_MARK).then_some(late),
+                });
             } else if late <= MISSED_HORIZON {
                 out.summary.push(reminder);
             }
@@ -237,7 +248,12 @@ pub fn plan(
     }
     // When paused, the pause's end is itself worth a wake-up only if something is due after it;
     // that is covered above. Sort for a deterministic order.
-    out.fire.sort_by(|a, b| a.reminder.due.cmp(&b.reminder.due).then_with(|| a.reminder.occurrence.uid.cmp(&b.reminder.occurrence.uid)));
+    out.fire.sort_by(|a, b| {
+        a.reminder
+            .due
+            .cmp(&b.reminder.due)
+            .then_with(|| a.reminder.occurrence.uid.cmp(&b.reminder.occurrence.uid))
+    });
     out.summary.sort_by_key(|r| r.due);
     out
 }

@@ -181,15 +181,32 @@ impl Scheduler {
         config: watch::Receiver<ReminderConfig>,
         cancel: CancellationToken,
     ) -> Self {
-        Self { pool, clock, notifier, notifier_events, agenda, config, cancel, sentinel: SENTINEL }
+        Self {
+            pool,
+            clock,
+            notifier,
+            notifier_events,
+            agenda,
+            config,
+            cancel,
+            sentinel: SENTINEL,
+        }
     }
 
     /// Starts the loop on `tracker`. Returns the handle and the receiver of requests for
     /// the shell (open the window, join a meeting).
-    pub fn spawn(self, tracker: &TaskTracker) -> (ReminderHandle, mpsc::UnboundedReceiver<ShellRequest>) {
+    pub fn spawn(
+        self,
+        tracker: &TaskTracker,
+    ) -> (ReminderHandle, mpsc::UnboundedReceiver<ShellRequest>) {
         let (shell_tx, shell_rx) = mpsc::unbounded_channel();
         let wake = Arc::new(Notify::new());
-        let initial = Status { rounds: 0, next_due: None, wake_at: tokio::time::Instant::now(), shown: 0 };
+        let initial = Status {
+            rounds: 0,
+            next_due: None,
+            wake_at: tokio::time::Instant::now(),
+            shown: 0,
+        };
         let (status_tx, status_rx) = watch::channel(initial);
         let ledger = Ledger::new(self.pool.clone());
         let handle = ReminderHandle {
@@ -199,7 +216,15 @@ impl Scheduler {
             wake: wake.clone(),
             status: status_rx,
         };
-        let task = Loop { s: self, ledger, wake, shell_tx, status_tx, shown: BTreeMap::new(), shown_count: 0 };
+        let task = Loop {
+            s: self,
+            ledger,
+            wake,
+            shell_tx,
+            status_tx,
+            shown: BTreeMap::new(),
+            shown_count: 0,
+        };
         tracker.spawn(task.run());
         (handle, shell_rx)
     }
@@ -238,13 +263,18 @@ impl Loop {
             if now < since {
                 // The wall clock went back: what is now "due again" was handled (the ledger
                 // stops duplicates), so start over from now.
-                tracing::info!(by_s = (since - now).num_seconds(), "wall clock moved back; rescheduling");
+                tracing::info!(
+                    by_s = (since - now).num_seconds(),
+                    "wall clock moved back; rescheduling"
+                );
                 since = now;
             }
             let (sleep_for, next_due) = match self.round(since, now).await {
                 Ok((plan, delivered)) => {
                     since = now;
-                    let until_due = plan.next_due.map(|d| (d - now).to_std().unwrap_or(StdDuration::ZERO));
+                    let until_due = plan
+                        .next_due
+                        .map(|d| (d - now).to_std().unwrap_or(StdDuration::ZERO));
                     let sleep = until_due.unwrap_or(self.s.sentinel).min(self.s.sentinel);
                     // The persisted watermark must stay at or before every reminder not yet
                     // claimed, so that a crash between a reminder falling due and its claim
@@ -270,7 +300,12 @@ impl Loop {
             let mono_start = tokio::time::Instant::now();
             let wake_at = mono_start + sleep_for;
             let shown = self.shown_count;
-            self.status_tx.send_replace(Status { rounds, next_due, wake_at, shown });
+            self.status_tx.send_replace(Status {
+                rounds,
+                next_due,
+                wake_at,
+                shown,
+            });
 
             tokio::select! {
                 biased;
@@ -307,7 +342,11 @@ impl Loop {
 
     /// One planning round: plan, claim, show. Returns the plan and whether anything was
     /// claimed (the watermark is then saved).
-    async fn round(&mut self, since: DateTime<Utc>, now: DateTime<Utc>) -> Result<(Plan, bool), ReminderError> {
+    async fn round(
+        &mut self,
+        since: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(Plan, bool), ReminderError> {
         let agenda = self.s.agenda.borrow().clone();
         let cfg = self.s.config.borrow().clone();
         let pause = self.ledger.pause_until().await?;
@@ -322,7 +361,12 @@ impl Loop {
             .iter()
             .map(|f| &f.reminder)
             .chain(plan.summary.iter())
-            .map(|r| Claim { key: r.ledger_key(), event_start: r.occurrence.start, due: r.due, snoozed: r.snoozed })
+            .map(|r| Claim {
+                key: r.ledger_key(),
+                event_start: r.occurrence.start,
+                due: r.due,
+                snoozed: r.snoozed,
+            })
             .collect();
         // Committed before anything is shown: at most once (see ledger.rs).
         let won = self.ledger.claim(&claims, now).await?;
@@ -336,16 +380,27 @@ impl Loop {
                     let o = &fire.reminder.occurrence;
                     self.remember(
                         id,
-                        ShownInfo { key: fire.reminder.ledger_key(), event_start: o.start, join_url: o.join_url.clone() },
+                        ShownInfo {
+                            key: fire.reminder.ledger_key(),
+                            event_start: o.start,
+                            join_url: o.join_url.clone(),
+                        },
                     );
                 }
                 // Claimed but not shown: the accepted loss of at-most-once. The tray's
                 // "Join next meeting" stays the fallback.
-                Err(e) => tracing::warn!(error = %e, uid = %fire.reminder.occurrence.uid, "showing a reminder failed"),
+                Err(e) => {
+                    tracing::warn!(error = %e, uid = %fire.reminder.occurrence.uid, "showing a reminder failed")
+                }
             }
         }
-        let missed: Vec<_> =
-            plan.summary.iter().zip(won_summary).filter(|(_, w)| **w).map(|(r, _)| r.clone()).collect();
+        let missed: Vec<_> = plan
+            .summary
+            .iter()
+            .zip(won_summary)
+            .filter(|(_, w)| **w)
+            .map(|(r, _)| r.clone())
+            .collect();
         if !missed.is_empty() {
             let n = content::summary_notification(&missed, cfg.tz, now);
             match self.s.notifier.show(n).await {
@@ -388,7 +443,14 @@ impl Loop {
                     }
                     Action::Snooze5 | Action::Snooze10 => {
                         let mins = if action == Action::Snooze5 { 5 } else { 10 };
-                        self.ledger.snooze(&info.key, info.event_start, now + Duration::minutes(mins), now).await
+                        self.ledger
+                            .snooze(
+                                &info.key,
+                                info.event_start,
+                                now + Duration::minutes(mins),
+                                now,
+                            )
+                            .await
                     }
                     Action::Dismiss => self.ledger.dismiss(&info.key, info.event_start, now).await,
                 }
