@@ -10,6 +10,9 @@
 //!   s=$?; kill %1 %2; exit $s'
 //! ```
 
+// Test helpers outside #[test] fns unwrap too: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use std::time::Duration;
 
 use calendarbot_core::reminders::{Action, DbusNotifier, Notification, Notifier, NotifierEvent};

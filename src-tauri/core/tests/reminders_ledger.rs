@@ -2,6 +2,9 @@
 //! pools on the same file (a second launch), and snoozes, dismissals, the pause and the
 //! watermark survive reopening the database.
 
+// Test helpers outside #[test] fns unwrap too: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use calendarbot_core::db;
 use calendarbot_core::model::Occurrence;
 use calendarbot_core::reminders::ledger::{Claim, Ledger, LedgerKey, LedgerState};

@@ -12,6 +12,9 @@
 //! tokio would jump time forward while a query is in flight. Time only moves through
 //! [`Rig::run_until`], which advances exactly to each of the loop's wake-ups.
 
+// Test helpers outside #[test] fns unwrap too: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration as StdDuration;
 

@@ -1,6 +1,9 @@
 //! The pure planner's table: which reminders are due when, for cases 24, 25, 41, 42, 45,
 //! 46 and 47 of RELIABILITY.md, plus lead/at-start/VALARM rules and the pause.
 
+// Test helpers outside #[test] fns unwrap too: a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::HashMap;
 
 use calendarbot_core::clock::{Clock, TestClock};
