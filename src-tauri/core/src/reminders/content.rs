@@ -43,6 +43,11 @@ pub fn time_range(r: &Reminder, tz: Tz, now: DateTime<Utc>) -> String {
     s
 }
 
+/// Feed text for a notification line: bidi controls stripped, then trimmed.
+fn clean(text: &str) -> String {
+    strip_bidi(text).trim().to_string()
+}
+
 /// "missed by 20 min" / "missed by 2 h 5 min".
 pub fn late_text(late: Duration) -> String {
     let mins = late.num_minutes().max(1);
@@ -62,10 +67,12 @@ pub fn reminder_notification(
 ) -> Notification {
     let r = &fire.reminder;
     let o = &r.occurrence;
-    let title = if o.summary.trim().is_empty() {
+    // Strip first, then trim: a title made only of bidi controls and spaces is empty.
+    let title = clean(&o.summary);
+    let title = if title.is_empty() {
         "(no title)".to_string()
     } else {
-        strip_bidi(o.summary.trim())
+        title
     };
     let mut lines = vec![time_range(r, tz, now)];
     if let Some(late) = fire.late_by {
@@ -73,16 +80,11 @@ pub fn reminder_notification(
     } else if r.snoozed {
         lines.push("snoozed reminder".into());
     }
-    if let Some(loc) = o
-        .location
-        .as_deref()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-    {
-        lines.push(strip_bidi(loc));
-    }
-    if !o.source.trim().is_empty() {
-        lines.push(strip_bidi(o.source.trim()));
+    for extra in [o.location.as_deref().unwrap_or(""), o.source.as_str()] {
+        let extra = clean(extra);
+        if !extra.is_empty() {
+            lines.push(extra);
+        }
     }
     let mut wanted = Vec::new();
     if actions {
@@ -108,7 +110,7 @@ pub fn summary_notification(missed: &[Reminder], tz: Tz, now: DateTime<Utc>) -> 
             format!(
                 "{}  {}",
                 time_range(r, tz, now),
-                strip_bidi(r.occurrence.summary.trim())
+                clean(&r.occurrence.summary)
             )
         })
         .collect();
@@ -124,5 +126,103 @@ pub fn summary_notification(missed: &[Reminder], tz: Tz, now: DateTime<Utc>) -> 
         body: lines.join("\n"),
         actions: Vec::new(),
         urgent: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Occurrence;
+    use crate::reminders::plan::Fire;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s)
+            .map(|d| d.with_timezone(&Utc))
+            .unwrap_or_default()
+    }
+
+    fn reminder(summary: &str, start: &str) -> Reminder {
+        let start = at(start);
+        let occurrence = Occurrence {
+            source: "Work \u{202E}".into(),
+            source_id: Some(1),
+            uid: "u".into(),
+            recurrence_id: None,
+            summary: summary.into(),
+            start,
+            end: start + Duration::minutes(30),
+            all_day: false,
+            start_date: None,
+            end_date: None,
+            cancelled: false,
+            tentative: false,
+            free: false,
+            location: Some("Room <4>".into()),
+            description: None,
+            join_url: None,
+            my_status: None,
+            attendees: 0,
+            organizer: None,
+            alarms: vec![],
+            categories: vec![],
+            color: None,
+            truncated: false,
+        };
+        Reminder {
+            occurrence,
+            alarm: AlarmId::Lead,
+            due: start - Duration::minutes(5),
+            snoozed: false,
+        }
+    }
+
+    #[test]
+    fn body_is_local_time_range_late_mark_location_calendar_without_bidi() {
+        let r = reminder("Standup\u{202E}", "2026-03-02T09:00:00Z");
+        let fire = Fire {
+            reminder: r,
+            late_by: Some(Duration::minutes(20)),
+        };
+        let n = reminder_notification(
+            &fire,
+            chrono_tz::Europe::Berlin,
+            at("2026-03-02T09:15:00Z"),
+            true,
+        );
+        assert_eq!(n.title, "Standup");
+        // Markup is left for the D-Bus layer, which knows whether the server parses it.
+        assert_eq!(n.body, "10:00 – 10:30\nmissed by 20 min\nRoom <4>\nWork");
+        assert_eq!(
+            n.actions,
+            vec![Action::Snooze5, Action::Snooze10, Action::Dismiss],
+            "no Join without a link"
+        );
+        assert_eq!(late_text(Duration::minutes(125)), "missed by 2 h 5 min");
+    }
+
+    #[test]
+    fn summary_lists_at_most_eight_and_counts_the_rest() {
+        let missed: Vec<_> = (0..10)
+            .map(|i| reminder(&format!("E{i}"), "2026-03-01T09:00:00Z"))
+            .collect();
+        let n = summary_notification(&missed, chrono_tz::UTC, at("2026-03-02T09:00:00Z"));
+        assert_eq!(n.title, "10 missed reminders");
+        assert!(n.body.starts_with("Sun 1 Mar, 09:00 – 09:30  E0\n"));
+        assert!(n.body.ends_with("and 2 more"));
+        assert!(n.actions.is_empty());
+    }
+
+    #[test]
+    fn next_local_midnight_in_the_users_zone() {
+        use crate::reminders::scheduler::next_local_midnight;
+        let now = at("2026-03-02T22:30:00Z"); // 23:30 in Berlin
+        assert_eq!(
+            next_local_midnight(now, chrono_tz::Europe::Berlin),
+            at("2026-03-02T23:00:00Z")
+        );
+        assert_eq!(
+            next_local_midnight(now, chrono_tz::America::New_York),
+            at("2026-03-03T05:00:00Z")
+        );
     }
 }
