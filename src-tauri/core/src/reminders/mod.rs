@@ -7,8 +7,22 @@
 //! - [`notifier`]: the [`notifier::Notifier`] trait and a recording notifier for tests.
 //! - [`dbus`]: the desktop notifier over the D-Bus session bus.
 //!
-//! The shell wires it as: `DbusNotifier::connect` (on a blocking thread), then
-//! [`scheduler::Scheduler::new`] + `spawn(&tracker)`, then reads [`scheduler::ShellRequest`]s.
+//! Wiring in the shell (sketch):
+//!
+//! ```text
+//! let (ev_tx, ev_rx) = tokio::sync::mpsc::unbounded_channel();
+//! let notifier: Arc<dyn Notifier> = match spawn_blocking(move || DbusNotifier::connect("CalendarBot", ev_tx)).await? {
+//!     Ok(n) => Arc::new(n),
+//!     Err(e) => { warn!(%e, "no notifications"); /* run without the scheduler, or a logging Notifier */ }
+//! };
+//! let (cfg_tx, cfg_rx) = watch::channel(ReminderConfig::new(&Settings::load(&pool).await?, tz));
+//! let sched = Scheduler::new(pool.clone(), clock.clone(), notifier, ev_rx, agenda_rx, cfg_rx, root_token.child_token());
+//! let (reminders, mut shell_rx) = sched.spawn(&tracker);
+//! let _ = dbus::watch_resume({ let r = reminders.clone(); move || r.wake() });
+//! tracker.spawn(async move { while let Some(req) = shell_rx.recv().await { /* OpenWindow | Join { url } */ } });
+//! ```
+//!
+//! Delivery is at most once (see [`ledger`]); missed reminders follow [`plan`]'s rules.
 
 pub mod content;
 pub mod dbus;
