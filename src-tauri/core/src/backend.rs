@@ -18,13 +18,13 @@ use tokio_util::sync::CancellationToken;
 
 use crate::agenda::{self, SourceCalendar};
 use crate::clock::{system_zone, Clock};
+use crate::fetch::{FetchConfig, FetchError, Fetcher};
 use crate::model::{Occurrence, Window};
 use crate::monitor::Tasks;
 use crate::paths::Paths;
-use crate::settings::Settings;
-use crate::fetch::{FetchConfig, FetchError, Fetcher};
 use crate::refresh::{self, Deps, Pipeline, PipelineOptions};
 use crate::secrets::{Preference, SecretStore};
+use crate::settings::Settings;
 use crate::{cache, db, demo, ics, sources};
 
 /// Days after today the live agenda covers (the tray shows today; reminders and the
@@ -239,7 +239,9 @@ impl Backend {
 
 /// The calendars to show, from the cache; the demo calendar while no source is
 /// configured (the flag says so). Reads only SQLite, never the network.
-pub async fn load_calendars(pool: &SqlitePool) -> Result<(Vec<SourceCalendar>, bool), BackendError> {
+pub async fn load_calendars(
+    pool: &SqlitePool,
+) -> Result<(Vec<SourceCalendar>, bool), BackendError> {
     if sources::list(pool).await?.is_empty() {
         let demo = SourceCalendar {
             source_id: None,
@@ -251,14 +253,22 @@ pub async fn load_calendars(pool: &SqlitePool) -> Result<(Vec<SourceCalendar>, b
     let calendars = cache::load_calendars(pool)
         .await?
         .into_iter()
-        .map(|c| SourceCalendar { source_id: Some(c.source.id), name: c.source.name, calendar: c.calendar })
+        .map(|c| SourceCalendar {
+            source_id: Some(c.source.id),
+            name: c.source.name,
+            calendar: c.calendar,
+        })
         .collect();
     Ok((calendars, false))
 }
 
 /// What the fetch pipeline needs: the shared HTTP client (configured from the
 /// settings), the secrets store and the real parser. Used by the app and `sync`.
-pub async fn pipeline_deps(paths: &Paths, pool: SqlitePool, clock: Arc<dyn Clock>) -> Result<Deps, BackendError> {
+pub async fn pipeline_deps(
+    paths: &Paths,
+    pool: SqlitePool,
+    clock: Arc<dyn Clock>,
+) -> Result<Deps, BackendError> {
     let settings = Settings::load(&pool).await?;
     let fetcher = Fetcher::new(FetchConfig::default())?;
     fetcher.apply_settings(&settings);

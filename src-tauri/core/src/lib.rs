@@ -13,6 +13,7 @@
 //! - [`refresh`]: producers → bounded channel → one batching writer; the refresh scheduler.
 //! - [`agenda`]: windows, merged expansion, "next meeting".
 //! - [`backend`]: owns the pool, the tasks, the cancellation token and the agenda channel.
+//! - [`reminders`]: the reminder planner, ledger, scheduler loop and desktop notifier.
 //!
 //! This crate has no Tauri dependency: the compiler keeps the dependency direction,
 //! and its tests run without WebKitGTK or a display.
@@ -29,6 +30,7 @@ pub mod model;
 pub mod monitor;
 pub mod paths;
 pub mod refresh;
+pub mod reminders;
 pub mod secrets;
 pub mod settings;
 pub mod sources;

@@ -14,17 +14,20 @@ use chrono_tz::Tz;
 
 use calendarbot_core::agenda::{self, SourceCalendar};
 use calendarbot_core::clock::system_zone;
-use calendarbot_core::model::Window;
-use calendarbot_core::paths::Paths;
-use calendarbot_core::settings::{self, Settings};
 use calendarbot_core::clock::SystemClock;
+use calendarbot_core::model::Window;
 use calendarbot_core::monitor::Memory;
+use calendarbot_core::paths::Paths;
 use calendarbot_core::refresh::{self, OutcomeKind};
 use calendarbot_core::secrets::{Preference, SecretStore};
+use calendarbot_core::settings::{self, Settings};
 use calendarbot_core::sources::{self, Auth, NewSource, SourceError};
 use calendarbot_core::{backend, cache, db, ics};
 
-use args::{AgendaArgs, AgendaFormat, Command, NextArgs, NextFormat, SettingsCommand, SourcesCommand, TextOrJson};
+use args::{
+    AgendaArgs, AgendaFormat, Command, NextArgs, NextFormat, SettingsCommand, SourcesCommand,
+    TextOrJson,
+};
 
 use crate::{logging, menu_model};
 
@@ -249,10 +252,7 @@ async fn next(pool: &db::SqlitePool, n: NextArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-async fn settings_command(
-    pool: &db::SqlitePool,
-    command: SettingsCommand,
-) -> Result<(), CliError> {
+async fn settings_command(pool: &db::SqlitePool, command: SettingsCommand) -> Result<(), CliError> {
     match command {
         SettingsCommand::Get { key: Some(key) } => println!("{}", settings::get(pool, &key).await?),
         SettingsCommand::Get { key: None } => {
@@ -278,30 +278,51 @@ fn source_error(e: SourceError) -> CliError {
 /// Reads a secret from the environment variable the user named (never from argv,
 /// where other users could see it in the process list).
 fn secret_from_env(var: &str) -> Result<String, CliError> {
-    std::env::var(var).map_err(|_| CliError::Usage(format!("environment variable {var} is not set")))
+    std::env::var(var)
+        .map_err(|_| CliError::Usage(format!("environment variable {var} is not set")))
 }
 
-async fn sources_command(paths: &Paths, pool: &db::SqlitePool, command: SourcesCommand) -> Result<(), CliError> {
+async fn sources_command(
+    paths: &Paths,
+    pool: &db::SqlitePool,
+    command: SourcesCommand,
+) -> Result<(), CliError> {
     let secrets = SecretStore::open(&paths.secrets_file(), Preference::Auto);
     match command {
         SourcesCommand::List(f) => {
             let list = sources::list(pool).await.map_err(source_error)?;
             match f.format {
-                TextOrJson::Json => println!("{}", serde_json::to_string_pretty(&list).map_err(CliError::failed)?),
-                TextOrJson::Text if list.is_empty() => println!("no sources (the demo calendar is shown)"),
+                TextOrJson::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&list).map_err(CliError::failed)?
+                ),
+                TextOrJson::Text if list.is_empty() => {
+                    println!("no sources (the demo calendar is shown)")
+                }
                 TextOrJson::Text => {
                     for s in list {
                         let state = if s.enabled { "" } else { "  (disabled)" };
-                        println!("{:>3}  {}  {}  [{}]{state}", s.id, s.name, s.display, s.auth.as_str());
+                        println!(
+                            "{:>3}  {}  {}  [{}]{state}",
+                            s.id,
+                            s.name,
+                            s.display,
+                            s.auth.as_str()
+                        );
                     }
                 }
             }
         }
         SourcesCommand::Add(a) => {
             let auth = if let (Some(user), Some(var)) = (&a.user, &a.password_env) {
-                Auth::Basic { user: user.clone(), password: secret_from_env(var)? }
+                Auth::Basic {
+                    user: user.clone(),
+                    password: secret_from_env(var)?,
+                }
             } else if let Some(var) = &a.bearer_env {
-                Auth::Bearer { token: secret_from_env(var)? }
+                Auth::Bearer {
+                    token: secret_from_env(var)?,
+                }
             } else if !a.headers.is_empty() {
                 let headers = a
                     .headers
@@ -310,21 +331,41 @@ async fn sources_command(paths: &Paths, pool: &db::SqlitePool, command: SourcesC
                         h.split_once(':')
                             .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
                             .filter(|(k, _)| !k.is_empty())
-                            .ok_or_else(|| CliError::Usage("--header must look like 'Name: value'".into()))
+                            .ok_or_else(|| {
+                                CliError::Usage("--header must look like 'Name: value'".into())
+                            })
                     })
                     .collect::<Result<Vec<_>, _>>()?;
                 Auth::Headers { headers }
             } else {
                 Auth::None
             };
-            let new = NewSource { location: a.location, name: a.name, color: a.color, auth, interval_minutes: None };
-            let source = sources::add(pool, &secrets, new).await.map_err(source_error)?;
-            let store = source.secret_store.map(|k| format!("; credentials {}", k.describe())).unwrap_or_default();
-            println!("added source {} \"{}\" ({}){store}", source.id, source.name, source.display);
+            let new = NewSource {
+                location: a.location,
+                name: a.name,
+                color: a.color,
+                auth,
+                interval_minutes: None,
+            };
+            let source = sources::add(pool, &secrets, new)
+                .await
+                .map_err(source_error)?;
+            let store = source
+                .secret_store
+                .map(|k| format!("; credentials {}", k.describe()))
+                .unwrap_or_default();
+            println!(
+                "added source {} \"{}\" ({}){store}",
+                source.id, source.name, source.display
+            );
         }
         SourcesCommand::Remove { id_or_name } => {
-            let source = sources::find(pool, &id_or_name).await.map_err(source_error)?;
-            sources::remove(pool, &secrets, source.id).await.map_err(source_error)?;
+            let source = sources::find(pool, &id_or_name)
+                .await
+                .map_err(source_error)?;
+            sources::remove(pool, &secrets, source.id)
+                .await
+                .map_err(source_error)?;
             println!("removed source {} \"{}\"", source.id, source.name);
         }
     }
@@ -332,7 +373,9 @@ async fn sources_command(paths: &Paths, pool: &db::SqlitePool, command: SourcesC
 }
 
 async fn sync(paths: &Paths, pool: &db::SqlitePool) -> Result<ExitCode, CliError> {
-    let deps = backend::pipeline_deps(paths, pool.clone(), Arc::new(SystemClock)).await.map_err(CliError::failed)?;
+    let deps = backend::pipeline_deps(paths, pool.clone(), Arc::new(SystemClock))
+        .await
+        .map_err(CliError::failed)?;
     let outcomes = refresh::sync(deps).await.map_err(CliError::failed)?;
     let mut failed = false;
     for o in &outcomes {
@@ -349,12 +392,18 @@ async fn sync(paths: &Paths, pool: &db::SqlitePool) -> Result<ExitCode, CliError
     if outcomes.is_empty() {
         println!("no sources to sync (add one with `calendarbot sources add URL`)");
     }
-    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 async fn status(pool: &db::SqlitePool, format: TextOrJson) -> Result<(), CliError> {
     let settings = Settings::load(pool).await?;
-    let health = cache::health(pool, Utc::now(), &settings).await.map_err(CliError::failed)?;
+    let health = cache::health(pool, Utc::now(), &settings)
+        .await
+        .map_err(CliError::failed)?;
     match format {
         TextOrJson::Json => {
             let out = serde_json::json!({
@@ -362,16 +411,24 @@ async fn status(pool: &db::SqlitePool, format: TextOrJson) -> Result<(), CliErro
                 "memory": Memory::now(),
                 "version": env!("CARGO_PKG_VERSION"),
             });
-            println!("{}", serde_json::to_string_pretty(&out).map_err(CliError::failed)?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&out).map_err(CliError::failed)?
+            );
         }
         TextOrJson::Text => {
             if health.is_empty() {
                 println!("no sources configured: showing the demo calendar");
             }
             for h in health {
-                let last = h.last_success.map_or_else(|| "never".to_string(), |t| t.to_rfc3339());
+                let last = h
+                    .last_success
+                    .map_or_else(|| "never".to_string(), |t| t.to_rfc3339());
                 let stale = if h.stale { ", STALE" } else { "" };
-                println!("{} [{}{stale}] last success: {last}, {} events, circuit {:?}", h.name, h.status, h.event_count, h.circuit);
+                println!(
+                    "{} [{}{stale}] last success: {last}, {} events, circuit {:?}",
+                    h.name, h.status, h.event_count, h.circuit
+                );
                 if let Some(e) = h.last_error {
                     println!("    last error: {e}");
                 }

@@ -19,8 +19,6 @@ use chrono_tz::Tz;
 use super::vtimezone::{CustomZone, ZoneRules};
 use super::IcsTime;
 
-
-
 /// A resolved zone.
 #[derive(Debug, Clone)]
 pub enum Zone {

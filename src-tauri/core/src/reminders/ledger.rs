@@ -1,0 +1,317 @@
+//! The reminder ledger: fired, snoozed and dismissed state per (source, UID, occurrence,
+//! alarm) in SQLite, plus the pause and the processing watermark.
+//!
+//! Delivery is **at most once**: a reminder's `fired` row is committed (in a
+//! `BEGIN IMMEDIATE` transaction that re-reads the row) *before* the notification is shown.
+//! - killed before the commit: nothing was recorded, so the next start shows it exactly once
+//!   (late if need be);
+//! - killed between the commit and the D-Bus call: it is never shown (the one loss we
+//!   accept, a window of a few milliseconds, rather than a duplicate);
+//! - a second instance (or a second scheduler) racing for the same reminder: the write
+//!   lock serialises the two claims, the second sees the row and does not show it (case 43).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use sqlx::{Row, SqlitePool};
+
+use crate::db;
+use crate::model::Occurrence;
+
+use super::plan::AlarmId;
+
+/// Identifies one alarm of one occurrence, across restarts and feed refreshes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LedgerKey {
+    pub source_id: i64,
+    pub uid: String,
+    /// The occurrence's original start (RECURRENCE-ID, else its start), `YYYYMMDDTHHMMSSZ`.
+    pub occurrence: String,
+    pub alarm: String,
+}
+
+impl LedgerKey {
+    pub fn new(o: &Occurrence, alarm: &AlarmId) -> Self {
+        Self {
+            source_id: o.source_id.unwrap_or(0),
+            uid: o.uid.clone(),
+            occurrence: o
+                .recurrence_id
+                .unwrap_or(o.start)
+                .format("%Y%m%dT%H%M%SZ")
+                .to_string(),
+            alarm: alarm.as_key(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LedgerState {
+    Fired,
+    Snoozed,
+    Dismissed,
+}
+
+impl LedgerState {
+    fn as_str(self) -> &'static str {
+        match self {
+            LedgerState::Fired => "fired",
+            LedgerState::Snoozed => "snoozed",
+            LedgerState::Dismissed => "dismissed",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "fired" => Some(LedgerState::Fired),
+            "snoozed" => Some(LedgerState::Snoozed),
+            "dismissed" => Some(LedgerState::Dismissed),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LedgerEntry {
+    /// The occurrence's start when the row was written.
+    pub event_start: DateTime<Utc>,
+    pub state: LedgerState,
+    pub snooze_until: Option<DateTime<Utc>>,
+}
+
+pub type LedgerView = HashMap<LedgerKey, LedgerEntry>;
+
+/// A reminder the scheduler wants to show: the claim succeeds only if the ledger still
+/// says it is due.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    pub key: LedgerKey,
+    pub event_start: DateTime<Utc>,
+    pub due: DateTime<Utc>,
+    /// Claiming the end of a snooze (the row must still be that snooze).
+    pub snoozed: bool,
+}
+
+fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+fn from_ms(v: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(v).unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
+const PAUSE_KEY: &str = "pause_until";
+const WATERMARK_KEY: &str = "watermark";
+
+/// The ledger over the app's pool.
+#[derive(Debug, Clone)]
+pub struct Ledger {
+    pool: SqlitePool,
+}
+
+impl Ledger {
+    pub fn new(pool: SqlitePool) -> Self {
+        Self { pool }
+    }
+
+    /// Every row, for the planner.
+    pub async fn load(&self) -> Result<LedgerView, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT source_id, uid, occurrence, alarm, event_start, state, snooze_until FROM reminder_ledger",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut view = HashMap::with_capacity(rows.len());
+        for row in rows {
+            let Some(state) = LedgerState::parse(row.try_get::<String, _>("state")?.as_str())
+            else {
+                continue;
+            };
+            let key = LedgerKey {
+                source_id: row.try_get("source_id")?,
+                uid: row.try_get("uid")?,
+                occurrence: row.try_get("occurrence")?,
+                alarm: row.try_get("alarm")?,
+            };
+            let entry = LedgerEntry {
+                event_start: from_ms(row.try_get("event_start")?),
+                state,
+                snooze_until: row.try_get::<Option<i64>, _>("snooze_until")?.map(from_ms),
+            };
+            view.insert(key, entry);
+        }
+        Ok(view)
+    }
+
+    /// Records the claims as fired in one write transaction and returns, per claim, whether
+    /// this caller won it (and so must show it). A claim is lost when the row already says
+    /// fired or dismissed for the same start, or is a snooze that the claim is not for.
+    pub async fn claim(
+        &self,
+        claims: &[Claim],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<bool>, sqlx::Error> {
+        if claims.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut tx = db::begin_immediate(&self.pool).await?;
+        let mut won = Vec::with_capacity(claims.len());
+        for c in claims {
+            let row: Option<(i64, String)> = sqlx::query_as(
+                "SELECT event_start, state FROM reminder_ledger
+                 WHERE source_id = ? AND uid = ? AND occurrence = ? AND alarm = ?",
+            )
+            .bind(c.key.source_id)
+            .bind(&c.key.uid)
+            .bind(&c.key.occurrence)
+            .bind(&c.key.alarm)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let ok = match row {
+                None => !c.snoozed,
+                Some((start, _)) if start != ms(c.event_start) => !c.snoozed,
+                Some((_, state)) => c.snoozed && state == "snoozed",
+            };
+            if ok {
+                sqlx::query(
+                    "INSERT INTO reminder_ledger
+                       (source_id, uid, occurrence, alarm, event_start, due, state, snooze_until, updated_at)
+                     VALUES (?, ?, ?, ?, ?, ?, 'fired', NULL, ?)
+                     ON CONFLICT (source_id, uid, occurrence, alarm) DO UPDATE SET
+                       event_start = excluded.event_start, due = excluded.due, state = 'fired',
+                       snooze_until = NULL, updated_at = excluded.updated_at",
+                )
+                .bind(c.key.source_id)
+                .bind(&c.key.uid)
+                .bind(&c.key.occurrence)
+                .bind(&c.key.alarm)
+                .bind(ms(c.event_start))
+                .bind(ms(c.due))
+                .bind(ms(now))
+                .execute(&mut *tx)
+                .await?;
+            }
+            won.push(ok);
+        }
+        tx.commit().await?;
+        Ok(won)
+    }
+
+    async fn set_state(
+        &self,
+        key: &LedgerKey,
+        event_start: DateTime<Utc>,
+        state: LedgerState,
+        snooze_until: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<(), sqlx::Error> {
+        let mut tx = db::begin_immediate(&self.pool).await?;
+        sqlx::query(
+            "INSERT INTO reminder_ledger
+               (source_id, uid, occurrence, alarm, event_start, due, state, snooze_until, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (source_id, uid, occurrence, alarm) DO UPDATE SET
+               event_start = excluded.event_start, state = excluded.state,
+               snooze_until = excluded.snooze_until, updated_at = excluded.updated_at",
+        )
+        .bind(key.source_id)
+        .bind(&key.uid)
+        .bind(&key.occurrence)
+        .bind(&key.alarm)
+        .bind(ms(event_start))
+        .bind(ms(now))
+        .bind(state.as_str())
+        .bind(snooze_until.map(ms))
+        .bind(ms(now))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await
+    }
+
+    /// Snoozes a reminder until `until` (persisted: survives a restart, case 44).
+    pub async fn snooze(
+        &self,
+        key: &LedgerKey,
+        event_start: DateTime<Utc>,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), sqlx::Error> {
+        self.set_state(key, event_start, LedgerState::Snoozed, Some(until), now)
+            .await
+    }
+
+    /// Dismisses a reminder: it is not shown again, and any snooze of it is cancelled.
+    pub async fn dismiss(
+        &self,
+        key: &LedgerKey,
+        event_start: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), sqlx::Error> {
+        self.set_state(key, event_start, LedgerState::Dismissed, None, now)
+            .await
+    }
+
+    /// Deletes rows of occurrences that started before `before` (they can never be due
+    /// again), so the table stays small.
+    pub async fn prune(&self, before: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+        let mut tx = db::begin_immediate(&self.pool).await?;
+        let n = sqlx::query("DELETE FROM reminder_ledger WHERE event_start < ? AND (snooze_until IS NULL OR snooze_until < ?)")
+            .bind(ms(before))
+            .bind(ms(before))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    async fn get_state(&self, key: &str) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+        let v: Option<i64> = sqlx::query_scalar("SELECT value FROM reminder_state WHERE key = ?")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(v.map(from_ms))
+    }
+
+    async fn put_state(&self, key: &str, value: Option<DateTime<Utc>>) -> Result<(), sqlx::Error> {
+        let mut tx = db::begin_immediate(&self.pool).await?;
+        match value {
+            Some(v) => {
+                sqlx::query(
+                    "INSERT INTO reminder_state (key, value) VALUES (?, ?)
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                )
+                .bind(key)
+                .bind(ms(v))
+                .execute(&mut *tx)
+                .await?;
+            }
+            None => {
+                sqlx::query("DELETE FROM reminder_state WHERE key = ?")
+                    .bind(key)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await
+    }
+
+    /// Notifications are paused until this instant (persisted).
+    pub async fn pause_until(&self) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+        self.get_state(PAUSE_KEY).await
+    }
+
+    /// Sets (`Some`) or clears (`None`) the pause.
+    pub async fn set_pause_until(&self, until: Option<DateTime<Utc>>) -> Result<(), sqlx::Error> {
+        self.put_state(PAUSE_KEY, until).await
+    }
+
+    /// The instant up to which due reminders were processed, if ever.
+    pub async fn watermark(&self) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+        self.get_state(WATERMARK_KEY).await
+    }
+
+    pub async fn set_watermark(&self, at: DateTime<Utc>) -> Result<(), sqlx::Error> {
+        self.put_state(WATERMARK_KEY, Some(at)).await
+    }
+}

@@ -1,0 +1,259 @@
+//! The pure reminder planner: (occurrences, config, pause, ledger, watermark, now) → what
+//! to show now, what to summarise, and when the next reminder is due.
+//!
+//! No I/O and no clock: the scheduler calls it after every wake-up, so suspends, clock
+//! jumps, agenda changes and restarts are all "compute again from wall-clock time", and
+//! every rule below is tested as a table.
+//!
+//! Rules:
+//! - Never early: only reminders whose due instant is `<= now` are returned.
+//! - Reminders due in `(since, now]` that the ledger has not seen are due now. `since` is the
+//!   scheduler's watermark: the wall-clock instant it last processed. Reminders due at or
+//!   before it were handled then (fired, paused or dropped) and are not looked at again.
+//! - Late by at most [`LATE_INDIVIDUAL`]: shown on its own, marked late when it is more than
+//!   [`LATE_MARK`] late. Late by up to [`MISSED_HORIZON`]: listed in one summary. Older:
+//!   dropped (cases 41, 42).
+//! - Never for cancelled or declined occurrences, nor free ones unless `notify_free`, nor
+//!   all-day ones unless `notify_all_day` (cases 24, 25).
+//! - A ledger row applies only while the occurrence still starts where it did when the row
+//!   was written: a feed update that moves it voids its fired and snoozed state (case 47).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
+
+use crate::model::{AlarmTrigger, Occurrence, PartStat};
+use crate::settings::Settings;
+
+use super::ledger::{LedgerKey, LedgerState, LedgerView};
+
+/// A reminder late by more than this is marked "missed by N min".
+pub const LATE_MARK: Duration = Duration::seconds(60);
+/// A missed reminder late by at most this is shown on its own (marked late).
+pub const LATE_INDIVIDUAL: Duration = Duration::minutes(30);
+/// Missed reminders older than this are dropped; younger ones go into one summary.
+pub const MISSED_HORIZON: Duration = Duration::hours(12);
+
+/// Per-source overrides (a hook: the sources UI does not set them yet).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourceOverride {
+    /// `Some(false)`: never remind for this source.
+    pub enabled: Option<bool>,
+    /// Replaces the default lead time for this source.
+    pub lead_minutes: Option<i64>,
+}
+
+/// What the planner needs from the settings, plus the user's zone for the text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReminderConfig {
+    pub enabled: bool,
+    /// 0 disables the lead reminder (the at-start one stays governed by `at_start`).
+    pub lead_minutes: i64,
+    pub at_start: bool,
+    pub notify_all_day: bool,
+    pub notify_free: bool,
+    pub overrides: HashMap<i64, SourceOverride>,
+    /// The zone times are shown in. All-day occurrences arrive already anchored at local
+    /// midnight of this zone by the engine: a zone change is a re-expansion by the caller
+    /// (a new agenda), after which the planner simply sees the new instants (case 46).
+    pub tz: Tz,
+}
+
+impl ReminderConfig {
+    pub fn new(settings: &Settings, tz: Tz) -> Self {
+        Self {
+            enabled: settings.notify_enabled,
+            lead_minutes: settings.lead_minutes,
+            at_start: settings.at_start,
+            notify_all_day: settings.notify_all_day,
+            notify_free: settings.notify_free,
+            overrides: HashMap::new(),
+            tz,
+        }
+    }
+}
+
+impl Default for ReminderConfig {
+    fn default() -> Self {
+        Self::new(&Settings::default(), Tz::UTC)
+    }
+}
+
+/// Which alarm of an occurrence a reminder is; part of the ledger key, so it must be
+/// stable across restarts and feed refreshes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum AlarmId {
+    /// The default lead time (`notify.lead_minutes` or the source's override). One id
+    /// whatever the minutes, so changing the setting never repeats a shown reminder.
+    Lead,
+    /// At the start (`notify.at_start`).
+    Start,
+    /// A VALARM relative to the start, by its offset in seconds.
+    ValarmRelative(i64),
+    /// A VALARM at a fixed instant (Unix seconds).
+    ValarmAbsolute(i64),
+}
+
+impl AlarmId {
+    pub fn as_key(&self) -> String {
+        match self {
+            AlarmId::Lead => "lead".into(),
+            AlarmId::Start => "start".into(),
+            AlarmId::ValarmRelative(s) => format!("valarm:{s}"),
+            AlarmId::ValarmAbsolute(t) => format!("valarm@{t}"),
+        }
+    }
+}
+
+/// One reminder of one occurrence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reminder {
+    pub occurrence: Occurrence,
+    pub alarm: AlarmId,
+    /// When it is (or was) due: the alarm's instant, or the snooze's end.
+    pub due: DateTime<Utc>,
+    /// It comes from a snooze rather than from the alarm itself.
+    pub snoozed: bool,
+}
+
+impl Reminder {
+    pub fn ledger_key(&self) -> LedgerKey {
+        LedgerKey::new(&self.occurrence, &self.alarm)
+    }
+}
+
+/// A reminder to show now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fire {
+    pub reminder: Reminder,
+    /// How late, when more than [`LATE_MARK`].
+    pub late_by: Option<Duration>,
+}
+
+/// The planner's answer.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Plan {
+    /// Show each now, in due order.
+    pub fire: Vec<Fire>,
+    /// Missed reminders to list in one summary notification, in due order.
+    pub summary: Vec<Reminder>,
+    /// Reminders skipped because notifications are paused (recorded in nothing: the
+    /// watermark moves past them).
+    pub paused: usize,
+    /// The earliest due instant after `now`, if any (the scheduler sleeps until then).
+    pub next_due: Option<DateTime<Utc>>,
+}
+
+/// True when an occurrence may have reminders at all (cases 24, 25).
+pub fn wants_reminders(o: &Occurrence, cfg: &ReminderConfig) -> bool {
+    if !cfg.enabled || o.cancelled || o.my_status == Some(PartStat::Declined) {
+        return false;
+    }
+    if o.free && !cfg.notify_free {
+        return false;
+    }
+    if o.all_day && !cfg.notify_all_day {
+        return false;
+    }
+    let ov = o.source_id.and_then(|id| cfg.overrides.get(&id));
+    ov.and_then(|ov| ov.enabled) != Some(false)
+}
+
+/// The alarms of one occurrence with their due instants, earliest first; two alarms due at
+/// the same instant give one reminder (a VALARM of -5 min and a 5 min lead time do not
+/// notify twice).
+pub fn alarms_of(o: &Occurrence, cfg: &ReminderConfig) -> Vec<(AlarmId, DateTime<Utc>)> {
+    let mut out: Vec<(AlarmId, DateTime<Utc>)> = Vec::new();
+    let lead = o
+        .source_id
+        .and_then(|id| cfg.overrides.get(&id))
+        .and_then(|ov| ov.lead_minutes)
+        .unwrap_or(cfg.lead_minutes);
+    if lead > 0 {
+        out.push((AlarmId::Lead, o.start - Duration::minutes(lead)));
+    }
+    if cfg.at_start {
+        out.push((AlarmId::Start, o.start));
+    }
+    for alarm in &o.alarms {
+        match *alarm {
+            AlarmTrigger::Relative { seconds } => out.push((
+                AlarmId::ValarmRelative(seconds),
+                o.start + Duration::seconds(seconds),
+            )),
+            AlarmTrigger::Absolute { at } => {
+                out.push((AlarmId::ValarmAbsolute(at.timestamp()), at))
+            }
+        }
+    }
+    // Stable sort keeps the first of equal instants: lead, then start, then VALARMs.
+    out.sort_by_key(|(_, due)| *due);
+    out.dedup_by_key(|(_, due)| *due);
+    out
+}
+
+/// Computes the plan. See the module documentation for the rules.
+pub fn plan(
+    occurrences: &[Occurrence],
+    cfg: &ReminderConfig,
+    pause_until: Option<DateTime<Utc>>,
+    ledger: &LedgerView,
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Plan {
+    let mut out = Plan::default();
+    let paused_until = pause_until.filter(|p| *p > since);
+    for o in occurrences.iter().filter(|o| wants_reminders(o, cfg)) {
+        for (alarm, alarm_due) in alarms_of(o, cfg) {
+            let key = LedgerKey::new(o, &alarm);
+            // A row written for another start is void: the event moved (case 47).
+            let entry = ledger.get(&key).filter(|e| e.event_start == o.start);
+            let (due, snoozed) = match entry {
+                None => (alarm_due, false),
+                Some(e) => match (e.state, e.snooze_until) {
+                    (LedgerState::Snoozed, Some(until)) => (until, true),
+                    _ => continue,
+                },
+            };
+            if due > now {
+                if paused_until.is_none_or(|p| due >= p) {
+                    out.next_due = Some(out.next_due.map_or(due, |n| n.min(due)));
+                }
+                continue;
+            }
+            if due <= since {
+                continue;
+            }
+            if paused_until.is_some_and(|p| due < p) {
+                out.paused += 1;
+                continue;
+            }
+            let late = now - due;
+            let reminder = Reminder {
+                occurrence: o.clone(),
+                alarm,
+                due,
+                snoozed,
+            };
+            if late <= LATE_INDIVIDUAL {
+                out.fire.push(Fire {
+                    reminder,
+                    late_by: (late > LATE_MARK).then_some(late),
+                });
+            } else if late <= MISSED_HORIZON {
+                out.summary.push(reminder);
+            }
+        }
+    }
+    // When paused, the pause's end is itself worth a wake-up only if something is due after it;
+    // that is covered above. Sort for a deterministic order.
+    out.fire.sort_by(|a, b| {
+        a.reminder
+            .due
+            .cmp(&b.reminder.due)
+            .then_with(|| a.reminder.occurrence.uid.cmp(&b.reminder.occurrence.uid))
+    });
+    out.summary.sort_by_key(|r| r.due);
+    out
+}
