@@ -12,7 +12,7 @@ use calendarbot_core::paths::Paths;
 
 use crate::lifecycle::{self, ExitDecision};
 use crate::state::AppState;
-use crate::{commands, instance, logging, tray, window};
+use crate::{commands, instance, logging, notifications, tray, window};
 
 /// Runs the tray app until Quit or a signal. Exit codes: 0 after a graceful
 /// shutdown or when another instance took over, 2 without a display, 1 on failure.
@@ -90,6 +90,7 @@ pub fn run(data_dir: Option<&Path>, show: bool) -> ExitCode {
             tray::spawn_updater(app.handle());
             lifecycle::watch_signals(app.handle());
             backend.start();
+            notifications::start(app.handle());
             if show {
                 window::open(app.handle());
             }

@@ -16,6 +16,7 @@ mod instance;
 pub mod lifecycle;
 mod logging;
 pub mod menu_model;
+mod notifications;
 pub mod opener;
 pub mod state;
 mod tray;

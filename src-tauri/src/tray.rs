@@ -21,7 +21,7 @@ pub const TRAY_ID: &str = "calendarbot";
 
 /// Creates the tray icon with the current agenda's menu.
 pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
-    let model = current_model(app);
+    let model = tauri::async_runtime::block_on(current_model(app));
     let menu = render(app, &model)?;
     TrayIconBuilder::with_id(TRAY_ID)
         .icon(Image::from_bytes(include_bytes!("../../icons/tray.png"))?)
@@ -61,14 +61,14 @@ pub fn spawn_updater<R: Runtime>(app: &AppHandle<R>) {
                 }
                 () = tokio::time::sleep(until_minute) => {}
             }
-            refresh(&app)?;
+            refresh(&app).await?;
         }
     });
 }
 
 /// Re-renders the menu if its model changed.
-pub fn refresh<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
-    let model = current_model(app);
+pub async fn refresh<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
+    let model = current_model(app).await;
     let state = app.state::<AppState>();
     let mut shown = state.menu.lock().unwrap_or_else(|e| e.into_inner());
     if shown.as_ref() == Some(&model) {
@@ -82,13 +82,12 @@ pub fn refresh<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
     Ok(())
 }
 
-fn current_model<R: Runtime>(app: &AppHandle<R>) -> MenuModel {
-    let state = app.state::<AppState>();
-    let backend: &Arc<_> = &state.backend;
+async fn current_model<R: Runtime>(app: &AppHandle<R>) -> MenuModel {
+    let backend: Arc<_> = app.state::<AppState>().backend.clone();
     let snapshot = backend.agenda();
     let ctx = MenuContext {
         demo: snapshot.demo,
-        ..commands::menu_context(backend)
+        ..commands::menu_context(&backend).await
     };
     menu_model::build(
         &snapshot.occurrences,

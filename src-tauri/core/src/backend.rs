@@ -7,13 +7,13 @@
 //! It is idempotent, so Quit, SIGTERM and the exit fallback can all call it.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use chrono::{DateTime, Days, Utc};
 use chrono_tz::Tz;
 use sqlx::SqlitePool;
-use tokio::sync::{watch, Notify};
+use tokio::sync::{mpsc, watch, Notify};
 use tokio_util::sync::CancellationToken;
 
 use crate::agenda::{self, SourceCalendar};
@@ -23,6 +23,9 @@ use crate::model::{Occurrence, Window};
 use crate::monitor::Tasks;
 use crate::paths::Paths;
 use crate::refresh::{self, Deps, Pipeline, PipelineOptions};
+use crate::reminders::{
+    Notifier, NotifierEvent, ReminderConfig, ReminderHandle, Scheduler, ShellRequest,
+};
 use crate::secrets::{Preference, SecretStore};
 use crate::settings::Settings;
 use crate::{cache, db, demo, ics, sources};
@@ -37,7 +40,8 @@ pub struct AgendaSnapshot {
     pub computed_at: DateTime<Utc>,
     pub tz: Tz,
     pub window: Window,
-    pub occurrences: Vec<Occurrence>,
+    /// Shared with the reminder scheduler's channel (one allocation per recompute).
+    pub occurrences: Arc<Vec<Occurrence>>,
     /// No source is configured: the bundled demo calendar is shown.
     pub demo: bool,
 }
@@ -70,10 +74,17 @@ pub struct Backend {
     pub clock: Arc<dyn Clock>,
     pub tasks: Tasks,
     pub secrets: Arc<SecretStore>,
+    /// The one shared HTTP client (also used by "test connection").
+    pub fetcher: Arc<Fetcher>,
     /// The fetch pipeline: producers, the cache writer and the refresh scheduler.
     pub pipeline: Pipeline,
     token: CancellationToken,
     agenda: watch::Sender<Arc<AgendaSnapshot>>,
+    /// The same occurrences for the reminder scheduler, and its settings.
+    reminder_agenda: watch::Sender<Arc<Vec<Occurrence>>>,
+    reminder_config: watch::Sender<ReminderConfig>,
+    /// Set once the reminder scheduler runs (it needs a notification server).
+    reminders: OnceLock<ReminderHandle>,
     /// Poked whenever cached data or settings change; the agenda loop recomputes.
     changed: Arc<Notify>,
     shut_down: AtomicBool,
@@ -90,6 +101,7 @@ impl Backend {
         let pool = db::open(&paths.database()).await?;
         let deps = pipeline_deps(&paths, pool.clone(), clock.clone()).await?;
         let secrets = deps.secrets.clone();
+        let fetcher = deps.fetcher.clone();
         let tasks = Tasks::new();
         let token = CancellationToken::new();
         let pipeline = Pipeline::start(deps, token.clone(), tasks.tracker());
@@ -98,19 +110,28 @@ impl Backend {
             computed_at: now,
             tz: system_zone(),
             window: Window { from: now, to: now },
-            occurrences: Vec::new(),
+            occurrences: Arc::default(),
             demo: false,
         };
         let (agenda, _) = watch::channel(Arc::new(empty));
+        let (reminder_agenda, _) = watch::channel(Arc::default());
+        let (reminder_config, _) = watch::channel(ReminderConfig::new(
+            &Settings::load(&pool).await?,
+            system_zone(),
+        ));
         let backend = Arc::new(Self {
             paths,
             pool,
             clock,
             tasks,
             secrets,
+            fetcher,
             pipeline,
             token,
             agenda,
+            reminder_agenda,
+            reminder_config,
+            reminders: OnceLock::new(),
             changed: Arc::new(Notify::new()),
             shut_down: AtomicBool::new(false),
         });
@@ -136,11 +157,46 @@ impl Backend {
         self.changed.notify_one();
     }
 
-    /// Starts the background loops.
+    /// Starts the background loops: the refresh scheduler (which refreshes every
+    /// source once at start, after the tray is already populated from the cache) and
+    /// the agenda loop.
     pub fn start(self: &Arc<Self>) {
+        self.pipeline.spawn_scheduler();
         let this = self.clone();
         self.tasks
             .spawn("agenda", async move { this.agenda_loop().await });
+    }
+
+    /// "Refresh now" from the tray or the window.
+    pub fn refresh_now(&self) {
+        self.pipeline.refresh_now();
+    }
+
+    /// Starts the reminder scheduler with a notifier; returns the requests it makes of
+    /// the shell (open the window, join a link). Called once, by the app, after it
+    /// connected to the notification server.
+    pub fn start_reminders(
+        &self,
+        notifier: Arc<dyn Notifier>,
+        events: mpsc::UnboundedReceiver<NotifierEvent>,
+    ) -> mpsc::UnboundedReceiver<ShellRequest> {
+        let scheduler = Scheduler::new(
+            self.pool.clone(),
+            self.clock.clone(),
+            notifier,
+            events,
+            self.reminder_agenda.subscribe(),
+            self.reminder_config.subscribe(),
+            self.token.clone(),
+        );
+        let (handle, requests) = scheduler.spawn(self.tasks.tracker());
+        let _ = self.reminders.set(handle);
+        requests
+    }
+
+    /// The running reminder scheduler, if notifications are available.
+    pub fn reminders(&self) -> Option<&ReminderHandle> {
+        self.reminders.get()
     }
 
     /// Recomputes the agenda when data changes and at the next local midnight (the
@@ -184,6 +240,7 @@ impl Backend {
     pub async fn recompute_agenda(&self) -> Result<(), BackendError> {
         let (calendars, demo) = load_calendars(&self.pool).await?;
         let settings = Settings::load(&self.pool).await?;
+        let settings_now = settings.clone();
         let tz = system_zone();
         let now = self.clock.now();
         let today = now.with_timezone(&tz).date_naive();
@@ -197,6 +254,14 @@ impl Backend {
             .await
             .unwrap_or_default();
         tracing::debug!(count = occurrences.len(), "agenda recomputed");
+        let occurrences = Arc::new(occurrences);
+        self.reminder_config.send_if_modified(|c| {
+            let new = ReminderConfig::new(&settings_now, tz);
+            let changed = *c != new;
+            *c = new;
+            changed
+        });
+        self.reminder_agenda.send_replace(occurrences.clone());
         self.agenda.send_replace(Arc::new(AgendaSnapshot {
             computed_at: now,
             tz,

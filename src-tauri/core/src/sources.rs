@@ -264,6 +264,37 @@ pub fn parse_location(input: &str) -> Result<Location, SourceError> {
     Ok(Location::File(path))
 }
 
+/// The calendar provider a location belongs to, recognised from its host and path
+/// (for "test connection" and the Sources page).
+pub fn provider_name(location: &Location) -> &'static str {
+    let url = match location {
+        Location::File(_) => return "local file",
+        Location::Url { url, .. } => url,
+    };
+    let host = url.host_str().unwrap_or("").to_ascii_lowercase();
+    let path = url.path();
+    let under = |domain: &str| host == domain || host.ends_with(&format!(".{domain}"));
+    if under("google.com") && path.contains("/calendar/") {
+        "Google Calendar"
+    } else if under("office365.com") || under("outlook.office.com") || under("office.com") {
+        "Microsoft 365"
+    } else if under("outlook.live.com") || under("live.com") || under("hotmail.com") {
+        "Outlook.com"
+    } else if under("icloud.com") {
+        "iCloud"
+    } else if under("fastmail.com") || under("messagingengine.com") {
+        "Fastmail"
+    } else if path.contains("/remote.php/dav") {
+        "Nextcloud"
+    } else if under("proton.me") {
+        "Proton Calendar"
+    } else if under("zoho.com") {
+        "Zoho Calendar"
+    } else {
+        "web"
+    }
+}
+
 /// `scheme://host[:port]`: the only part of a URL that may be shown or logged.
 pub fn display_of(url: &Url) -> String {
     let host = url.host_str().unwrap_or("?");
@@ -598,5 +629,29 @@ mod tests {
             headers: vec![("X-Key".into(), "topsecret".into())],
         };
         assert!(!format!("{b:?}").contains("topsecret"));
+    }
+
+    #[test]
+    fn providers_are_recognised_from_the_url() {
+        let name = |u: &str| provider_name(&parse_location(u).unwrap());
+        assert_eq!(
+            name("https://calendar.google.com/calendar/ical/x%40group/private-abc/basic.ics"),
+            "Google Calendar"
+        );
+        assert_eq!(
+            name("https://outlook.office365.com/owa/calendar/a@b.com/c/calendar.ics"),
+            "Microsoft 365"
+        );
+        assert_eq!(
+            name("webcal://p52-caldav.icloud.com/published/2/abc"),
+            "iCloud"
+        );
+        assert_eq!(name("https://user.fastmail.com/cal.ics"), "Fastmail");
+        assert_eq!(
+            name("https://cloud.example.org/remote.php/dav/public-calendars/x?export"),
+            "Nextcloud"
+        );
+        assert_eq!(name("https://example.org/cal.ics"), "web");
+        assert_eq!(name("/tmp/x.ics"), "local file");
     }
 }

@@ -126,13 +126,18 @@ async fn dispatch(data_dir: Option<&Path>, command: Command) -> Result<ExitCode,
 }
 
 async fn open_db(data_dir: Option<&Path>) -> Result<db::SqlitePool, CliError> {
+    open_paths_db(data_dir).await.map(|(_, pool)| pool)
+}
+
+async fn open_paths_db(data_dir: Option<&Path>) -> Result<(Paths, db::SqlitePool), CliError> {
     let paths = Paths::resolve(data_dir).map_err(CliError::failed)?;
     paths.create().map_err(|e| {
         CliError::Failed(format!("cannot create {}: {e}", paths.data_dir.display()))
     })?;
-    db::open(&paths.database())
+    let pool = db::open(&paths.database())
         .await
-        .map_err(|e| CliError::Failed(format!("cannot open the database: {e}")))
+        .map_err(|e| CliError::Failed(format!("cannot open the database: {e}")))?;
+    Ok((paths, pool))
 }
 
 fn zone(tz: Option<&str>) -> Result<Tz, CliError> {

@@ -3,15 +3,19 @@
 //! SQL, paths or URLs to open.
 
 pub mod agenda;
+pub mod control;
 pub mod diagnostics;
 pub mod error;
 pub mod settings;
+pub mod sources;
 
 use std::sync::Arc;
 
 use tauri::{AppHandle, Manager, Runtime};
 
 use calendarbot_core::backend::Backend;
+use calendarbot_core::cache;
+use calendarbot_core::settings::Settings;
 
 use crate::menu_model::{MenuContext, MenuId};
 use crate::state::AppState;
@@ -25,6 +29,13 @@ pub fn register<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         settings::get_settings,
         settings::set_setting,
         diagnostics::get_diagnostics,
+        control::refresh_now,
+        control::pause_notifications,
+        sources::list_sources,
+        sources::add_source,
+        sources::update_source,
+        sources::remove_source,
+        sources::test_source,
     ])
 }
 
@@ -40,16 +51,53 @@ pub fn spawn_join<R: Runtime>(app: &AppHandle<R>, key: String) {
 
 /// "Refresh now" from the tray or the window.
 pub fn request_refresh(backend: &Arc<Backend>) {
-    backend.notify_changed();
+    backend.refresh_now();
 }
 
 /// Pause / resume from the tray.
 pub fn spawn_pause<R: Runtime>(app: &AppHandle<R>, id: MenuId) {
-    let _ = (app, id);
+    let mode = match id {
+        MenuId::Pause1h => control::PauseMode::OneHour,
+        MenuId::PauseTomorrow => control::PauseMode::Tomorrow,
+        _ => control::PauseMode::Resume,
+    };
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let backend = app.state::<AppState>().backend.clone();
+        match control::pause(&backend, mode).await {
+            Ok(_) => {
+                let _ = crate::tray::refresh(&app).await;
+            }
+            Err(e) => tracing::warn!(code = e.code, "pause from the tray failed: {}", e.message),
+        }
+    });
 }
 
 /// The tray's view of source health and the pause state.
-pub fn menu_context(backend: &Arc<Backend>) -> MenuContext {
-    let _ = backend;
-    MenuContext::default()
+pub async fn menu_context(backend: &Arc<Backend>) -> MenuContext {
+    let paused_until = match backend.reminders() {
+        Some(r) => r.paused_until().await.ok().flatten(),
+        None => None,
+    };
+    let health_warning = match Settings::load(&backend.pool).await {
+        Ok(settings) => cache::health(&backend.pool, backend.clock.now(), &settings)
+            .await
+            .ok()
+            .and_then(|list| {
+                list.into_iter()
+                    .find_map(|h| match (&h.last_error, h.stale) {
+                        (Some(e), _) if h.enabled => Some(format!("{}: {e}", h.name)),
+                        (None, true) if h.enabled => {
+                            Some(format!("{}: data is out of date", h.name))
+                        }
+                        _ => None,
+                    })
+            }),
+        Err(_) => None,
+    };
+    MenuContext {
+        health_warning,
+        paused_until,
+        demo: false,
+    }
 }
