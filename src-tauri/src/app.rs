@@ -49,6 +49,7 @@ pub fn run(data_dir: Option<&Path>, show: bool) -> ExitCode {
         }
     };
     tauri::async_runtime::set(runtime.handle().clone());
+    let runtime_handle = runtime.handle().clone();
 
     let lock = match instance::acquire(&paths.lock_file()) {
         Ok(lock) => lock,
@@ -66,6 +67,9 @@ pub fn run(data_dir: Option<&Path>, show: bool) -> ExitCode {
         }));
     let app = commands::register(builder)
         .setup(move |app| {
+            // Setup runs on the GTK thread: enter the runtime so tasks spawned here
+            // (through the tracker) land on it.
+            let _runtime = runtime_handle.enter();
             let lock = match lock {
                 Ok(lock) => lock,
                 Err(pid) => {
