@@ -134,7 +134,19 @@ def window_ids(name="CalendarBot"):
     return res.stdout.split()
 
 
-def screenshot(path):
+def screenshot(path, window_id=None):
+    """Takes a screenshot of the screen; returns the pixel standard deviation of the
+    window's area (0 for a uniformly blank window)."""
     run("/usr/bin/import", "-window", "root", path)
-    stddev = float(run("/usr/bin/convert", path, "-format", "%[fx:standard_deviation]", "info:").stdout)
-    return stddev
+    crop = []
+    if window_id:
+        geo = run("xdotool", "getwindowgeometry", "--shell", window_id).stdout
+        g = dict(line.split("=", 1) for line in geo.split())
+        crop = ["-crop", f"{g['WIDTH']}x{g['HEIGHT']}+{g['X']}+{g['Y']}"]
+    stddev = run("/usr/bin/convert", path, *crop, "-format", "%[fx:standard_deviation]", "info:").stdout
+    return float(stddev)
+
+
+def wait_painted(path, window_id, timeout=20):
+    """Waits until the window shows more than a blank background (WebKit paints late)."""
+    return wait_for(lambda: screenshot(path, window_id) > 0.05, timeout, f"window content in {path}", interval=0.5)

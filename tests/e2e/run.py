@@ -11,7 +11,7 @@ import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(__file__))
-from desktop import App, BIN, OUT, run, screenshot, wait_for, window_ids  # noqa: E402
+from desktop import App, BIN, OUT, run, wait_for, wait_painted, window_ids  # noqa: E402
 
 DEMO_SUMMARIES = ("Daily standup", "Design review", "Customer call", "1:1 with Alex", "Team sync", "Lunch")
 TESTS = []
@@ -52,10 +52,8 @@ def open_creates_the_window_and_quit_exits_zero():
     try:
         assert not window_ids(), "a window exists before Open"
         app.click("Open CalendarBot")
-        wait_for(window_ids, 20, "the CalendarBot window")
-        time.sleep(1.5)  # let WebKit paint
-        shot = os.path.join(OUT, "window-open.png")
-        assert screenshot(shot) > 0.02, f"screenshot {shot} is blank"
+        window = wait_for(window_ids, 20, "the CalendarBot window")[0]
+        wait_painted(os.path.join(OUT, "window-open.png"), window)
         app.click("Quit")
         assert app.wait_exit(5) == 0
         assert not window_ids()
