@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::{TimeZone, Utc};
 use serde_json::{json, Value};
 use tauri::ipc::{CallbackFn, InvokeBody};
-use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
+use tauri::test::{get_ipc_response, mock_builder, INVOKE_KEY};
 use tauri::webview::InvokeRequest;
 use tauri::{Manager, WebviewWindow, WebviewWindowBuilder};
 
@@ -31,7 +31,7 @@ fn harness() -> Harness {
         tauri::async_runtime::block_on(Backend::open(Paths::under(dir.path()), Arc::new(clock)))
             .unwrap();
     let app = commands::register(mock_builder())
-        .build(mock_context(noop_assets()))
+        .build(tauri::generate_context!())
         .unwrap();
     app.manage(AppState::new(backend, None, None));
     let webview = WebviewWindowBuilder::new(&app, "main", Default::default())
@@ -51,7 +51,7 @@ fn invoke(h: &Harness, cmd: &str, args: Value) -> Result<Value, Value> {
             cmd: cmd.into(),
             callback: CallbackFn(0),
             error: CallbackFn(1),
-            url: "http://tauri.localhost".parse().unwrap(),
+            url: "tauri://localhost".parse().unwrap(),
             body: InvokeBody::Json(args),
             headers: Default::default(),
             invoke_key: INVOKE_KEY.to_string(),
@@ -177,4 +177,94 @@ fn diagnostics_show_tasks_memory_and_paths() {
     let d = invoke(&h, "get_diagnostics", json!({})).unwrap();
     assert!(d["tasks"]["memory"]["rss_bytes"].as_u64().unwrap() > 0);
     assert!(d["log_dir"].as_str().unwrap().ends_with("logs"));
+}
+
+#[test]
+fn sources_can_be_tested_added_renamed_and_removed() {
+    let h = harness();
+    let demo = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src-tauri/core/assets/demo.ics"
+    );
+    let input =
+        json!({ "location": demo, "name": "Team", "color": "#16a34a", "auth": { "kind": "none" } });
+    let tested = invoke(&h, "test_source", json!({ "input": input })).unwrap();
+    assert_eq!(tested["ok"], true, "{tested}");
+    assert_eq!(tested["provider"], "local file");
+    assert_eq!(tested["events"], 6);
+    let added = invoke(&h, "add_source", json!({ "input": input })).unwrap();
+    assert_eq!(added["name"], "Team");
+    assert_eq!(added["kind"], "file");
+    let id = added["id"].clone();
+    let list = invoke(&h, "list_sources", json!({})).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert!(list[0]["health"]["status"].is_string(), "{list}");
+    let renamed = invoke(
+        &h,
+        "update_source",
+        json!({ "id": id, "patch": { "name": "Team B", "enabled": false } }),
+    )
+    .unwrap();
+    assert_eq!(
+        (renamed["name"].as_str(), renamed["enabled"].as_bool()),
+        (Some("Team B"), Some(false))
+    );
+    let err = invoke(
+        &h,
+        "update_source",
+        json!({ "id": id, "patch": { "name": "  " } }),
+    )
+    .unwrap_err();
+    assert_eq!(err["code"], "invalid_value");
+    invoke(&h, "remove_source", json!({ "id": id })).unwrap();
+    assert_eq!(invoke(&h, "list_sources", json!({})).unwrap(), json!([]));
+    let err = invoke(
+        &h,
+        "add_source",
+        json!({ "input": { "location": "ftp://x/y.ics" } }),
+    )
+    .unwrap_err();
+    assert_eq!(err["code"], "invalid_location");
+    let err = invoke(&h, "remove_source", json!({ "id": 999 })).unwrap_err();
+    assert_eq!(err["code"], "not_found");
+}
+
+#[test]
+fn test_connection_reports_a_web_page_in_words() {
+    let h = harness();
+    let page = h._dir.path().join("login.ics");
+    std::fs::write(&page, "<!DOCTYPE html><html><body>Sign in</body></html>").unwrap();
+    let tested = invoke(&h, "test_source", json!({ "input": { "location": page } })).unwrap();
+    assert_eq!(tested["ok"], false);
+    assert!(
+        tested["message"].as_str().unwrap().contains("web page"),
+        "{tested}"
+    );
+}
+
+#[test]
+fn refresh_and_pause_answer_without_a_notification_server() {
+    let h = harness();
+    assert_eq!(invoke(&h, "refresh_now", json!({})).unwrap(), Value::Null);
+    let err = invoke(&h, "pause_notifications", json!({ "mode": "1h" })).unwrap_err();
+    assert_eq!(err["code"], "notifications_unavailable");
+    assert!(invoke(&h, "pause_notifications", json!({ "mode": "forever" })).is_err());
+}
+
+#[test]
+fn only_the_main_window_may_call_commands() {
+    let h = harness();
+    let other = WebviewWindowBuilder::new(h.webview.app_handle(), "other", Default::default())
+        .build()
+        .unwrap();
+    let h2 = Harness {
+        _app: h._app,
+        webview: other,
+        _dir: h._dir,
+    };
+    let err = invoke(&h2, "get_overview", json!({})).unwrap_err();
+    assert!(
+        err.as_str().unwrap_or_default().contains("not allowed"),
+        "{err}"
+    );
 }

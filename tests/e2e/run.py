@@ -101,6 +101,94 @@ def second_launch_without_a_session_bus_is_stopped_by_the_lock():
         app.stop()
 
 
+def write_feed(path, summary, start_epoch, minutes=30):
+    """A one-event ICS file starting at `start_epoch` (UTC)."""
+    fmt = "%Y%m%dT%H%M%SZ"
+    start = time.strftime(fmt, time.gmtime(start_epoch))
+    end = time.strftime(fmt, time.gmtime(start_epoch + minutes * 60))
+    with open(path, "w", newline="") as f:
+        f.write("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//e2e//EN\r\n"
+                f"BEGIN:VEVENT\r\nUID:e2e-{int(start_epoch)}@test\r\nDTSTAMP:20260101T000000Z\r\n"
+                f"DTSTART:{start}\r\nDTEND:{end}\r\nSUMMARY:{summary}\r\n"
+                "LOCATION:https://meet.google.com/e2e-test-xyz\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+
+
+class NotifyMonitor:
+    """Records Notify calls on the session bus with the bus's own timestamps."""
+
+    def __init__(self):
+        self.proc = subprocess.Popen(
+            ["dbus-monitor", "--session", "type='method_call',interface='org.freedesktop.Notifications',member='Notify'"],
+            stdout=subprocess.PIPE, text=True, bufsize=1)
+        self.calls = []  # (epoch seconds, text of the call)
+        import threading
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        current = None
+        for line in self.proc.stdout:
+            if line.startswith("method call") and "member=Notify" in line:
+                stamp = float(line.split("time=")[1].split()[0])
+                current = [stamp, ""]
+                self.calls.append(current)
+            elif current is not None:
+                current[1] += line
+
+    def matching(self, text):
+        return [c for c in self.calls if text in c[1]]
+
+    def stop(self):
+        self.proc.terminate()
+
+
+@test
+def reminder_arrives_on_time_once_and_not_again_after_restart():
+    app = App()
+    feed = os.path.join(app.data_dir, "feed.ics")
+    start = int(time.time()) + 100
+    summary = f"E2E reminder {start}"
+    write_feed(feed, summary, start)
+    app.cli("sources", "add", feed, "--name", "Local")
+    app.cli("settings", "set", "notify.lead_minutes", "1")
+    app.cli("settings", "set", "notify.at_start", "false")
+    assert app.cli("sync").returncode == 0
+    monitor = NotifyMonitor()
+    try:
+        app.start()
+        due = start - 60
+        calls = wait_for(lambda: monitor.matching(summary), due - time.time() + 10, "the reminder notification")
+        lateness = calls[0][0] - due
+        assert 0 <= lateness <= 1.0, f"reminder {lateness:+.3f}s from its due time"
+        print(f"      reminder lateness {lateness * 1000:.0f} ms")
+        app.proc.send_signal(signal.SIGTERM)
+        assert app.wait_exit(5) == 0
+        app.start()
+        time.sleep(8)
+        assert len(monitor.matching(summary)) == 1, "the reminder was shown again after a restart"
+    finally:
+        monitor.stop()
+        app.stop()
+
+
+@test
+def join_next_meeting_from_the_tray_opens_the_feeds_link():
+    app = App()
+    feed = os.path.join(app.data_dir, "feed.ics")
+    write_feed(feed, "Tray join test", int(time.time()) + 1800)
+    app.cli("sources", "add", feed, "--name", "Local")
+    assert app.cli("sync").returncode == 0
+    opened = os.path.join(app.data_dir, "opened.txt")
+    app.env["CALENDARBOT_OPEN_LOG"] = opened
+    try:
+        app.start()
+        wait_for(lambda: any(label.startswith("Join: Tray join test") for label in app.labels()), 10, "the Join item")
+        app.click("Join: Tray join test")
+        wait_for(lambda: os.path.exists(opened), 10, "the opener to be called")
+        assert open(opened).read().strip() == "https://meet.google.com/e2e-test-xyz"
+    finally:
+        app.stop()
+
+
 def main():
     selected = [t for t in TESTS if not sys.argv[1:] or any(a in t.__name__ for a in sys.argv[1:])]
     if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
