@@ -13,5 +13,5 @@ echo "== engine";    cargo run -q --release -p calendarbot-core --example bench_
 echo "== refresh";   cargo run -q --release -p calendarbot-core --example bench_refresh -- "$feed"
 echo "== reminders"; cargo run -q --release -p calendarbot-core --example bench_reminders -- 1000 60
 echo "== app";       cargo build -q --release
-CALENDARBOT_BIN=$PWD/target/release/calendarbot xvfb-run -a -s '-screen 0 1280x800x24' \
+NO_AT_BRIDGE=1 CALENDARBOT_BIN=$PWD/target/release/calendarbot xvfb-run -a -s '-screen 0 1280x800x24' \
   dbus-run-session -- python3 scripts/bench_app.py
