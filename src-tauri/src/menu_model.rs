@@ -320,29 +320,15 @@ mod tests {
 
     fn occ(summary: &str, start: DateTime<Utc>, minutes: i64) -> Occurrence {
         Occurrence {
-            source: "Work".into(),
             source_id: Some(1),
-            uid: summary.into(),
-            recurrence_id: None,
-            summary: summary.into(),
-            start,
-            end: start + Duration::minutes(minutes),
-            all_day: false,
-            start_date: None,
-            end_date: None,
-            cancelled: false,
-            tentative: false,
-            free: false,
-            location: None,
-            description: None,
-            join_url: None,
-            my_status: None,
-            attendees: 0,
-            organizer: None,
-            alarms: vec![],
-            categories: vec![],
             color: Some("#2563eb".into()),
-            truncated: false,
+            ..Occurrence::timed(
+                "Work",
+                summary,
+                summary,
+                start,
+                start + Duration::minutes(minutes),
+            )
         }
     }
 

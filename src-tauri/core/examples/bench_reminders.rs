@@ -20,29 +20,14 @@ use tokio_util::task::TaskTracker;
 
 fn occ(i: usize, start: chrono::DateTime<Utc>) -> Occurrence {
     Occurrence {
-        source: "Bench".into(),
         source_id: Some(1),
-        uid: format!("bench-{i}"),
-        recurrence_id: None,
-        summary: format!("Meeting {i}"),
-        start,
-        end: start + Duration::minutes(30),
-        all_day: false,
-        start_date: None,
-        end_date: None,
-        cancelled: false,
-        tentative: false,
-        free: false,
-        location: None,
-        description: None,
-        join_url: None,
-        my_status: None,
-        attendees: 0,
-        organizer: None,
-        alarms: vec![],
-        categories: vec![],
-        color: None,
-        truncated: false,
+        ..Occurrence::timed(
+            "Bench",
+            &format!("bench-{i}"),
+            &format!("Meeting {i}"),
+            start,
+            start + Duration::minutes(30),
+        )
     }
 }
 

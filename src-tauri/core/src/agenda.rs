@@ -110,31 +110,13 @@ mod tests {
     use super::*;
 
     fn occ(summary: &str, start: DateTime<Utc>, minutes: i64) -> Occurrence {
-        Occurrence {
-            source: "t".into(),
-            source_id: None,
-            uid: summary.into(),
-            recurrence_id: None,
-            summary: summary.into(),
+        Occurrence::timed(
+            "t",
+            summary,
+            summary,
             start,
-            end: start + Duration::minutes(minutes),
-            all_day: false,
-            start_date: None,
-            end_date: None,
-            cancelled: false,
-            tentative: false,
-            free: false,
-            location: None,
-            description: None,
-            join_url: None,
-            my_status: None,
-            attendees: 0,
-            organizer: None,
-            alarms: vec![],
-            categories: vec![],
-            color: None,
-            truncated: false,
-        }
+            start + Duration::minutes(minutes),
+        )
     }
 
     #[test]

@@ -76,6 +76,42 @@ pub struct Occurrence {
 }
 
 impl Occurrence {
+    /// A timed occurrence with every optional field empty and no source id; set the
+    /// rest with struct update syntax.
+    pub fn timed(
+        source: &str,
+        uid: &str,
+        summary: &str,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            source: source.into(),
+            source_id: None,
+            uid: uid.into(),
+            recurrence_id: None,
+            summary: summary.into(),
+            start,
+            end,
+            all_day: false,
+            start_date: None,
+            end_date: None,
+            cancelled: false,
+            tentative: false,
+            free: false,
+            location: None,
+            description: None,
+            join_url: None,
+            my_status: None,
+            attendees: 0,
+            organizer: None,
+            alarms: Vec::new(),
+            categories: Vec::new(),
+            color: None,
+            truncated: false,
+        }
+    }
+
     /// A stable key for this occurrence: the reminder ledger and the UI use it.
     pub fn key(&self) -> String {
         let instant = self.recurrence_id.unwrap_or(self.start);

@@ -72,29 +72,17 @@ impl Clock for TokioClock {
 
 fn occ(uid: &str, start: DateTime<Utc>) -> Occurrence {
     Occurrence {
-        source: "Work".into(),
         source_id: Some(1),
-        uid: uid.into(),
-        recurrence_id: None,
-        summary: format!("Meeting {uid}"),
-        start,
-        end: start + Duration::minutes(30),
-        all_day: false,
-        start_date: None,
-        end_date: None,
-        cancelled: false,
-        tentative: false,
-        free: false,
         location: Some("Room 4".into()),
-        description: None,
         join_url: Some(format!("https://meet.google.com/{uid}")),
-        my_status: None,
         attendees: 3,
-        organizer: None,
-        alarms: vec![],
-        categories: vec![],
-        color: None,
-        truncated: false,
+        ..Occurrence::timed(
+            "Work",
+            uid,
+            &format!("Meeting {uid}"),
+            start,
+            start + Duration::minutes(30),
+        )
     }
 }
 

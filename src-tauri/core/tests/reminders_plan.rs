@@ -19,29 +19,14 @@ fn t(s: &str) -> DateTime<Utc> {
 fn occ(uid: &str, start: &str) -> Occurrence {
     let start = t(start);
     Occurrence {
-        source: "Work".into(),
         source_id: Some(1),
-        uid: uid.into(),
-        recurrence_id: None,
-        summary: format!("Meeting {uid}"),
-        start,
-        end: start + Duration::minutes(30),
-        all_day: false,
-        start_date: None,
-        end_date: None,
-        cancelled: false,
-        tentative: false,
-        free: false,
-        location: None,
-        description: None,
-        join_url: None,
-        my_status: None,
-        attendees: 0,
-        organizer: None,
-        alarms: vec![],
-        categories: vec![],
-        color: None,
-        truncated: false,
+        ..Occurrence::timed(
+            "Work",
+            uid,
+            &format!("Meeting {uid}"),
+            start,
+            start + Duration::minutes(30),
+        )
     }
 }
 

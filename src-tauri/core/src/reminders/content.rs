@@ -144,29 +144,15 @@ mod tests {
     fn reminder(summary: &str, start: &str) -> Reminder {
         let start = at(start);
         let occurrence = Occurrence {
-            source: "Work \u{202E}".into(),
             source_id: Some(1),
-            uid: "u".into(),
-            recurrence_id: None,
-            summary: summary.into(),
-            start,
-            end: start + Duration::minutes(30),
-            all_day: false,
-            start_date: None,
-            end_date: None,
-            cancelled: false,
-            tentative: false,
-            free: false,
             location: Some("Room <4>".into()),
-            description: None,
-            join_url: None,
-            my_status: None,
-            attendees: 0,
-            organizer: None,
-            alarms: vec![],
-            categories: vec![],
-            color: None,
-            truncated: false,
+            ..Occurrence::timed(
+                "Work \u{202E}",
+                "u",
+                summary,
+                start,
+                start + Duration::minutes(30),
+            )
         };
         Reminder {
             occurrence,
