@@ -38,8 +38,13 @@ pub fn start<R: Runtime>(app: &AppHandle<R>) {
         };
         let mut requests = backend.start_reminders(Arc::new(notifier), events_rx);
         if let Some(reminders) = backend.reminders().cloned() {
-            // Recompute right after a resume from suspend (logind), not at the next sentinel.
-            if let Err(e) = dbus::watch_resume(move || reminders.wake()) {
+            // After a resume from suspend (logind): recompute reminders at once rather
+            // than at the next sentinel, and refresh the feeds, which may have changed.
+            let resumed = backend.clone();
+            if let Err(e) = dbus::watch_resume(move || {
+                reminders.wake();
+                resumed.refresh_now();
+            }) {
                 tracing::info!(error = %e, "no logind resume signal; suspends are noticed within 60 s");
             }
         }
