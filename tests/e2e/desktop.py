@@ -13,6 +13,14 @@ import time
 BIN = os.environ.get("CALENDARBOT_BIN", "target/debug/calendarbot")
 OUT = os.environ.get("E2E_OUT", "test-output/e2e")
 
+TESTS = []
+
+
+def test(fn):
+    """Registers an end-to-end test (run.py runs them in definition order)."""
+    TESTS.append(fn)
+    return fn
+
 
 def run(*args, check=True, timeout=30, **kw):
     return subprocess.run(args, capture_output=True, text=True, check=check, timeout=timeout, **kw)

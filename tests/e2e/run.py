@@ -11,15 +11,9 @@ import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(__file__))
-from desktop import App, BIN, OUT, run, wait_for, wait_painted, window_ids  # noqa: E402
+from desktop import TESTS, App, BIN, OUT, run, test, wait_for, wait_painted, window_ids  # noqa: E402
 
 DEMO_SUMMARIES = ("Daily standup", "Design review", "Customer call", "1:1 with Alex", "Team sync", "Lunch")
-TESTS = []
-
-
-def test(fn):
-    TESTS.append(fn)
-    return fn
 
 
 @test
@@ -190,6 +184,8 @@ def join_next_meeting_from_the_tray_opens_the_feeds_link():
 
 
 def main():
+    import window_tests  # noqa: F401  (registers the WebDriver tests of the window)
+
     selected = [t for t in TESTS if not sys.argv[1:] or any(a in t.__name__ for a in sys.argv[1:])]
     if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
         print("run through scripts/e2e.sh (needs Xvfb and a session bus)", file=sys.stderr)

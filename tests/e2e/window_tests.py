@@ -1,0 +1,1 @@
+"""WebDriver tests of the window (WebKitWebDriver driving the real binary)."""
