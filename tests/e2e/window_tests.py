@@ -1,1 +1,314 @@
 """WebDriver tests of the window (WebKitWebDriver driving the real binary)."""
+import base64
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+from desktop import App, BIN, OUT, run, test, wait_for
+
+# tauri-plugin-single-instance's name on the session bus (from the bundle identifier).
+INSTANCE_NAME = "org.calendarbot.app.SingleInstance"
+ELEMENT = "element-6066-11e4-a52e-4f735466cecf"  # the W3C web element identifier
+XSS_SUMMARY = "<img src=x onerror=alert(1)>"
+
+
+class WebDriverError(Exception):
+    def __init__(self, status, error, message):
+        super().__init__(f"HTTP {status}: {error}: {message}")
+        self.status, self.error, self.message = status, error, message
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Window:
+    """A WebKitWebDriver process and one session on the real binary (W3C WebDriver, stdlib only)."""
+
+    def __init__(self, data_dir, env=None):
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.session = None
+        self.log = open(os.path.join(data_dir, "webdriver.log"), "w")
+        self.driver = subprocess.Popen(
+            ["WebKitWebDriver", f"--port={self.port}", "--host=127.0.0.1"],
+            stdout=self.log, stderr=subprocess.STDOUT,
+            env=dict(os.environ, TAURI_WEBVIEW_AUTOMATION="true", **(env or {})))
+
+    def request(self, method, path, body=None, timeout=30):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.base + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"} if data else {})
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as r:
+                return json.loads(r.read() or b"{}").get("value")
+        except urllib.error.HTTPError as e:
+            try:
+                value = json.loads(e.read()).get("value") or {}
+            except ValueError:
+                value = {}
+            raise WebDriverError(e.code, value.get("error"), value.get("message")) from None
+
+    def start(self):
+        wait_for(lambda: self._status(), 20, "WebKitWebDriver to listen")
+        # A copy of the app still on the bus would take over the launch and the session would hang.
+        wait_for(lambda: run("busctl", "--user", "status", INSTANCE_NAME, check=False).returncode != 0,
+                 15, f"{INSTANCE_NAME} to leave the session bus")
+        caps = {"capabilities": {"alwaysMatch": {"webkitgtk:browserOptions": {
+            "binary": os.path.abspath(BIN), "args": ["--data-dir", self.data_dir, "--show"]}}}}
+        try:
+            self.session = self.request("POST", "/session", caps, timeout=60)["sessionId"]
+        except Exception as e:
+            raise AssertionError(f"no WebDriver session ({e}); app pids {self.app_pids()}; "
+                                 f"WebKitWebDriver log:\n{self.logs()[-2000:]}") from e
+        # The page script runs show('next') on load: wait until the UI is wired up.
+        wait_for(lambda: self.js("return document.body.dataset.page") == "next", 30, "the window's page script")
+        return self
+
+    def _status(self):
+        if self.driver.poll() is not None:
+            raise AssertionError(f"WebKitWebDriver exited with {self.driver.returncode}")
+        return self.request("GET", "/status", timeout=2) is not None
+
+    def close(self):
+        try:
+            if self.session:
+                try:
+                    self.request("DELETE", f"/session/{self.session}", timeout=30)
+                except Exception:
+                    pass
+                self.session = None
+            # The single-instance plugin's D-Bus name is per user, not per data folder: an
+            # app still alive here would swallow the next test's launch (its session hangs).
+            self._end_app()
+        finally:
+            if self.driver.poll() is None:
+                self.driver.terminate()
+                try:
+                    self.driver.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    self.driver.kill()
+                    self.driver.wait()
+            self.log.close()
+
+    def app_pids(self):
+        """Pids of the app processes WebKitWebDriver started on this test's data folder."""
+        pids = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    argv = f.read().split(b"\0")
+                with open(f"/proc/{entry}/stat") as f:
+                    state = f.read().rsplit(")", 1)[1].split()[0]
+            except OSError:
+                continue
+            if state != "Z" and os.path.abspath(BIN).encode() in argv[:1] and self.data_dir.encode() in argv:
+                pids.append(int(entry))
+        return pids
+
+    def _end_app(self):
+        try:
+            wait_for(lambda: not self.app_pids(), 10, "the app to exit after the session ended")
+        except AssertionError:
+            for pid in self.app_pids():
+                os.kill(pid, signal.SIGTERM)
+            try:
+                wait_for(lambda: not self.app_pids(), 10, "the app to exit on SIGTERM")
+            except AssertionError:
+                for pid in self.app_pids():
+                    os.kill(pid, signal.SIGKILL)
+
+    # ---- W3C commands ----
+    def s(self, path):
+        return f"/session/{self.session}{path}"
+
+    def find(self, css):
+        v = self.request("POST", self.s("/element"), {"using": "css selector", "value": css})
+        assert isinstance(v, dict) and ELEMENT in v, f"find {css!r}: {v!r}"
+        return v[ELEMENT]
+
+    def find_all(self, css):
+        return [e[ELEMENT] for e in self.request("POST", self.s("/elements"), {"using": "css selector", "value": css})]
+
+    def click(self, css):
+        self.request("POST", self.s(f"/element/{self.find(css)}/click"), {})
+
+    def type(self, css, text, clear=True):
+        eid = self.find(css)
+        if clear:
+            self.request("POST", self.s(f"/element/{eid}/clear"), {})
+        self.request("POST", self.s(f"/element/{eid}/value"), {"text": text})
+
+    def text(self, css):
+        return self.request("GET", self.s(f"/element/{self.find(css)}/text"))
+
+    def texts(self, css):
+        return [self.request("GET", self.s(f"/element/{e}/text")) for e in self.find_all(css)]
+
+    def js(self, script, *args):
+        return self.request("POST", self.s("/execute/sync"), {"script": script, "args": list(args)})
+
+    def go(self, page):
+        self.click(f'nav button[data-page="{page}"]')
+        wait_for(lambda: self.js(f"return !document.getElementById('page-{page}').hidden"), 5, f"the {page} page")
+
+    def screenshot(self, name):
+        png = base64.b64decode(self.request("GET", self.s("/screenshot")))
+        assert png.startswith(b"\x89PNG"), "the screenshot is not a PNG"
+        path = os.path.join(OUT, f"{name}.png")
+        with open(path, "wb") as f:
+            f.write(png)
+        return path
+
+    def alert_text(self):
+        return self.request("GET", self.s("/alert/text"))
+
+    def logs(self):
+        with open(os.path.join(self.data_dir, "webdriver.log")) as f:
+            return f.read()
+
+
+def ics_event(uid, summary, start_epoch, minutes=60, extra=""):
+    fmt = "%Y%m%dT%H%M%SZ"
+    start = time.strftime(fmt, time.gmtime(start_epoch))
+    end = time.strftime(fmt, time.gmtime(start_epoch + minutes * 60))
+    return (f"BEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20260101T000000Z\r\n"
+            f"DTSTART:{start}\r\nDTEND:{end}\r\nSUMMARY:{summary}\r\n{extra}END:VEVENT\r\n")
+
+
+def tomorrow_at(hour):
+    """Epoch seconds of tomorrow (UTC) at `hour`:00 UTC."""
+    now = time.time()
+    return (int(now) // 86400 + 1) * 86400 + hour * 3600
+
+
+def no_alert(w):
+    try:
+        text = w.alert_text()
+    except WebDriverError as e:
+        assert e.error == "no such alert", e
+        return
+    raise AssertionError(f"an alert is open: {text!r}")
+
+
+@test
+def window_adds_a_local_source_and_shows_its_events():
+    with tempfile.TemporaryDirectory(prefix="calendarbot-wd-") as data_dir:
+        feed = os.path.join(data_dir, "feed.ics")
+        start = tomorrow_at(10)
+        with open(feed, "w", newline="") as f:
+            f.write("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//e2e//EN\r\n"
+                    + ics_event("wd-plan@test", "WebDriver planning", start,
+                                extra="LOCATION:https://meet.google.com/wd-test-xyz\r\n")
+                    + ics_event("wd-xss@test", XSS_SUMMARY, start + 2 * 3600, extra="URL:javascript:alert(1)\r\n")
+                    + "END:VCALENDAR\r\n")
+        opened = os.path.join(data_dir, "opened.txt")
+        w = Window(data_dir, env={"CALENDARBOT_OPEN_LOG": opened})
+        try:
+            w.start()
+            w.go("sources")
+            w.type("#source-location", feed)
+            w.type("#source-name", "Local")
+            w.click("#source-add")
+            wait_for(lambda: any("Local" in w.js("return arguments[0].value", {ELEMENT: e})
+                                 for e in w.find_all('li[data-testid="source"] [data-testid="source-name-edit"]')),
+                     20, "the Local calendar in the list")
+            assert "Added" in w.text("#source-form-status"), w.text("#source-form-status")
+            # Wait for the first fetch of the file to land in the list's health line.
+            wait_for(lambda: "2 events" in w.text('li[data-testid="source"]'), 30, "the source's 2 events")
+            w.screenshot("sources")
+
+            # What's next lists the coming 8 days.
+            w.go("next")
+            wait_for(lambda: any("WebDriver planning" in t for t in w.texts("#upcoming li")), 20,
+                     "WebDriver planning under Coming up")
+
+            # The agenda, day view: tomorrow is one Next away (local time is UTC here; allow one more).
+            w.go("agenda")
+            wait_for(lambda: w.find_all("#agenda-list section.day"), 10, "the agenda to render")
+            items = []
+            for _ in range(3):
+                w.click("#agenda-next")
+                try:
+                    items = wait_for(lambda: [t for t in w.texts('li[data-testid="agenda-item"]')
+                                              if "WebDriver planning" in t] and w.texts('li[data-testid="agenda-item"]'),
+                                     4, "WebDriver planning in the agenda")
+                    break
+                except AssertionError:
+                    items = w.texts('li[data-testid="agenda-item"]')
+            plan = [t for t in items if "WebDriver planning" in t]
+            xss = [t for t in items if XSS_SUMMARY in t]
+            assert plan, f"WebDriver planning not in the agenda: {items}"
+            assert xss, f"the hostile summary is not shown literally: {items}"
+            w.screenshot("agenda")
+
+            # The summary stayed text: no <img src=x> in the DOM, no alert.
+            imgs = w.js("return Array.from(document.querySelectorAll('img')).filter("
+                        "(i) => i.getAttribute('src') === 'x').length")
+            assert imgs == 0, f"{imgs} injected <img src=x> in the page"
+            no_alert(w)
+
+            # A meet link gets a Join button; a javascript: URL does not.
+            joins = w.js("""
+                const out = {};
+                for (const li of document.querySelectorAll('#agenda-list li[data-testid="agenda-item"]')) {
+                  out[li.querySelector('.summary').textContent] = !!li.querySelector('[data-testid="join"]');
+                }
+                return out;""")
+            assert joins.get("WebDriver planning") is True, f"no Join button for the meet link: {joins}"
+            assert joins.get(XSS_SUMMARY) is False, f"a Join button for a javascript: URL: {joins}"
+
+            # Join opens the meeting link through Rust (logged to CALENDARBOT_OPEN_LOG here).
+            w.click('#agenda-list li[data-testid="agenda-item"] [data-testid="join"]')
+            wait_for(lambda: os.path.exists(opened) and open(opened).read().strip(), 10, "Join to open the link")
+            with open(opened) as f:
+                assert f.read().split() == ["https://meet.google.com/wd-test-xyz"], open(opened).read()
+            no_alert(w)
+        finally:
+            w.close()
+
+
+@test
+def window_changes_a_setting_and_shows_diagnostics():
+    with tempfile.TemporaryDirectory(prefix="calendarbot-wd-") as data_dir:
+        app = App(data_dir=data_dir)
+        w = Window(data_dir)
+        try:
+            w.start()
+            w.go("settings")
+            css = '[data-testid="setting"][data-key="notify.lead_minutes"]'
+            wait_for(lambda: w.find_all(css), 10, "the notify.lead_minutes control")
+            assert w.js(f"return document.querySelector('{css}').value") != "10"
+            w.type(css, "10")
+            # Saved on 'change': Enter commits the number input.
+            w.request("POST", w.s(f"/element/{w.find(css)}/value"), {"text": "\ue007"})
+            wait_for(lambda: w.text("#setting-notify-lead_minutes-status") == "Saved.", 10,
+                     "the setting to be saved")
+            assert w.js(f"return document.querySelector('{css}').value") == "10"
+            wait_for(lambda: app.cli("settings", "get", "notify.lead_minutes").stdout.strip() == "10", 10,
+                     "the CLI to read notify.lead_minutes = 10")
+            w.screenshot("settings")
+
+            w.go("diagnostics")
+            wait_for(lambda: w.find_all("#diag-memory dd"), 10, "the memory figures")
+            memory = w.text("#diag-memory")
+            assert "Resident memory" in memory, memory
+            figure = w.js("""
+                const dts = [...document.querySelectorAll('#diag-memory dt')];
+                const dt = dts.find((d) => d.textContent === 'Resident memory');
+                return dt ? dt.nextElementSibling.textContent : null;""")
+            assert figure and any(c.isdigit() for c in figure) and any(u in figure for u in ("B", "KB", "MB", "GB", "KiB", "MiB")), figure
+            w.screenshot("diagnostics")
+        finally:
+            w.close()

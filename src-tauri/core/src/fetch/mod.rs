@@ -383,49 +383,16 @@ fn backoff(base: Duration, attempt: u32) -> Duration {
 
 /// A cheap check of a body before the parser sees it: the parser never runs on an empty
 /// body (which some parsers take for "no events"), an HTML page or a cut-off download.
+/// The rules are the engine's own pre-scan; a server that labels a non-calendar body
+/// `text/html` is reported as a web page.
 pub fn sniff(body: &[u8], content_type_html: bool) -> Result<(), FetchError> {
-    let start = skip_bom_ws(body);
-    if start.is_empty() {
-        return Err(ErrorKind::Empty.into());
-    }
-    let head: Vec<u8> = start.iter().take(64).map(u8::to_ascii_uppercase).collect();
-    if head.starts_with(b"<") {
-        // <!DOCTYPE html>, <html>, or O365's "<!-- Copyright ... -->" first line.
-        return Err(ErrorKind::WebPage.into());
-    }
-    if !head.starts_with(b"BEGIN:VCALENDAR") {
-        return Err(if content_type_html {
-            ErrorKind::WebPage
-        } else {
-            ErrorKind::NotCalendar
+    match crate::ics::scan::prescan(body) {
+        Ok(()) => Ok(()),
+        Err(crate::ics::FeedError::NotCalendar(_)) if content_type_html => {
+            Err(ErrorKind::WebPage.into())
         }
-        .into());
+        Err(e) => Err(ErrorKind::from(&e).into()),
     }
-    let end = trim_end_ws(start);
-    let tail_len = end.len().min(64);
-    let tail: Vec<u8> = end[end.len() - tail_len..]
-        .iter()
-        .map(u8::to_ascii_uppercase)
-        .collect();
-    if !tail.ends_with(b"END:VCALENDAR") {
-        return Err(ErrorKind::Truncated.into());
-    }
-    Ok(())
-}
-
-fn skip_bom_ws(b: &[u8]) -> &[u8] {
-    let b = b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(b);
-    let n = b.iter().take_while(|c| c.is_ascii_whitespace()).count();
-    &b[n..]
-}
-
-fn trim_end_ws(b: &[u8]) -> &[u8] {
-    let n = b
-        .iter()
-        .rev()
-        .take_while(|c| c.is_ascii_whitespace() || **c == 0)
-        .count();
-    &b[..b.len() - n]
 }
 
 #[cfg(test)]
