@@ -135,6 +135,31 @@ pub enum StatusUpdate {
     },
 }
 
+/// Records one check of a source: when, its error (`None` clears it) and the breaker.
+async fn update_check(
+    conn: &mut SqliteConnection,
+    source_id: i64,
+    at: DateTime<Utc>,
+    error: Option<&FetchError>,
+    breaker: &Breaker,
+) -> Result<(), CacheError> {
+    sqlx::query(
+        "UPDATE feeds SET last_checked = ?, last_error = ?, error_kind = ?, retry_after = ?,
+         circuit_state = ?, consecutive_failures = ?, open_until = ? WHERE source_id = ?",
+    )
+    .bind(rfc(at))
+    .bind(error.map(|e| e.to_string()))
+    .bind(error.map(|e| e.kind.code()))
+    .bind(error.and_then(|e| e.retry_after).map(rfc))
+    .bind(breaker.state.as_str())
+    .bind(breaker.consecutive_failures as i64)
+    .bind(breaker.open_until.map(rfc))
+    .bind(source_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 /// Writes a status update on `conn` (inside the caller's transaction).
 pub async fn write_status(
     conn: &mut SqliteConnection,
@@ -142,34 +167,12 @@ pub async fn write_status(
     up: &StatusUpdate,
 ) -> Result<(), CacheError> {
     match up {
+        // A 304 is a failure-free check: the same row update with the error fields cleared.
         StatusUpdate::NotModified { at, breaker } => {
-            sqlx::query(
-                "UPDATE feeds SET last_checked = ?, last_error = NULL, error_kind = NULL, retry_after = NULL,
-                 circuit_state = ?, consecutive_failures = ?, open_until = ? WHERE source_id = ?",
-            )
-            .bind(rfc(*at))
-            .bind(breaker.state.as_str())
-            .bind(breaker.consecutive_failures as i64)
-            .bind(breaker.open_until.map(rfc))
-            .bind(source_id)
-            .execute(&mut *conn)
-            .await?;
+            update_check(conn, source_id, *at, None, breaker).await?;
         }
         StatusUpdate::Failed { at, error, breaker } => {
-            sqlx::query(
-                "UPDATE feeds SET last_checked = ?, last_error = ?, error_kind = ?, retry_after = ?,
-                 circuit_state = ?, consecutive_failures = ?, open_until = ? WHERE source_id = ?",
-            )
-            .bind(rfc(*at))
-            .bind(error.to_string())
-            .bind(error.kind.code())
-            .bind(error.retry_after.map(rfc))
-            .bind(breaker.state.as_str())
-            .bind(breaker.consecutive_failures as i64)
-            .bind(breaker.open_until.map(rfc))
-            .bind(source_id)
-            .execute(&mut *conn)
-            .await?;
+            update_check(conn, source_id, *at, Some(error), breaker).await?;
         }
     }
     Ok(())
