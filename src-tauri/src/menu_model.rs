@@ -12,6 +12,9 @@ use calendarbot_core::model::{Occurrence, PartStat};
 pub const MAX_EVENTS: usize = 12;
 /// Longest summary shown in a menu line.
 const MAX_SUMMARY_CHARS: usize = 60;
+/// The next meeting gets a minute countdown ("in 4 min") when it is this close; further
+/// away its start time reads better, and the tray then has no reason to wake each minute.
+pub const COUNTDOWN: Duration = Duration::hours(1);
 
 /// Menu item ids: the one place their strings are spelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -205,34 +208,82 @@ pub fn build(
     }
 }
 
-/// "in 4 min: Standup", "now: Review (12 min left)", "tomorrow 09:30: Standup".
+/// "in 4 min: Standup", "now: Review (12 min left)", "14:30: Review",
+/// "tomorrow 09:30: Standup", "Mon 09:30: Planning".
 pub fn headline(o: &Occurrence, now: DateTime<Utc>, tz: Tz) -> String {
     let summary = truncate(&clean(&o.summary));
     if o.in_progress(now) {
         return format!("now: {summary} ({} left)", span(o.end - now));
     }
     let until = o.start - now;
-    if until < Duration::hours(12) {
+    if until <= COUNTDOWN {
         return format!("in {}: {summary}", span(until));
     }
     let local = o.start.with_timezone(&tz);
     let today = now.with_timezone(&tz).date_naive();
-    let day = match (local.date_naive() - today).num_days() {
-        0 => "today".to_string(),
-        1 => "tomorrow".to_string(),
-        _ => local.format("%a").to_string(),
-    };
-    format!("{day} {}: {summary}", local.format("%H:%M"))
+    let time = local.format("%H:%M");
+    match (local.date_naive() - today).num_days() {
+        0 => format!("{time}: {summary}"),
+        1 => format!("tomorrow {time}: {summary}"),
+        _ => format!("{} {time}: {summary}", local.format("%a")),
+    }
 }
 
 /// A duration in words, rounded up to the minute: "4 min", "1 h 5 min", "2 h".
 pub fn span(d: Duration) -> String {
-    let minutes = (d.num_seconds() + 59).div_euclid(60).max(0);
+    let minutes = ceil_minutes(d);
     match (minutes / 60, minutes % 60) {
         (0, m) => format!("{m} min"),
         (h, 0) => format!("{h} h"),
         (h, m) => format!("{h} h {m} min"),
     }
+}
+
+fn ceil_minutes(d: Duration) -> i64 {
+    (d.num_milliseconds() + 59_999).div_euclid(60_000).max(0)
+}
+
+/// The first instant after `now` at which [`build`] may give a different menu: when a
+/// countdown shown in the title moves on to the next minute, an event starts or ends,
+/// the next meeting comes within [`COUNTDOWN`], a pause ends, or the day changes. The
+/// tray sleeps until then, so with no meeting within the hour it does not wake at all.
+/// (Health lines change with refreshes, which wake the tray themselves.)
+pub fn next_change(
+    occurrences: &[Occurrence],
+    ctx: &MenuContext,
+    now: DateTime<Utc>,
+    tz: Tz,
+) -> DateTime<Utc> {
+    let midnight = {
+        let tomorrow = now.with_timezone(&tz).date_naive() + Duration::days(1);
+        calendarbot_core::agenda::start_of_day(tomorrow, tz)
+    };
+    let mut at = midnight;
+    // A countdown to `target` reads ceil((target - t) / 1 min) minutes: it changes just
+    // after target - (shown - 1) min.
+    let mut countdown_to = |target: DateTime<Utc>| {
+        let shown = ceil_minutes(target - now);
+        let tick = target - Duration::minutes(shown - 1) + Duration::milliseconds(1);
+        at = at.min(tick);
+    };
+    if let Some(next) = next_meeting(occurrences, now) {
+        if next.in_progress(now) {
+            countdown_to(next.end);
+        } else if next.start - now <= COUNTDOWN {
+            countdown_to(next.start);
+        }
+    }
+    for o in occurrences {
+        for t in [o.start - COUNTDOWN, o.start, o.end] {
+            if t > now {
+                at = at.min(t);
+            }
+        }
+    }
+    if let Some(until) = ctx.paused_until.filter(|t| *t > now) {
+        at = at.min(until);
+    }
+    at.max(now + Duration::milliseconds(1))
 }
 
 fn event_line(o: &Occurrence, concurrent: bool, tz: Tz) -> String {
@@ -357,11 +408,75 @@ mod tests {
             headline(&standup, at(9, 10), chrono_tz::UTC),
             "now: Standup (9 min left)"
         );
+        assert_eq!(
+            headline(&standup, at(8, 4), chrono_tz::UTC),
+            "in 1 h: Standup"
+        );
+        assert_eq!(
+            headline(&standup, at(8, 3), chrono_tz::UTC),
+            "09:04: Standup"
+        );
         let tomorrow = occ("Planning", at(9, 30) + Duration::days(1), 30);
         assert_eq!(
             headline(&tomorrow, at(8, 0) - Duration::hours(6), chrono_tz::UTC),
             "tomorrow 09:30: Planning"
         );
+        let monday = occ("Retro", at(9, 30) + Duration::days(7), 30);
+        assert_eq!(
+            headline(&monday, at(9, 0), chrono_tz::UTC),
+            "Mon 09:30: Retro"
+        );
+    }
+
+    /// The tray sleeps until `next_change`: the menu must not change before it, for
+    /// every kind of instant (countdown, in progress, far meeting, pause, empty day).
+    #[test]
+    fn the_menu_does_not_change_before_next_change() {
+        let mut list = vec![
+            occ("Early", at(7, 0), 30),
+            occ("Standup", at(9, 4) + Duration::seconds(30), 15),
+            occ("Review", at(9, 10), 50),
+            occ("Late", at(17, 0), 60),
+        ];
+        list.sort_by_key(|o| o.start);
+        let ctx = MenuContext {
+            paused_until: Some(at(12, 0)),
+            ..Default::default()
+        };
+        let tz: Tz = "Europe/Berlin".parse().unwrap();
+        let mut now = at(6, 0) + Duration::seconds(17);
+        let (mut wakes, mut idle_wakes) = (0, 0);
+        while now < at(23, 30) {
+            let before = build(&list, &ctx, now, tz);
+            let change = next_change(&list, &ctx, now, tz);
+            assert!(change > now);
+            let mut t = now;
+            while t < change {
+                assert_eq!(
+                    build(&list, &ctx, t, tz),
+                    before,
+                    "changed at {t}, before {change}"
+                );
+                t += Duration::seconds(7);
+            }
+            now = change;
+            wakes += 1;
+            if now > at(10, 1) && now < at(16, 0) {
+                idle_wakes += 1;
+            }
+        }
+        // With no meeting within the hour (10:00-16:00) only the pause's end wakes it;
+        // near meetings the countdowns tick each minute.
+        assert_eq!(idle_wakes, 1, "wake-ups with nothing near");
+        assert!(wakes > 200, "{wakes}: countdowns must still tick");
+    }
+
+    #[test]
+    fn an_idle_day_wakes_only_at_midnight() {
+        let tz: Tz = "America/New_York".parse().unwrap();
+        let now = at(15, 0);
+        let change = next_change(&[], &MenuContext::default(), now, tz);
+        assert_eq!(change, Utc.with_ymd_and_hms(2026, 5, 5, 4, 0, 0).unwrap());
     }
 
     #[test]

@@ -1,13 +1,15 @@
 //! The tray icon: renders `menu_model` and reacts to clicks.
 //!
-//! It re-renders when the agenda changes and at each minute boundary (the countdown
-//! moves), and only touches the menu when the model actually changed. All work is
-//! done on the async runtime; Tauri marshals the menu calls to the GTK thread.
+//! It re-renders when the agenda changes, after a refresh (source health), and at the
+//! next instant the model itself says its text changes (`menu_model::next_change`: each
+//! minute while a countdown is shown, otherwise only at event boundaries), and only
+//! touches the menu when the model actually changed. All work is done on the async
+//! runtime; Tauri marshals the menu calls to the GTK thread.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Timelike;
+use chrono::{DateTime, Utc};
 use tauri::image::Image;
 use tauri::menu::{Menu, MenuItem as TauriMenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
@@ -18,10 +20,13 @@ use crate::state::AppState;
 use crate::{commands, events, lifecycle, window};
 
 pub const TRAY_ID: &str = "calendarbot";
+/// The longest sleep on a clock that cannot report suspends or jumps (the system clock
+/// can: see `Clock::sleep_until`).
+const MAX_SLEEP: Duration = Duration::from_secs(15 * 60);
 
 /// Creates the tray icon with the current agenda's menu.
 pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
-    let model = tauri::async_runtime::block_on(current_model(app));
+    let (model, _) = tauri::async_runtime::block_on(current_model(app));
     let menu = render(app, &model)?;
     TrayIconBuilder::with_id(TRAY_ID)
         .icon(Image::from_bytes(include_bytes!("../../icons/tray.png"))?)
@@ -45,11 +50,10 @@ pub fn spawn_updater<R: Runtime>(app: &AppHandle<R>) {
     let mut agenda = backend.subscribe();
     let token = backend.token().clone();
     let tasks = backend.tasks.clone();
+    let mut health = backend.subscribe_health();
     tasks.spawn("tray", async move {
+        let mut change_at = refresh(&app).await?;
         loop {
-            let second = backend.clock.now().second();
-            // Wake just after the next minute boundary, when the countdown changes.
-            let until_minute = Duration::from_millis(u64::from(60 - second) * 1000 + 50);
             tokio::select! {
                 () = token.cancelled() => return Ok::<(), tauri::Error>(()),
                 changed = agenda.changed() => {
@@ -59,41 +63,43 @@ pub fn spawn_updater<R: Runtime>(app: &AppHandle<R>) {
                     // The window (if open) reloads its page on this event.
                     app.emit(events::AGENDA_CHANGED, ())?;
                 }
-                () = tokio::time::sleep(until_minute) => {}
+                changed = health.changed() => if changed.is_err() { return Ok(()) },
+                () = backend.clock.sleep_until(Some(change_at), MAX_SLEEP) => {}
             }
-            refresh(&app).await?;
+            change_at = refresh(&app).await?;
         }
     });
 }
 
-/// Re-renders the menu if its model changed.
-pub async fn refresh<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
-    let model = current_model(app).await;
+/// Re-renders the menu if its model changed; returns when its text next changes with
+/// time alone.
+pub async fn refresh<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<DateTime<Utc>> {
+    let (model, change_at) = current_model(app).await;
     let state = app.state::<AppState>();
     let mut shown = state.menu.lock().unwrap_or_else(|e| e.into_inner());
     if shown.as_ref() == Some(&model) {
-        return Ok(());
+        return Ok(change_at);
     }
     if let Some(tray) = app.tray_by_id(TRAY_ID) {
         tray.set_menu(Some(render(app, &model)?))?;
         tray.set_title(Some(&model.title))?;
     }
     *shown = Some(model);
-    Ok(())
+    Ok(change_at)
 }
 
-async fn current_model<R: Runtime>(app: &AppHandle<R>) -> MenuModel {
+/// The menu for now, and when its text next changes with time alone.
+async fn current_model<R: Runtime>(app: &AppHandle<R>) -> (MenuModel, DateTime<Utc>) {
     let backend: Arc<_> = app.state::<AppState>().backend.clone();
     let snapshot = backend.agenda();
     let ctx = MenuContext {
         demo: snapshot.demo,
         ..commands::menu_context(&backend).await
     };
-    menu_model::build(
-        &snapshot.occurrences,
-        &ctx,
-        backend.clock.now(),
-        snapshot.tz,
+    let now = backend.clock.now();
+    (
+        menu_model::build(&snapshot.occurrences, &ctx, now, snapshot.tz),
+        menu_model::next_change(&snapshot.occurrences, &ctx, now, snapshot.tz),
     )
 }
 

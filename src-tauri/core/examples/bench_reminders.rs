@@ -12,11 +12,11 @@ use std::time::{Duration as StdDuration, Instant};
 use calendarbot_core::clock::{Clock, SystemClock};
 use calendarbot_core::db;
 use calendarbot_core::model::Occurrence;
+use calendarbot_core::monitor::Tasks;
 use calendarbot_core::reminders::{RecordingNotifier, ReminderConfig, Scheduler};
 use chrono::{Duration, Utc};
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 
 fn occ(i: usize, start: chrono::DateTime<Utc>) -> Occurrence {
     Occurrence {
@@ -74,7 +74,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (_cfg_tx, cfg_rx) = watch::channel(cfg);
     let (_ev_tx, ev_rx) = mpsc::unbounded_channel();
     let cancel = CancellationToken::new();
-    let tracker = TaskTracker::new();
+    let tasks = Tasks::new();
     let sched = Scheduler::new(
         pool.clone(),
         clock.clone(),
@@ -85,7 +85,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         cancel.clone(),
     );
     let started = Instant::now();
-    let (handle, _shell) = sched.spawn(&tracker);
+    let (handle, _shell) = sched.spawn(&tasks);
     println!("bench_reminders: {count} reminders over {seconds} s (real time), SQLite ledger, recording notifier");
     let deadline = StdDuration::from_secs(seconds as u64 + 30);
     while notifier.count() < count && started.elapsed() < deadline {
@@ -95,8 +95,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tokio::time::sleep(StdDuration::from_secs(2)).await;
     let rounds = handle.status().borrow().rounds;
     cancel.cancel();
-    tracker.close();
-    tracker.wait().await;
+    tasks.tracker().close();
+    tasks.tracker().wait().await;
     db::close(&pool).await;
 
     let shown = notifier.shown();

@@ -33,6 +33,9 @@ use crate::{cache, db, demo, ics, sources};
 /// Days after today the live agenda covers (the tray shows today; reminders and the
 /// window's week view need the rest).
 const AGENDA_DAYS: u64 = 8;
+/// The longest wait for midnight on a clock that cannot report suspends or jumps (the
+/// system clock can: see [`Clock::sleep_until`]).
+const MAX_CLOCK_SLEEP: Duration = Duration::from_secs(3600);
 
 /// What the tray, window and scheduler see: the occurrences of the agenda window.
 #[derive(Debug, Clone)]
@@ -104,7 +107,7 @@ impl Backend {
         let fetcher = deps.fetcher.clone();
         let tasks = Tasks::new();
         let token = CancellationToken::new();
-        let pipeline = Pipeline::start(deps, token.clone(), tasks.tracker());
+        let pipeline = Pipeline::start(deps, token.clone(), &tasks);
         let now = clock.now();
         let empty = AgendaSnapshot {
             computed_at: now,
@@ -142,6 +145,11 @@ impl Backend {
     /// The root cancellation token: child tokens are handed to every loop.
     pub fn token(&self) -> &CancellationToken {
         &self.token
+    }
+
+    /// Changes after every cache write (source health may have changed).
+    pub fn subscribe_health(&self) -> watch::Receiver<u64> {
+        self.pipeline.subscribe_health()
     }
 
     pub fn subscribe(&self) -> watch::Receiver<Arc<AgendaSnapshot>> {
@@ -189,7 +197,7 @@ impl Backend {
             self.reminder_config.subscribe(),
             self.token.clone(),
         );
-        let (handle, requests) = scheduler.spawn(self.tasks.tracker());
+        let (handle, requests) = scheduler.spawn(&self.tasks);
         let _ = self.reminders.set(handle);
         requests
     }
@@ -205,17 +213,12 @@ impl Backend {
         let mut cached = self.pipeline.subscribe();
         loop {
             let snapshot = self.agenda();
-            let until_rollover = (snapshot.window.from + chrono::Duration::days(1)
-                - self.clock.now())
-            .to_std()
-            .unwrap_or(Duration::ZERO)
-            // A wall-clock jump or suspend can make the monotonic sleep late; bound it.
-            .min(Duration::from_secs(3600));
+            let rollover = snapshot.window.from + chrono::Duration::days(1);
             tokio::select! {
                 () = self.token.cancelled() => return Ok(()),
                 () = self.changed.notified() => {}
                 changed = cached.changed() => if changed.is_err() { return Ok(()) },
-                () = tokio::time::sleep(until_rollover) => {}
+                () = self.clock.sleep_until(Some(rollover), MAX_CLOCK_SLEEP) => {}
             }
             self.recompute_agenda().await?;
         }

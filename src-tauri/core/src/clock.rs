@@ -3,13 +3,36 @@
 //! Nothing below the shell calls `Utc::now()` directly, so schedules, reminders and the
 //! menu model can be tested at any instant, across suspends and clock jumps.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Utc};
+
+/// A sleep returned by [`Clock::sleep_until`].
+pub type Sleep = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 pub trait Clock: Send + Sync + 'static {
     /// The current wall-clock time.
     fn now(&self) -> DateTime<Utc>;
+
+    /// Sleeps until the wall clock reads `at` (`None`: until something else wakes the
+    /// caller). It may return early, when the clock is set or after `cap` on a clock that
+    /// cannot report changes, so callers re-read [`Clock::now`] and loop; they never
+    /// assume `at` was reached.
+    ///
+    /// This default runs on tokio's monotonic timer, bounded by `cap` (the test clock,
+    /// and tokio's paused time in tests); the system clock uses a wall-clock timer.
+    fn sleep_until(&self, at: Option<DateTime<Utc>>, cap: StdDuration) -> Sleep {
+        let wait = at.map_or(cap, |at| {
+            (at - self.now())
+                .to_std()
+                .unwrap_or(StdDuration::ZERO)
+                .min(cap)
+        });
+        Box::pin(tokio::time::sleep(wait))
+    }
 }
 
 /// The real wall clock.
@@ -19,6 +42,20 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
         Utc::now()
+    }
+
+    /// A CLOCK_REALTIME timerfd ([`crate::wall_timer`]): on time across suspend and clock
+    /// changes, with no wake-up before `at` unless the clock is set; `cap` is not needed.
+    /// Falls back to the capped monotonic sleep if the kernel refuses a timerfd.
+    fn sleep_until(&self, at: Option<DateTime<Utc>>, cap: StdDuration) -> Sleep {
+        let at = at.unwrap_or(DateTime::<Utc>::MAX_UTC);
+        Box::pin(async move {
+            if let Err(e) = crate::wall_timer::sleep_until(at).await {
+                tracing::warn!(error = %e, "wall-clock timer unavailable; using a capped sleep");
+                let wait = (at - Utc::now()).to_std().unwrap_or(StdDuration::ZERO);
+                tokio::time::sleep(wait.min(cap)).await;
+            }
+        })
     }
 }
 

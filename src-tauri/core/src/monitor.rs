@@ -64,6 +64,27 @@ pub struct FinishedTask {
     pub rss_delta_bytes: i64,
 }
 
+/// How a finished task's result reads in Diagnostics.
+pub trait Outcome {
+    /// "ok", or what went wrong in words.
+    fn describe(&self) -> String;
+}
+
+impl Outcome for () {
+    fn describe(&self) -> String {
+        "ok".into()
+    }
+}
+
+impl<T, E: std::fmt::Display> Outcome for Result<T, E> {
+    fn describe(&self) -> String {
+        match self {
+            Ok(_) => "ok".into(),
+            Err(e) => e.to_string(),
+        }
+    }
+}
+
 /// What Diagnostics and `status --format json` show.
 #[derive(Debug, Clone, Serialize)]
 pub struct TaskReport {
@@ -117,21 +138,20 @@ impl Tasks {
         &self.tracker
     }
 
-    /// Spawns a named task on the current runtime; its outcome is its `Result`.
-    pub fn spawn<F, E>(&self, name: impl Into<String>, future: F) -> tokio::task::JoinHandle<()>
+    /// Spawns a named task on the current runtime, tracked for shutdown and listed in
+    /// Diagnostics while it runs; its [`Outcome`] is recorded when it ends.
+    pub fn spawn<F>(&self, name: impl Into<String>, future: F) -> tokio::task::JoinHandle<F::Output>
     where
-        F: Future<Output = Result<(), E>> + Send + 'static,
-        E: std::fmt::Display,
+        F: Future + Send + 'static,
+        F::Output: Outcome + Send + 'static,
     {
         let id = self.begin(name.into());
         let registry = self.registry.clone();
         let rss_before = Memory::now().rss_bytes;
         self.tracker.spawn(async move {
-            let outcome = match future.await {
-                Ok(()) => "ok".to_string(),
-                Err(e) => e.to_string(),
-            };
-            finish(&registry, id, outcome, rss_before);
+            let output = future.await;
+            finish(&registry, id, output.describe(), rss_before);
+            output
         })
     }
 

@@ -10,7 +10,7 @@
 //! ```
 //!
 //! - Every stage selects on the [`CancellationToken`] and is spawned on the
-//!   [`TaskTracker`] passed in, so `shutdown()` cancels, closes and waits with a bound.
+//!   [`Tasks`] registry passed in (named in Diagnostics, tracked for shutdown), so `shutdown()` cancels, closes and waits with a bound.
 //! - On cancel the writer finishes the transaction it is in (a source's data is written
 //!   whole) and flushes what it already holds; nothing half-written can be committed,
 //!   and a kill -9 mid-transaction is rolled back by SQLite.
@@ -20,28 +20,31 @@
 //!   `last_checked + interval + jitter`, where interval is the larger of the user's and
 //!   the feed's REFRESH-INTERVAL / X-PUBLISHED-TTL; after a failure it is retried sooner
 //!   (1, 2, 4 … minutes, never later than the interval), not before Retry-After nor
-//!   while its circuit is open. Local files are checked for a new mtime every minute.
+//!   while its circuit is open. Local files are watched ([`FileWatch`]) and read again
+//!   when saved; one that cannot be watched is checked for a new mtime every minute.
 
 use std::collections::HashSet;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::monitor::{Outcome, Tasks};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::SqlitePool;
 use tokio::sync::{mpsc, oneshot, watch, Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 
 use crate::cache::{self, CacheError, FeedState, StatusUpdate};
 use crate::clock::Clock;
 use crate::db;
 use crate::fetch::breaker::{BreakerConfig, CircuitState, Permit};
 use crate::fetch::{ErrorKind, FetchError, Fetched, Fetcher, Validators};
+use crate::file_watch::FileWatch;
 use crate::ics::{self, Calendar, FeedError};
 use crate::secrets::SecretStore;
 use crate::settings::Settings;
-use crate::sources::{self, ResolvedSource, Source, SourceKind};
+use crate::sources::{self, ResolvedSource, Source, SourceKind, Target};
 
 /// The parse step. The app uses [`ics::parse_feed`]; tests may inject another.
 pub type ParseFn = Arc<dyn Fn(&[u8]) -> Result<Calendar, FeedError> + Send + Sync>;
@@ -60,9 +63,10 @@ pub struct PipelineOptions {
     pub channel_capacity: usize,
     /// Longest a small write waits for company before it is flushed.
     pub flush_interval: Duration,
-    /// How often local files are checked for a new mtime.
+    /// How often a local file that cannot be watched is checked for a new mtime.
     pub file_check: Duration,
-    /// The longest the scheduler sleeps without looking again (guards wall-clock jumps).
+    /// The longest sleep on a clock that cannot report suspends or jumps (see
+    /// [`Clock::sleep_until`]; the system clock can, and ignores it).
     pub max_sleep: Duration,
 }
 
@@ -166,7 +170,7 @@ struct Inner {
     deps: Deps,
     writer: mpsc::Sender<WriteMsg>,
     cancel: CancellationToken,
-    tracker: TaskTracker,
+    tasks: Tasks,
     /// "Refresh now" (forces every source).
     refresh_now: Notify,
     /// A refresh finished: the scheduler recomputes due times.
@@ -175,8 +179,7 @@ struct Inner {
     /// half-open probe single).
     in_flight: Mutex<HashSet<i64>>,
     limit: Semaphore,
-    /// Bumped after each commit that changed events: the agenda rebuilds on it.
-    changed: watch::Sender<u64>,
+    changes: Changes,
 }
 
 /// The running pipeline. Cheap to clone.
@@ -200,37 +203,41 @@ impl Drop for InFlight<'_> {
 }
 
 impl Pipeline {
-    /// Starts the cache writer on `tracker`; stops with `cancel`.
-    pub fn start(deps: Deps, cancel: CancellationToken, tracker: &TaskTracker) -> Pipeline {
+    /// Starts the cache writer on `tasks`; stops with `cancel`.
+    pub fn start(deps: Deps, cancel: CancellationToken, tasks: &Tasks) -> Pipeline {
         let (tx, rx) = mpsc::channel(deps.options.channel_capacity.max(1));
-        let (changed, _) = watch::channel(0u64);
+        let changes = Changes::default();
         let inner = Arc::new(Inner {
             limit: Semaphore::new(deps.options.concurrency.max(1)),
             writer: tx,
             cancel: cancel.clone(),
-            tracker: tracker.clone(),
+            tasks: tasks.clone(),
             refresh_now: Notify::new(),
             finished: Notify::new(),
             in_flight: Mutex::new(HashSet::new()),
-            changed: changed.clone(),
+            changes: changes.clone(),
             deps: deps.clone(),
         });
-        tracker.spawn(writer_loop(
-            deps.pool.clone(),
-            rx,
-            cancel,
-            deps.options.flush_interval,
-            changed,
-        ));
+        tasks.spawn(
+            "cache writer",
+            writer_loop(
+                deps.pool.clone(),
+                rx,
+                cancel,
+                deps.options.flush_interval,
+                changes,
+            ),
+        );
         Pipeline { inner }
     }
 
-    /// Starts the scheduler loop on the pipeline's tracker.
+    /// Starts the refresh scheduler loop.
     pub fn spawn_scheduler(&self) {
         let me = self.clone();
-        self.inner
-            .tracker
-            .spawn(async move { me.scheduler_loop().await });
+        self.inner.tasks.spawn(
+            "refresh scheduler",
+            async move { me.scheduler_loop().await },
+        );
     }
 
     /// Asks the scheduler to refresh every enabled source now.
@@ -240,7 +247,13 @@ impl Pipeline {
 
     /// A receiver that changes whenever cached events changed.
     pub fn subscribe(&self) -> watch::Receiver<u64> {
-        self.inner.changed.subscribe()
+        self.inner.changes.events.subscribe()
+    }
+
+    /// A receiver that changes after every cache write, events or only a source's
+    /// health (a failure, a 304): what the tray's health line reads may have changed.
+    pub fn subscribe_health(&self) -> watch::Receiver<u64> {
+        self.inner.changes.health.subscribe()
     }
 
     /// Refreshes every enabled source once, concurrently (bounded), and reports each.
@@ -256,13 +269,7 @@ impl Pipeline {
         }
         let mut handles = Vec::new();
         for rs in ok {
-            let me = self.clone();
-            let settings = settings.clone();
-            handles.push(
-                self.inner
-                    .tracker
-                    .spawn(async move { me.run_one(rs, settings).await }),
-            );
+            handles.push(self.spawn_refresh(rs, settings.clone()));
         }
         for h in handles {
             match h.await {
@@ -293,6 +300,19 @@ impl Pipeline {
             })),
             Err(_) => Ok(self.record_secrets_failure(&source, &settings).await),
         }
+    }
+
+    /// One source's refresh as a named task (Diagnostics lists it while it runs).
+    fn spawn_refresh(
+        &self,
+        rs: ResolvedSource,
+        settings: Settings,
+    ) -> tokio::task::JoinHandle<Option<SourceOutcome>> {
+        let me = self.clone();
+        let name = format!("refresh source {}", rs.source.id);
+        self.inner
+            .tasks
+            .spawn(name, async move { me.run_one(rs, settings).await })
     }
 
     async fn record_secrets_failure(&self, source: &Source, settings: &Settings) -> SourceOutcome {
@@ -513,32 +533,34 @@ impl Pipeline {
 
     async fn scheduler_loop(&self) {
         let deps = &self.inner.deps;
-        let mut force = false;
+        let mut files = FileWatch::new();
+        let mut force = Force::None;
         loop {
-            let next = match self.schedule_round(force).await {
+            let next = match self.schedule_round(force, &mut files).await {
                 Ok(next) => next,
                 Err(e) => {
                     tracing::error!(error = %e, "scheduler round failed");
                     Some(deps.clock.now() + chrono::Duration::seconds(60))
                 }
             };
-            force = false;
-            let sleep_for = next
-                .map(|t| (t - deps.clock.now()).to_std().unwrap_or(Duration::ZERO))
-                .unwrap_or(deps.options.max_sleep)
-                .min(deps.options.max_sleep);
+            force = Force::None;
             tokio::select! {
                 _ = self.inner.cancel.cancelled() => break,
-                _ = self.inner.refresh_now.notified() => force = true,
+                _ = self.inner.refresh_now.notified() => force = Force::All,
+                id = files.changed() => force = Force::Source(id),
                 _ = self.inner.finished.notified() => {}
-                _ = tokio::time::sleep(sleep_for) => {}
+                () = deps.clock.sleep_until(next, deps.options.max_sleep) => {}
             }
         }
         tracing::debug!("scheduler stopped");
     }
 
-    /// Spawns the due sources; returns when the next one is due.
-    async fn schedule_round(&self, force: bool) -> Result<Option<DateTime<Utc>>, RefreshError> {
+    /// Spawns the due sources and the forced ones; returns when the next one is due.
+    async fn schedule_round(
+        &self,
+        force: Force,
+        files: &mut FileWatch,
+    ) -> Result<Option<DateTime<Utc>>, RefreshError> {
         let deps = &self.inner.deps;
         let settings = Settings::load(&deps.pool).await?;
         deps.fetcher.apply_settings(&settings);
@@ -546,12 +568,27 @@ impl Pipeline {
         let now = deps.clock.now();
         let mut next: Option<DateTime<Utc>> = None;
         let (ok, _bad) = sources::resolve_enabled(&deps.pool, &deps.secrets).await?;
+        let local: Vec<(i64, PathBuf)> = ok
+            .iter()
+            .filter_map(|rs| match &rs.target {
+                Target::File { path } => Some((rs.source.id, path.clone())),
+                Target::Http { .. } => None,
+            })
+            .collect();
+        let polled = files.set(&local);
         for rs in ok {
-            let state = states.iter().find(|s| s.source_id == rs.source.id);
-            let due = if force {
-                now
-            } else {
-                next_due(&rs.source, state, &settings, &deps.options)
+            let id = rs.source.id;
+            let state = states.iter().find(|s| s.source_id == id);
+            let due = match force {
+                Force::All => now,
+                Force::Source(forced) if forced == id => now,
+                _ => next_due(
+                    &rs.source,
+                    state,
+                    &settings,
+                    &deps.options,
+                    polled.contains(&id),
+                ),
             };
             let busy = self
                 .inner
@@ -560,16 +597,40 @@ impl Pipeline {
                 .unwrap_or_else(|e| e.into_inner())
                 .contains(&rs.source.id);
             if due <= now && !busy {
-                let me = self.clone();
-                let settings = settings.clone();
-                self.inner
-                    .tracker
-                    .spawn(async move { me.run_one(rs, settings).await });
+                self.spawn_refresh(rs, settings.clone());
             } else if !busy {
                 next = Some(next.map_or(due, |n: DateTime<Utc>| n.min(due)));
             }
         }
         Ok(next)
+    }
+}
+
+/// What a scheduler round refreshes whether due or not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Force {
+    None,
+    /// "Refresh now".
+    All,
+    /// A watched file changed.
+    Source(i64),
+}
+
+/// Generation counters bumped after cache commits; watchers wake on them.
+#[derive(Clone, Default)]
+struct Changes {
+    /// Events changed: the agenda rebuilds.
+    events: watch::Sender<u64>,
+    /// Anything was written (health at least): the tray re-reads source health.
+    health: watch::Sender<u64>,
+}
+
+impl Changes {
+    fn committed(&self, events: bool) {
+        if events {
+            self.events.send_modify(|g| *g += 1);
+        }
+        self.health.send_modify(|g| *g += 1);
     }
 }
 
@@ -579,11 +640,14 @@ enum WriteFailure {
 }
 
 /// When a source should next be fetched (pure; `now`-free so it is easy to test).
+/// `polled`: a local file that cannot be watched, so it is checked every
+/// `options.file_check`; a watched one is read again when it changes.
 pub fn next_due(
     source: &Source,
     state: Option<&FeedState>,
     settings: &Settings,
     options: &PipelineOptions,
+    polled: bool,
 ) -> DateTime<Utc> {
     let Some(state) = state else {
         return DateTime::<Utc>::MIN_UTC;
@@ -609,7 +673,7 @@ pub fn next_due(
     } else {
         checked + interval + chrono::Duration::seconds(jitter)
     };
-    if source.kind == SourceKind::File {
+    if source.kind == SourceKind::File && polled {
         let file_check =
             chrono::Duration::from_std(options.file_check).unwrap_or(chrono::Duration::seconds(60));
         due = due.min(checked + file_check);
@@ -630,7 +694,7 @@ async fn writer_loop(
     mut rx: mpsc::Receiver<WriteMsg>,
     cancel: CancellationToken,
     flush_interval: Duration,
-    changed: watch::Sender<u64>,
+    changes: Changes,
 ) {
     let mut pending: Vec<WriteMsg> = Vec::new();
     let mut rows = 0usize;
@@ -648,7 +712,7 @@ async fn writer_loop(
                 _ = cancel.cancelled() => break,
                 m = rx.recv() => m,
                 _ = tokio::time::sleep_until(deadline) => {
-                    flush(&pool, std::mem::take(&mut pending), &changed).await;
+                    flush(&pool, std::mem::take(&mut pending), &changes).await;
                     rows = 0;
                     continue;
                 }
@@ -661,21 +725,21 @@ async fn writer_loop(
         rows += msg.rows();
         pending.push(msg);
         if rows >= cache::BATCH_ROWS {
-            flush(&pool, std::mem::take(&mut pending), &changed).await;
+            flush(&pool, std::mem::take(&mut pending), &changes).await;
             rows = 0;
         }
     }
     // Cancelled or every producer gone: write what is held (whole), then stop.
     // Messages still queued belong to producers that were cancelled.
     if !pending.is_empty() {
-        flush(&pool, pending, &changed).await;
+        flush(&pool, pending, &changes).await;
     }
     tracing::debug!("cache writer stopped");
 }
 
 /// Writes a batch in one IMMEDIATE transaction; if that fails, each message alone, so
 /// one bad write does not lose the others.
-async fn flush(pool: &SqlitePool, batch: Vec<WriteMsg>, changed: &watch::Sender<u64>) {
+async fn flush(pool: &SqlitePool, batch: Vec<WriteMsg>, changes: &Changes) {
     let has_events = batch
         .iter()
         .any(|m| matches!(m.op, WriteOp::Calendar { .. }));
@@ -684,21 +748,17 @@ async fn flush(pool: &SqlitePool, batch: Vec<WriteMsg>, changed: &watch::Sender<
             for m in batch {
                 let _ = m.ack.send(Ok(()));
             }
-            if has_events {
-                changed.send_modify(|g| *g += 1);
-            }
+            changes.committed(has_events);
         }
         Err(e) if batch.len() > 1 => {
             tracing::warn!(error = %e, "batch write failed; writing one by one");
-            let mut any = false;
+            let mut events = false;
             for m in batch {
                 let r = write_batch(pool, std::slice::from_ref(&m)).await;
-                any |= r.is_ok() && matches!(m.op, WriteOp::Calendar { .. });
+                events |= r.is_ok() && matches!(m.op, WriteOp::Calendar { .. });
                 let _ = m.ack.send(r.map_err(|e| db_message(&e)));
             }
-            if any {
-                changed.send_modify(|g| *g += 1);
-            }
+            changes.committed(events);
         }
         Err(e) => {
             tracing::error!(error = %e, "cache write failed");
@@ -730,13 +790,35 @@ async fn write_batch(pool: &SqlitePool, batch: &[WriteMsg]) -> Result<(), CacheE
     Ok(())
 }
 
+impl Outcome for Option<SourceOutcome> {
+    fn describe(&self) -> String {
+        match self {
+            Some(SourceOutcome {
+                kind: OutcomeKind::Failed { message, .. },
+                ..
+            }) => format!("failed: {message}"),
+            Some(SourceOutcome {
+                kind: OutcomeKind::Skipped { message, .. },
+                ..
+            }) => format!("skipped: {message}"),
+            Some(SourceOutcome {
+                kind: OutcomeKind::Cancelled,
+                ..
+            }) => "cancelled".into(),
+            Some(_) => "ok".into(),
+            None => "already running".into(),
+        }
+    }
+}
+
 /// `calendarbot sync`: refreshes every enabled source once and waits for the writes.
 pub async fn sync(deps: Deps) -> Result<Vec<SourceOutcome>, RefreshError> {
     let cancel = CancellationToken::new();
-    let tracker = TaskTracker::new();
-    let pipeline = Pipeline::start(deps, cancel.clone(), &tracker);
+    let tasks = Tasks::new();
+    let pipeline = Pipeline::start(deps, cancel.clone(), &tasks);
     let result = pipeline.refresh_all().await;
     drop(pipeline);
+    let tracker = tasks.tracker();
     tracker.close();
     // The writer ends when the last sender is gone; cancel as well in case a clone leaked.
     cancel.cancel();

@@ -11,13 +11,13 @@ use std::time::{Duration, Instant};
 use calendarbot_core::cache::{self, FeedState};
 use calendarbot_core::fetch::breaker::{Breaker, CircuitState};
 use calendarbot_core::fetch::Validators;
+use calendarbot_core::monitor::Tasks;
 use calendarbot_core::refresh::{self, next_due, OutcomeKind, Pipeline, PipelineOptions};
 use calendarbot_core::settings::Settings;
 use calendarbot_core::sources::{AuthKind, Source, SourceKind};
 use chrono::{TimeZone, Utc};
 use fetch_common::*;
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 
 #[tokio::test]
 async fn scheduler_fetches_due_sources_and_wakes_on_refresh_now() {
@@ -31,8 +31,8 @@ async fn scheduler_fetches_due_sources_and_wakes_on_refresh_now() {
     let env = Env::new(quick_config()).await;
     let id = env.add(&server.url("/cal.ics")).await;
     let cancel = CancellationToken::new();
-    let tracker = TaskTracker::new();
-    let pipeline = Pipeline::start(env.deps.clone(), cancel.clone(), &tracker);
+    let tasks = Tasks::new();
+    let pipeline = Pipeline::start(env.deps.clone(), cancel.clone(), &tasks);
     let mut changes = pipeline.subscribe();
     pipeline.spawn_scheduler();
     tokio::time::timeout(Duration::from_secs(5), changes.changed())
@@ -52,8 +52,8 @@ async fn scheduler_fetches_due_sources_and_wakes_on_refresh_now() {
     assert_eq!(cached_uids(&env.db_path(), id).await.len(), 3);
     assert_eq!(server.count(), 2);
     cancel.cancel();
-    tracker.close();
-    tokio::time::timeout(Duration::from_secs(2), tracker.wait())
+    tasks.tracker().close();
+    tokio::time::timeout(Duration::from_secs(2), tasks.tracker().wait())
         .await
         .expect("drain within its bound");
 }
@@ -82,16 +82,16 @@ async fn cancel_during_a_slow_fetch_writes_nothing_and_drains_fast() {
         every: Duration::from_millis(200),
     };
     let cancel = CancellationToken::new();
-    let tracker = TaskTracker::new();
-    let pipeline = Pipeline::start(env.deps.clone(), cancel.clone(), &tracker);
+    let tasks = Tasks::new();
+    let pipeline = Pipeline::start(env.deps.clone(), cancel.clone(), &tasks);
     let p = pipeline.clone();
     let run = tokio::spawn(async move { p.refresh_all().await });
     tokio::time::sleep(Duration::from_millis(500)).await;
     let started = Instant::now();
     cancel.cancel();
-    tracker.close();
+    tasks.tracker().close();
     let out = run.await.unwrap().unwrap();
-    tokio::time::timeout(Duration::from_secs(2), tracker.wait())
+    tokio::time::timeout(Duration::from_secs(2), tasks.tracker().wait())
         .await
         .expect("drain");
     assert!(started.elapsed() < Duration::from_secs(2));
@@ -132,6 +132,50 @@ async fn local_file_is_reread_only_when_its_mtime_changes() {
         matches!(out[0].kind, OutcomeKind::Failed { ref message, .. } if message == "file not found")
     );
     assert_eq!(cached_uids(&env.db_path(), id).await.len(), 3);
+}
+
+/// A saved file is picked up by its watch within a moment, with no "refresh now" and
+/// no polling (the poll interval is an hour here).
+#[tokio::test]
+async fn a_watched_file_is_reread_when_saved() {
+    let mut env = Env::new(quick_config()).await;
+    env.deps.options.file_check = Duration::from_secs(3600);
+    let path = env.dir.path().join("watched.ics");
+    std::fs::write(&path, feed("w1", 2)).unwrap();
+    let id = env.add(path.to_str().unwrap()).await;
+    let cancel = CancellationToken::new();
+    let tasks = Tasks::new();
+    let pipeline = Pipeline::start(env.deps.clone(), cancel.clone(), &tasks);
+    let mut changes = pipeline.subscribe();
+    pipeline.spawn_scheduler();
+    tokio::time::timeout(Duration::from_secs(5), changes.changed())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(cached_uids(&env.db_path(), id).await.len(), 2);
+
+    // Saved the way editors do: a new file renamed over the old one.
+    let tmp = env.dir.path().join(".watched.ics.tmp");
+    std::fs::write(&tmp, feed("w2", 4)).unwrap();
+    std::fs::rename(&tmp, &path).unwrap();
+    tokio::time::timeout(Duration::from_secs(5), changes.changed())
+        .await
+        .expect("the watch picked up the save")
+        .unwrap();
+    assert_eq!(cached_uids(&env.db_path(), id).await.len(), 4);
+
+    // And written in place.
+    std::fs::write(&path, feed("w3", 1)).unwrap();
+    tokio::time::timeout(Duration::from_secs(5), changes.changed())
+        .await
+        .expect("the watch picked up the write")
+        .unwrap();
+    assert_eq!(cached_uids(&env.db_path(), id).await, vec!["w3-0"]);
+    cancel.cancel();
+    tasks.tracker().close();
+    tokio::time::timeout(Duration::from_secs(2), tasks.tracker().wait())
+        .await
+        .expect("drain within its bound");
 }
 
 #[tokio::test]
@@ -211,9 +255,9 @@ fn due_times_follow_interval_feed_hint_failures_breaker_and_retry_after() {
     let s = Settings::default();
     let o = PipelineOptions::default();
     let http = source(SourceKind::Http);
-    assert!(next_due(&http, None, &s, &o) < t);
+    assert!(next_due(&http, None, &s, &o, true) < t);
     let st = state(t);
-    let due = next_due(&http, Some(&st), &s, &o);
+    let due = next_due(&http, Some(&st), &s, &o, true);
     assert!(
         due >= t + chrono::Duration::minutes(15) && due <= t + chrono::Duration::minutes(17),
         "{due}"
@@ -224,31 +268,33 @@ fn due_times_follow_interval_feed_hint_failures_breaker_and_retry_after() {
         refresh_interval_secs: Some(7200),
         ..Default::default()
     });
-    assert!(next_due(&http, Some(&hinted), &s, &o) >= t + chrono::Duration::hours(2));
+    assert!(next_due(&http, Some(&hinted), &s, &o, true) >= t + chrono::Duration::hours(2));
     // After failures: 1, 2, 4 min …
     let mut failed = st.clone();
     failed.last_error = Some("timed out".into());
     failed.breaker.consecutive_failures = 3;
     assert_eq!(
-        next_due(&http, Some(&failed), &s, &o),
+        next_due(&http, Some(&failed), &s, &o, true),
         t + chrono::Duration::minutes(4)
     );
     // … not while the circuit is open, nor before Retry-After.
     failed.breaker.state = CircuitState::Open;
     failed.breaker.open_until = Some(t + chrono::Duration::minutes(10));
     assert_eq!(
-        next_due(&http, Some(&failed), &s, &o),
+        next_due(&http, Some(&failed), &s, &o, true),
         t + chrono::Duration::minutes(10)
     );
     failed.retry_after = Some(t + chrono::Duration::minutes(20));
     assert_eq!(
-        next_due(&http, Some(&failed), &s, &o),
+        next_due(&http, Some(&failed), &s, &o, true),
         t + chrono::Duration::minutes(20)
     );
-    // Files: an mtime check every minute.
+    // Files that cannot be watched: an mtime check every minute; watched ones wait for
+    // a change (or the interval).
     let file = source(SourceKind::File);
     assert_eq!(
-        next_due(&file, Some(&st), &s, &o),
+        next_due(&file, Some(&st), &s, &o, true),
         t + chrono::Duration::minutes(1)
     );
+    assert!(next_due(&file, Some(&st), &s, &o, false) >= t + chrono::Duration::minutes(15));
 }

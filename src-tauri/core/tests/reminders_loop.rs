@@ -21,6 +21,7 @@ use std::time::Duration as StdDuration;
 use calendarbot_core::clock::Clock;
 use calendarbot_core::db;
 use calendarbot_core::model::{AlarmTrigger, Occurrence, PartStat};
+use calendarbot_core::monitor::Tasks;
 use calendarbot_core::reminders::ledger::Ledger;
 use calendarbot_core::reminders::notifier::Shown;
 use calendarbot_core::reminders::scheduler::Status;
@@ -33,7 +34,6 @@ use sqlx::SqlitePool;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 
 fn t(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
@@ -98,7 +98,7 @@ struct Rig {
     shell: mpsc::UnboundedReceiver<ShellRequest>,
     status: watch::Receiver<Status>,
     cancel: CancellationToken,
-    tracker: TaskTracker,
+    tasks: Tasks,
 }
 
 /// Keeps tokio from auto-advancing paused time while it lives (see the module doc).
@@ -132,7 +132,7 @@ impl Rig {
         let (config_tx, config_rx) = watch::channel(config);
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         let cancel = CancellationToken::new();
-        let tracker = TaskTracker::new();
+        let tasks = Tasks::new();
         let s = Scheduler::new(
             pool.clone(),
             clock.clone(),
@@ -142,7 +142,7 @@ impl Rig {
             config_rx,
             cancel.clone(),
         );
-        let (handle, shell) = s.spawn(&tracker);
+        let (handle, shell) = s.spawn(&tasks);
         let status = handle.status();
         let mut rig = Rig {
             clock,
@@ -155,7 +155,7 @@ impl Rig {
             shell,
             status,
             cancel,
-            tracker,
+            tasks,
         };
         rig.wait_round(0).await;
         rig
@@ -211,8 +211,8 @@ impl Rig {
 
     async fn stop(self) -> (SqlitePool, RecordingNotifier) {
         self.cancel.cancel();
-        self.tracker.close();
-        self.tracker.wait().await;
+        self.tasks.tracker().close();
+        self.tasks.tracker().wait().await;
         (self.pool, self.notifier)
     }
 

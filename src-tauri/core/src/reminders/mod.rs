@@ -17,9 +17,9 @@
 //! };
 //! let (cfg_tx, cfg_rx) = watch::channel(ReminderConfig::new(&Settings::load(&pool).await?, tz));
 //! let sched = Scheduler::new(pool.clone(), clock.clone(), notifier, ev_rx, agenda_rx, cfg_rx, root_token.child_token());
-//! let (reminders, mut shell_rx) = sched.spawn(&tracker);
+//! let (reminders, mut shell_rx) = sched.spawn(&tasks);
 //! let _ = dbus::watch_resume({ let r = reminders.clone(); move || r.wake() });
-//! tracker.spawn(async move { while let Some(req) = shell_rx.recv().await { /* OpenWindow | Join { url } */ } });
+//! tasks.spawn("shell requests", async move { while let Some(req) = shell_rx.recv().await { /* OpenWindow | Join { url } */ } });
 //! ```
 //!
 //! Delivery is at most once (see [`ledger`]); missed reminders follow [`plan`]'s rules.

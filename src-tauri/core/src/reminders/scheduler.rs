@@ -1,12 +1,13 @@
 //! The reminder loop: the mini-redis purge-task shape.
 //!
 //! Each round reads the wall clock (the injected [`Clock`]), asks the pure planner what is
-//! due, claims it in the ledger, shows it, then sleeps until the next due instant — or at
-//! most [`SENTINEL`], because tokio timers run on the monotonic clock, which stops during
-//! suspend and ignores wall-clock changes. It wakes early on an agenda change, a config
-//! change, a notification action, [`ReminderHandle::wake`] (call it on logind's
-//! `PrepareForSleep(false)` or a time-zone change) and cancellation. Idle, that is one
-//! wake-up a minute at most; nothing ticks.
+//! due, claims it in the ledger, shows it, then sleeps until the next due instant with
+//! [`Clock::sleep_until`]: on the system clock a wall-clock timer that fires on time across
+//! a suspend and wakes when the clock is set, so nothing ticks while nothing is due; on
+//! a clock that cannot report changes the sleep is capped at the sentinel. It also wakes
+//! early on an agenda change, a config change, a notification action,
+//! [`ReminderHandle::wake`] (logind's `PrepareForSleep(false)`, a time-zone change) and
+//! cancellation.
 //!
 //! Every round recomputes from wall-clock time, so a suspend or a clock jump needs no
 //! special path: the round after it sees the instants as they are. A wall/monotonic
@@ -20,17 +21,18 @@ use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
 use sqlx::SqlitePool;
 use tokio::sync::{mpsc, watch, Notify};
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 
 use crate::clock::Clock;
 use crate::model::Occurrence;
+use crate::monitor::Tasks;
 
 use super::content;
 use super::ledger::{Claim, Ledger, LedgerKey};
 use super::notifier::{Action, NotificationId, Notifier, NotifierEvent, NotifyError};
 use super::plan::{plan, Plan, ReminderConfig};
 
-/// The longest sleep: a suspend or a wall-clock jump is noticed within this.
+/// The longest sleep on a clock that cannot report suspends or jumps (see
+/// [`Clock::sleep_until`]): they are noticed within this.
 pub const SENTINEL: StdDuration = StdDuration::from_secs(60);
 /// After a database error, try again this soon.
 const RETRY: StdDuration = StdDuration::from_secs(5);
@@ -76,7 +78,8 @@ pub struct Status {
     pub rounds: u64,
     /// Wall-clock instant of the next reminder, if any.
     pub next_due: Option<DateTime<Utc>>,
-    /// The monotonic instant the loop sleeps until (the due instant or the sentinel).
+    /// The latest monotonic instant the loop sleeps until (the due instant, or the
+    /// sentinel on a clock that cannot report changes).
     pub wake_at: tokio::time::Instant,
     /// Notifications shown so far by this scheduler.
     pub shown: u64,
@@ -193,12 +196,9 @@ impl Scheduler {
         }
     }
 
-    /// Starts the loop on `tracker`. Returns the handle and the receiver of requests for
+    /// Starts the loop as the task "reminders". Returns the handle and the receiver of requests for
     /// the shell (open the window, join a meeting).
-    pub fn spawn(
-        self,
-        tracker: &TaskTracker,
-    ) -> (ReminderHandle, mpsc::UnboundedReceiver<ShellRequest>) {
+    pub fn spawn(self, tasks: &Tasks) -> (ReminderHandle, mpsc::UnboundedReceiver<ShellRequest>) {
         let (shell_tx, shell_rx) = mpsc::unbounded_channel();
         let wake = Arc::new(Notify::new());
         let initial = Status {
@@ -225,7 +225,7 @@ impl Scheduler {
             shown: BTreeMap::new(),
             shown_count: 0,
         };
-        tracker.spawn(task.run());
+        tasks.spawn("reminders", task.run());
         (handle, shell_rx)
     }
 }
@@ -269,7 +269,7 @@ impl Loop {
                 );
                 since = now;
             }
-            let (sleep_for, next_due) = match self.round(since, now).await {
+            let (sleep_for, next_due, retry) = match self.round(since, now).await {
                 Ok((plan, delivered)) => {
                     since = now;
                     let until_due = plan
@@ -288,18 +288,24 @@ impl Loop {
                         }
                     }
                     config_changed = false;
-                    // Never a zero sleep: a due instant a few ns ahead must not spin.
-                    (sleep.max(StdDuration::from_millis(1)), plan.next_due)
+                    (sleep.max(StdDuration::from_millis(1)), plan.next_due, false)
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "reminder round failed; retrying");
-                    (RETRY.min(self.s.sentinel), None)
+                    (RETRY.min(self.s.sentinel), None, true)
                 }
             };
             rounds += 1;
             let mono_start = tokio::time::Instant::now();
             let wake_at = mono_start + sleep_for;
             let shown = self.shown_count;
+            let sleep: crate::clock::Sleep = if retry {
+                Box::pin(tokio::time::sleep_until(wake_at))
+            } else {
+                // Never a zero sleep: a due instant a few ns ahead must not spin.
+                let due = next_due.map(|d| d.max(now + Duration::milliseconds(1)));
+                self.s.clock.sleep_until(due, self.s.sentinel)
+            };
             self.status_tx.send_replace(Status {
                 rounds,
                 next_due,
@@ -320,7 +326,7 @@ impl Loop {
                     Err(_) => config_open = false,
                 },
                 _ = self.wake.notified() => {},
-                _ = tokio::time::sleep_until(wake_at) => {},
+                () = sleep => {},
             }
 
             let wall = self.s.clock.now() - now;
