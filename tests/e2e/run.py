@@ -183,6 +183,89 @@ def join_next_meeting_from_the_tray_opens_the_feeds_link():
         app.stop()
 
 
+class SlowFeedServer:
+    """A real HTTP server on 127.0.0.1: serves `body` at once, or, once `slow` is set,
+    sends the headers and then one byte every half second (a refresh that hangs)."""
+
+    def __init__(self, body):
+        import http.server
+        import threading
+        server = self
+        self.body, self.slow, self.requests, self.in_slow = body.encode(), False, 0, threading.Event()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                server.requests += 1
+                self.send_response(200)
+                self.send_header("Content-Type", "text/calendar")
+                self.send_header("Content-Length", str(len(server.body)))
+                self.end_headers()
+                if not server.slow:
+                    self.wfile.write(server.body)
+                    return
+                server.in_slow.set()
+                try:
+                    for b in server.body:
+                        self.wfile.write(bytes([b]))
+                        self.wfile.flush()
+                        time.sleep(0.5)
+                except OSError:
+                    pass  # the client went away: expected when it is shut down
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/cal.ics"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.httpd.shutdown()
+
+
+@test
+def sigterm_during_a_refresh_drains_and_keeps_a_consistent_cache():
+    """RELIABILITY case 49; also shows `status` reading the running app's tasks."""
+    import json
+    import sqlite3
+    app = App()
+    feed = os.path.join(app.data_dir, "feed.ics")
+    write_feed(feed, "Kept through SIGTERM", int(time.time()) + 7200)
+    server = SlowFeedServer(open(feed).read())
+    try:
+        app.cli("sources", "add", server.url, "--name", "Remote")
+        assert app.cli("sync").returncode == 0
+        server.slow = True
+        app.start()
+        app.click("Refresh now")
+        assert server.in_slow.wait(10), "the refresh never reached the server"
+        status = json.loads(app.cli("status", "--format", "json").stdout)
+        assert status["app"]["pid"] == app.proc.pid, status
+        active = [t["name"] for t in status["app"]["tasks"]["active"]]
+        assert "refresh source 1" in active and "reminders" in active, active
+        assert status["app"]["memory"]["anon_bytes"] > 0, status
+
+        app.proc.send_signal(signal.SIGTERM)
+        t0 = time.monotonic()
+        assert app.wait_exit(5) == 0
+        print(f"      exit {time.monotonic() - t0:.2f} s after SIGTERM mid-refresh")
+        log = app.stderr()
+        assert "shutdown complete" in log and "did not stop" not in log, log
+
+        db = sqlite3.connect(os.path.join(app.data_dir, "calendarbot.sqlite3"))
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        db.close()
+        after = json.loads(app.cli("status", "--format", "json").stdout)
+        assert after["app"] is None, after
+        assert after["sources"][0]["event_count"] == 1, after
+        agenda = app.cli("agenda", "--format", "jsonl").stdout
+        assert "Kept through SIGTERM" in agenda, agenda
+    finally:
+        server.stop()
+        app.stop()
+
+
 def main():
     import window_tests  # noqa: F401  (registers the WebDriver tests of the window)
 

@@ -105,7 +105,7 @@ impl Backend {
         let deps = pipeline_deps(&paths, pool.clone(), clock.clone()).await?;
         let secrets = deps.secrets.clone();
         let fetcher = deps.fetcher.clone();
-        let tasks = Tasks::new();
+        let tasks = Tasks::publishing_to(paths.runtime_status());
         let token = CancellationToken::new();
         let pipeline = Pipeline::start(deps, token.clone(), &tasks);
         let now = clock.now();
@@ -300,6 +300,7 @@ impl Backend {
                 "tasks did not stop within {bound:?}; closing anyway"
             );
         }
+        self.tasks.unpublish();
         db::close(&self.pool).await;
         tracing::info!("shutdown complete");
     }

@@ -4,19 +4,20 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::future::Future;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio_util::task::TaskTracker;
 
 /// How many finished tasks Diagnostics keeps.
 const FINISHED_KEPT: usize = 50;
 
 /// Process memory, read from `/proc/self/status` (a cheap read, no sampling thread).
-#[derive(Debug, Clone, Copy, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Memory {
     pub rss_bytes: u64,
     pub anon_bytes: u64,
@@ -45,7 +46,7 @@ impl Memory {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ActiveTask {
     pub id: u64,
     pub name: String,
@@ -53,7 +54,7 @@ pub struct ActiveTask {
     pub running_ms: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FinishedTask {
     pub name: String,
     pub started_at: DateTime<Utc>,
@@ -86,7 +87,7 @@ impl<T, E: std::fmt::Display> Outcome for Result<T, E> {
 }
 
 /// What Diagnostics and `status --format json` show.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TaskReport {
     pub active: Vec<ActiveTask>,
     pub finished: Vec<FinishedTask>,
@@ -112,9 +113,24 @@ struct Registry {
 #[derive(Clone)]
 pub struct Tasks {
     tracker: TaskTracker,
-    registry: Arc<Mutex<Registry>>,
-    blocking_in_flight: Arc<AtomicUsize>,
-    blocking_total: Arc<AtomicUsize>,
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    registry: Mutex<Registry>,
+    blocking_in_flight: AtomicUsize,
+    blocking_total: AtomicUsize,
+    /// Where the running app publishes its report for `calendarbot status`.
+    snapshot: Option<PathBuf>,
+}
+
+/// The report as the app publishes it to a file for `calendarbot status` (another
+/// process): rewritten whenever a task starts or ends, so it costs no timer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub pid: u32,
+    pub written_at: DateTime<Utc>,
+    pub tasks: TaskReport,
 }
 
 impl Default for Tasks {
@@ -125,11 +141,23 @@ impl Default for Tasks {
 
 impl Tasks {
     pub fn new() -> Self {
+        Self::build(None)
+    }
+
+    /// A registry that also keeps `path` current with a [`Snapshot`] (the app's).
+    pub fn publishing_to(path: PathBuf) -> Self {
+        Self::build(Some(path))
+    }
+
+    fn build(snapshot: Option<PathBuf>) -> Self {
         Self {
             tracker: TaskTracker::new(),
-            registry: Arc::default(),
-            blocking_in_flight: Arc::default(),
-            blocking_total: Arc::default(),
+            shared: Arc::new(Shared {
+                registry: Mutex::default(),
+                blocking_in_flight: AtomicUsize::new(0),
+                blocking_total: AtomicUsize::new(0),
+                snapshot,
+            }),
         }
     }
 
@@ -146,11 +174,11 @@ impl Tasks {
         F::Output: Outcome + Send + 'static,
     {
         let id = self.begin(name.into());
-        let registry = self.registry.clone();
+        let me = self.clone();
         let rss_before = Memory::now().rss_bytes;
         self.tracker.spawn(async move {
             let output = future.await;
-            finish(&registry, id, output.describe(), rss_before);
+            me.finish(id, output.describe(), rss_before);
             output
         })
     }
@@ -162,17 +190,20 @@ impl Tasks {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        self.blocking_total.fetch_add(1, Ordering::Relaxed);
-        self.blocking_in_flight.fetch_add(1, Ordering::Relaxed);
-        let in_flight = self.blocking_in_flight.clone();
+        self.shared.blocking_total.fetch_add(1, Ordering::Relaxed);
+        self.shared
+            .blocking_in_flight
+            .fetch_add(1, Ordering::Relaxed);
         let result = self.tracker.spawn_blocking(f).await;
-        in_flight.fetch_sub(1, Ordering::Relaxed);
+        self.shared
+            .blocking_in_flight
+            .fetch_sub(1, Ordering::Relaxed);
         result
     }
 
     pub fn report(&self) -> TaskReport {
         let now = Instant::now();
-        let registry = self.registry.lock().unwrap_or_else(|e| e.into_inner());
+        let registry = self.registry();
         TaskReport {
             active: registry
                 .active
@@ -185,43 +216,102 @@ impl Tasks {
                 })
                 .collect(),
             finished: registry.finished.iter().cloned().collect(),
-            blocking_in_flight: self.blocking_in_flight.load(Ordering::Relaxed),
-            blocking_total: self.blocking_total.load(Ordering::Relaxed),
+            blocking_in_flight: self.shared.blocking_in_flight.load(Ordering::Relaxed),
+            blocking_total: self.shared.blocking_total.load(Ordering::Relaxed),
             memory: Memory::now(),
         }
     }
 
+    /// Removes the published snapshot (at shutdown: the app is no longer running).
+    pub fn unpublish(&self) {
+        if let Some(path) = &self.shared.snapshot {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+
+    fn registry(&self) -> std::sync::MutexGuard<'_, Registry> {
+        self.shared
+            .registry
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
     fn begin(&self, name: String) -> u64 {
-        let mut registry = self.registry.lock().unwrap_or_else(|e| e.into_inner());
-        registry.next_id += 1;
-        let id = registry.next_id;
-        registry.active.insert(
-            id,
-            Entry {
-                name,
-                started_at: Utc::now(),
-                started: Instant::now(),
-            },
-        );
+        let id = {
+            let mut registry = self.registry();
+            registry.next_id += 1;
+            let id = registry.next_id;
+            registry.active.insert(
+                id,
+                Entry {
+                    name,
+                    started_at: Utc::now(),
+                    started: Instant::now(),
+                },
+            );
+            id
+        };
+        self.publish();
         id
+    }
+
+    fn finish(&self, id: u64, outcome: String, rss_before: u64) {
+        {
+            let mut registry = self.registry();
+            let Some(entry) = registry.active.remove(&id) else {
+                return;
+            };
+            let rss_after = Memory::now().rss_bytes;
+            registry.finished.push_back(FinishedTask {
+                name: entry.name,
+                started_at: entry.started_at,
+                duration_ms: millis(entry.started.elapsed()),
+                outcome,
+                rss_delta_bytes: rss_after as i64 - rss_before as i64,
+            });
+            while registry.finished.len() > FINISHED_KEPT {
+                registry.finished.pop_front();
+            }
+        }
+        self.publish();
+    }
+
+    /// Writes the snapshot whole (temporary file, then rename), so a reader never sees
+    /// half of it. A few hundred bytes, a few times per refresh.
+    fn publish(&self) {
+        let Some(path) = &self.shared.snapshot else {
+            return;
+        };
+        let snapshot = Snapshot {
+            pid: std::process::id(),
+            written_at: Utc::now(),
+            tasks: self.report(),
+        };
+        let tmp = path.with_extension("json.tmp");
+        let written = serde_json::to_vec_pretty(&snapshot)
+            .map_err(std::io::Error::other)
+            .and_then(|json| std::fs::write(&tmp, json))
+            .and_then(|()| std::fs::rename(&tmp, path));
+        if let Err(e) = written {
+            tracing::debug!(error = %e, "publishing the task snapshot failed");
+        }
     }
 }
 
-fn finish(registry: &Mutex<Registry>, id: u64, outcome: String, rss_before: u64) {
-    let mut registry = registry.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(entry) = registry.active.remove(&id) {
-        let rss_after = Memory::now().rss_bytes;
-        registry.finished.push_back(FinishedTask {
-            name: entry.name,
-            started_at: entry.started_at,
-            duration_ms: millis(entry.started.elapsed()),
-            outcome,
-            rss_delta_bytes: rss_after as i64 - rss_before as i64,
-        });
-        while registry.finished.len() > FINISHED_KEPT {
-            registry.finished.pop_front();
-        }
-    }
+/// The running app's published snapshot, if its process is alive (a stale file left
+/// by a crash is ignored).
+pub fn read_snapshot(path: &std::path::Path) -> Option<Snapshot> {
+    let snapshot: Snapshot = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
+    std::path::Path::new(&format!("/proc/{}", snapshot.pid))
+        .exists()
+        .then_some(snapshot)
+}
+
+/// Memory of another process (the running app), read from its `/proc/PID/status`.
+pub fn memory_of(pid: u32) -> Option<Memory> {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .map(|s| Memory::parse_status(&s))
 }
 
 fn millis(d: Duration) -> u64 {
@@ -277,5 +367,28 @@ mod tests {
         assert_eq!(tasks.blocking(|| 6 * 7).await.unwrap(), 42);
         assert_eq!(tasks.report().blocking_total, 1);
         assert_eq!(tasks.report().blocking_in_flight, 0);
+    }
+
+    #[tokio::test]
+    async fn the_snapshot_follows_the_tasks_and_is_gone_after_unpublish() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("runtime.json");
+        let tasks = Tasks::publishing_to(path.clone());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tasks.spawn("refresh source 3", async move {
+            rx.await.map_err(|e| e.to_string())
+        });
+        let snap = read_snapshot(&path).unwrap();
+        assert_eq!(snap.pid, std::process::id());
+        assert_eq!(snap.tasks.active[0].name, "refresh source 3");
+        tx.send(()).unwrap();
+        tasks.tracker().close();
+        tasks.tracker().wait().await;
+        let snap = read_snapshot(&path).unwrap();
+        assert!(snap.tasks.active.is_empty());
+        assert_eq!(snap.tasks.finished[0].outcome, "ok");
+        assert!(memory_of(snap.pid).unwrap().rss_bytes > 0);
+        tasks.unpublish();
+        assert!(read_snapshot(&path).is_none());
     }
 }

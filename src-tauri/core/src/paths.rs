@@ -59,6 +59,11 @@ impl Paths {
         self.data_dir.join("calendarbot.lock")
     }
 
+    /// The running app's task report, for `calendarbot status` (see `monitor::Snapshot`).
+    pub fn runtime_status(&self) -> PathBuf {
+        self.data_dir.join("runtime.json")
+    }
+
     pub fn secrets_file(&self) -> PathBuf {
         self.data_dir.join("secrets.json")
     }

@@ -16,7 +16,7 @@ use calendarbot_core::agenda::{self, SourceCalendar};
 use calendarbot_core::clock::system_zone;
 use calendarbot_core::clock::SystemClock;
 use calendarbot_core::model::Window;
-use calendarbot_core::monitor::Memory;
+use calendarbot_core::monitor;
 use calendarbot_core::paths::Paths;
 use calendarbot_core::refresh::{self, OutcomeKind};
 use calendarbot_core::secrets::{Preference, SecretStore};
@@ -117,8 +117,8 @@ async fn dispatch(data_dir: Option<&Path>, command: Command) -> Result<ExitCode,
             result
         }
         Command::Status(f) => {
-            let (_, pool) = open_paths_db(data_dir).await?;
-            let result = status(&pool, f.format).await;
+            let (paths, pool) = open_paths_db(data_dir).await?;
+            let result = status(&paths, &pool, f.format).await;
             db::close(&pool).await;
             result.map(|()| ExitCode::SUCCESS)
         }
@@ -404,16 +404,27 @@ async fn sync(paths: &Paths, pool: &db::SqlitePool) -> Result<ExitCode, CliError
     })
 }
 
-async fn status(pool: &db::SqlitePool, format: TextOrJson) -> Result<(), CliError> {
+/// Source health from the cache, and, when the tray app is running on this data
+/// directory, its tasks (as it last published them) and its memory (read live).
+async fn status(paths: &Paths, pool: &db::SqlitePool, format: TextOrJson) -> Result<(), CliError> {
     let settings = Settings::load(pool).await?;
     let health = cache::health(pool, Utc::now(), &settings)
         .await
         .map_err(CliError::failed)?;
+    let app = monitor::read_snapshot(&paths.runtime_status());
     match format {
         TextOrJson::Json => {
+            let app = app.map(|snap| {
+                serde_json::json!({
+                    "pid": snap.pid,
+                    "memory": monitor::memory_of(snap.pid).unwrap_or(snap.tasks.memory),
+                    "tasks": snap.tasks,
+                    "tasks_as_of": snap.written_at,
+                })
+            });
             let out = serde_json::json!({
                 "sources": health,
-                "memory": Memory::now(),
+                "app": app,
                 "version": env!("CARGO_PKG_VERSION"),
             });
             println!(
@@ -422,6 +433,24 @@ async fn status(pool: &db::SqlitePool, format: TextOrJson) -> Result<(), CliErro
             );
         }
         TextOrJson::Text => {
+            match &app {
+                Some(snap) => {
+                    let memory = monitor::memory_of(snap.pid).unwrap_or(snap.tasks.memory);
+                    println!(
+                        "CalendarBot is running (pid {}): {:.1} MB resident, {:.1} MB anonymous, {} tasks active, {}/{} blocking jobs running/run",
+                        snap.pid,
+                        memory.rss_bytes as f64 / 1e6,
+                        memory.anon_bytes as f64 / 1e6,
+                        snap.tasks.active.len(),
+                        snap.tasks.blocking_in_flight,
+                        snap.tasks.blocking_total,
+                    );
+                    for t in &snap.tasks.active {
+                        println!("    task {} (since {})", t.name, t.started_at.to_rfc3339());
+                    }
+                }
+                None => println!("CalendarBot is not running"),
+            }
             if health.is_empty() {
                 println!("no sources configured: showing the demo calendar");
             }
