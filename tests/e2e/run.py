@@ -165,6 +165,45 @@ def reminder_arrives_on_time_once_and_not_again_after_restart():
 
 
 @test
+def snooze_chosen_in_the_notification_brings_it_back_at_the_snooze_time():
+    """The Snooze action invoked through the notification server (dunst's context menu,
+    answered by dunst-menu.sh) reaches the app over D-Bus; the reminder returns once,
+    one minute later (notify.snooze_minutes = 1), never early."""
+    app = App()
+    app.cli("settings", "set", "notify.lead_minutes", "1")
+    app.cli("settings", "set", "notify.at_start", "false")
+    app.cli("settings", "set", "notify.snooze_minutes", "1")
+    monitor = NotifyMonitor()
+    try:
+        app.start()
+        feed = os.path.join(app.data_dir, "feed.ics")
+        start = int(time.time()) + 70
+        summary = f"E2E snooze {start}"
+        write_feed(feed, summary, start)
+        app.cli("sources", "add", feed, "--name", "Local")
+        app.click("Refresh now")
+        first = wait_for(lambda: monitor.matching(summary), start - 60 - time.time() + 10, "the reminder")[0]
+        assert "snooze-1" in first[1] and "Snooze 1 min" in first[1], first[1]
+        offered = os.path.join(OUT, "dunst-menu.txt")
+        if os.path.exists(offered):
+            os.remove(offered)
+        run("dunstctl", "context")
+        snoozed_at = time.time()
+        # dunst runs the menu program in the background.
+        wait_for(lambda: "Snooze 1 min" in open(offered).read(), 5, "the Snooze action in dunst's menu")
+        again = wait_for(lambda: monitor.matching(summary)[1:], 75, "the snoozed reminder")[0]
+        waited = again[0] - snoozed_at
+        assert 59.0 <= waited <= 61.5, f"came back after {waited:.1f} s, not 60"
+        assert "snoozed reminder" in again[1], again[1]
+        print(f"      snoozed reminder after {waited:.1f} s")
+        time.sleep(3)
+        assert len(monitor.matching(summary)) == 2, "the snoozed reminder came more than once"
+    finally:
+        monitor.stop()
+        app.stop()
+
+
+@test
 def join_next_meeting_from_the_tray_opens_the_feeds_link():
     app = App()
     feed = os.path.join(app.data_dir, "feed.ics")
@@ -273,7 +312,12 @@ def main():
     if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
         print("run through scripts/e2e.sh (needs Xvfb and a session bus)", file=sys.stderr)
         return 2
-    dunst = subprocess.Popen(["dunst"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # dunst with its defaults, except that the context menu (the actions of the shown
+    # notifications) is answered by dunst-menu.sh instead of dmenu.
+    dunstrc = os.path.join(OUT, "dunstrc")
+    with open(dunstrc, "w") as f:
+        f.write(f"[global]\n    dmenu = {os.path.abspath(os.path.join(os.path.dirname(__file__), 'dunst-menu.sh'))}\n")
+    dunst = subprocess.Popen(["dunst", "-config", dunstrc], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     passed = failed = 0
     try:
         for t in selected:

@@ -18,10 +18,10 @@ function control(s, save) {
     case 'choice':
       return el('select', { ...common, on: { change: (e) => save(e.target, e.target.value) } },
         (s.choices || []).map((c) => el('option', { value: c, selected: c === s.value ? 'selected' : null }, c)));
-    default: // 'emails' and anything new: free text
+    default: // 'emails', 'minutes' and anything new: free text
       return el('input', {
         ...common, type: 'text', value: s.value, spellcheck: 'false', autocomplete: 'off',
-        placeholder: s.kind === 'emails' ? 'me@example.com, me@work.example' : null,
+        placeholder: { emails: 'me@example.com, me@work.example', minutes: '5,10' }[s.kind] || null,
         on: { change: (e) => save(e.target, e.target.value.trim()) },
       });
   }

@@ -167,12 +167,25 @@ impl Backend {
 
     /// Starts the background loops: the refresh scheduler (which refreshes every
     /// source once at start, after the tray is already populated from the cache) and
-    /// the agenda loop.
+    /// the agenda loop; and renews the autostart entry if start at login is on (this
+    /// copy's path may have moved). An entry is only removed when the setting is turned
+    /// off, never at a start: a copy run on another data directory must not drop it.
     pub fn start(self: &Arc<Self>) {
         self.pipeline.spawn_scheduler();
         let this = self.clone();
         self.tasks
             .spawn("agenda", async move { this.agenda_loop().await });
+        let this = self.clone();
+        self.tasks.spawn("autostart", async move {
+            let settings = Settings::load(&this.pool)
+                .await
+                .map_err(|e| e.to_string())?;
+            if settings.autostart {
+                crate::autostart::follow_setting(true, &this.paths)
+                    .map_err(|e| format!("writing the autostart entry: {e}"))?;
+            }
+            Ok::<(), String>(())
+        });
     }
 
     /// "Refresh now" from the tray or the window.

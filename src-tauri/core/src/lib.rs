@@ -19,6 +19,7 @@
 //! and its tests run without WebKitGTK or a display.
 
 pub mod agenda;
+pub mod autostart;
 pub mod backend;
 pub mod cache;
 pub mod clock;

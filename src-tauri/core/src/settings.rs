@@ -21,6 +21,10 @@ pub enum Kind {
     Emails,
     /// One of a fixed set of words.
     Choice(&'static [&'static str]),
+    /// A comma-separated list of 1 to `max_items` durations in whole minutes (1..=1440).
+    MinutesList {
+        max_items: usize,
+    },
 }
 
 /// One known setting.
@@ -45,6 +49,12 @@ pub const SPECS: &[Spec] = &[
         kind: Kind::Int { min: 0, max: 1440 },
         default: "5",
         help: "minutes before an event to notify",
+    },
+    Spec {
+        key: "notify.snooze_minutes",
+        kind: Kind::MinutesList { max_items: 3 },
+        default: "5,10",
+        help: "the Snooze buttons on a reminder, in minutes",
     },
     Spec {
         key: "notify.at_start",
@@ -178,6 +188,22 @@ pub fn normalize(key: &str, value: &str) -> Result<String, SettingsError> {
             }
             Ok(out.join(","))
         }
+        Kind::MinutesList { max_items } => {
+            let mut out: Vec<u16> = Vec::new();
+            for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                match part.parse::<u16>() {
+                    Ok(m) if (1..=1440).contains(&m) => out.push(m),
+                    _ => return Err(invalid(format!("'{part}' is not 1 to 1440 minutes"))),
+                }
+            }
+            out.dedup();
+            if out.is_empty() || out.len() > max_items {
+                return Err(invalid(format!(
+                    "give 1 to {max_items} durations, like 5,10"
+                )));
+            }
+            Ok(out.iter().map(u16::to_string).collect::<Vec<_>>().join(","))
+        }
         Kind::Choice(words) => {
             let v = value.to_ascii_lowercase();
             if words.contains(&v.as_str()) {
@@ -237,6 +263,7 @@ pub async fn set(pool: &SqlitePool, key: &str, value: &str) -> Result<String, Se
 pub struct Settings {
     pub notify_enabled: bool,
     pub lead_minutes: i64,
+    pub snooze_minutes: Vec<u16>,
     pub at_start: bool,
     pub notify_all_day: bool,
     pub notify_free: bool,
@@ -276,6 +303,10 @@ impl Settings {
         Self {
             notify_enabled: flag("notify.enabled"),
             lead_minutes: int("notify.lead_minutes"),
+            snooze_minutes: text("notify.snooze_minutes")
+                .split(',')
+                .filter_map(|m| m.parse().ok())
+                .collect(),
             at_start: flag("notify.at_start"),
             notify_all_day: flag("notify.all_day"),
             notify_free: flag("notify.free"),
@@ -316,6 +347,14 @@ mod tests {
         assert_eq!(normalize("notify.lead_minutes", " 10 ").unwrap(), "10");
         assert!(normalize("notify.lead_minutes", "-1").is_err());
         assert!(normalize("notify.lead_minutes", "soon").is_err());
+        assert_eq!(
+            normalize("notify.snooze_minutes", " 1, 15 ").unwrap(),
+            "1,15"
+        );
+        for bad in ["", "0", "5,10,15,20", "x", "2000"] {
+            assert!(normalize("notify.snooze_minutes", bad).is_err(), "{bad}");
+        }
+        assert_eq!(Settings::default().snooze_minutes, vec![5, 10]);
         assert_eq!(
             normalize("me.emails", "Me@X.org, mailto:b@y.com").unwrap(),
             "me@x.org,b@y.com"

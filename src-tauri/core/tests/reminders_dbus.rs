@@ -24,8 +24,8 @@ fn sample() -> Notification {
         body: "09:20 – 09:50\n<b>x</b> & <a href=\"https://evil\">y</a>\nWork".into(),
         actions: vec![
             Action::Join,
-            Action::Snooze5,
-            Action::Snooze10,
+            Action::Snooze(5),
+            Action::Snooze(10),
             Action::Dismiss,
         ],
         urgent: false,

@@ -290,8 +290,8 @@ async fn fires_on_time_never_early_at_most_once_and_idles_at_one_wakeup_a_minute
         shown[0].notification.actions,
         vec![
             Action::Join,
-            Action::Snooze5,
-            Action::Snooze10,
+            Action::Snooze(5),
+            Action::Snooze(10),
             Action::Dismiss
         ]
     );
@@ -550,7 +550,7 @@ async fn case44_snooze_survives_a_restart_and_fires_at_its_time() {
         r.events
             .send(NotifierEvent::Action {
                 id,
-                action: Action::Snooze10,
+                action: Action::Snooze(10),
             })
             .unwrap()
     })
@@ -585,7 +585,7 @@ async fn case47_event_moved_after_snooze_clears_the_snooze() {
         r.events
             .send(NotifierEvent::Action {
                 id,
-                action: Action::Snooze5,
+                action: Action::Snooze(5),
             })
             .unwrap()
     })
@@ -675,7 +675,7 @@ async fn actions_join_default_and_dismiss_reach_the_shell_and_the_ledger() {
         r.events
             .send(NotifierEvent::Action {
                 id,
-                action: Action::Snooze5,
+                action: Action::Snooze(5),
             })
             .unwrap()
     })

@@ -22,7 +22,7 @@ use calendarbot_core::refresh::{self, OutcomeKind};
 use calendarbot_core::secrets::{Preference, SecretStore};
 use calendarbot_core::settings::{self, Settings};
 use calendarbot_core::sources::{self, Auth, NewSource, SourceError};
-use calendarbot_core::{backend, cache, db, ics};
+use calendarbot_core::{autostart, backend, cache, db, ics};
 
 use args::{
     AgendaArgs, AgendaFormat, Command, NextArgs, NextFormat, SettingsCommand, SourcesCommand,
@@ -99,8 +99,8 @@ async fn dispatch(data_dir: Option<&Path>, command: Command) -> Result<ExitCode,
             result.map(|()| ExitCode::SUCCESS)
         }
         Command::Settings(s) => {
-            let pool = open_db(data_dir).await?;
-            let result = settings_command(&pool, s).await;
+            let (paths, pool) = open_paths_db(data_dir).await?;
+            let result = settings_command(&paths, &pool, s).await;
             db::close(&pool).await;
             result.map(|()| ExitCode::SUCCESS)
         }
@@ -257,7 +257,11 @@ async fn next(pool: &db::SqlitePool, n: NextArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-async fn settings_command(pool: &db::SqlitePool, command: SettingsCommand) -> Result<(), CliError> {
+async fn settings_command(
+    paths: &Paths,
+    pool: &db::SqlitePool,
+    command: SettingsCommand,
+) -> Result<(), CliError> {
     match command {
         SettingsCommand::Get { key: Some(key) } => println!("{}", settings::get(pool, &key).await?),
         SettingsCommand::Get { key: None } => {
@@ -267,6 +271,11 @@ async fn settings_command(pool: &db::SqlitePool, command: SettingsCommand) -> Re
         }
         SettingsCommand::Set { key, value } => {
             let stored = settings::set(pool, &key, &value).await?;
+            if key == autostart::SETTING {
+                autostart::follow_setting(stored == "true", paths).map_err(|e| {
+                    CliError::failed(format!("saved, but the autostart entry: {e}"))
+                })?;
+            }
             println!("{key} = {stored}");
         }
     }

@@ -3,9 +3,10 @@
 use serde::Serialize;
 use tauri::State;
 
+use calendarbot_core::autostart;
 use calendarbot_core::settings::{self, Kind};
 
-use super::error::CmdResult;
+use super::error::{CmdResult, IpcError};
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Serialize)]
@@ -32,6 +33,7 @@ pub async fn get_settings(state: State<'_, AppState>) -> CmdResult<Vec<SettingVi
                 Kind::Bool => ("bool", None, None, vec![]),
                 Kind::Int { min, max } => ("int", Some(min), Some(max), vec![]),
                 Kind::Emails => ("emails", None, None, vec![]),
+                Kind::MinutesList { .. } => ("minutes", None, None, vec![]),
                 Kind::Choice(c) => ("choice", None, None, c.to_vec()),
             };
             Some(SettingView {
@@ -56,6 +58,14 @@ pub async fn set_setting(
     value: String,
 ) -> CmdResult<String> {
     let stored = settings::set(&state.backend.pool, &key, &value).await?;
+    if key == autostart::SETTING {
+        autostart::follow_setting(stored == "true", &state.backend.paths).map_err(|e| {
+            IpcError {
+                code: "autostart",
+                message: format!("saved, but the autostart entry could not be written: {e}"),
+            }
+        })?;
+    }
     state.backend.notify_changed();
     Ok(stored)
 }

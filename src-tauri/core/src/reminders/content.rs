@@ -59,11 +59,13 @@ pub fn late_text(late: Duration) -> String {
 }
 
 /// The notification for one reminder.
+/// `snooze`: the Snooze buttons, in minutes; no buttons at all when `actions` is false.
 pub fn reminder_notification(
     fire: &Fire,
     tz: Tz,
     now: DateTime<Utc>,
     actions: bool,
+    snooze: &[u16],
 ) -> Notification {
     let r = &fire.reminder;
     let o = &r.occurrence;
@@ -91,7 +93,8 @@ pub fn reminder_notification(
         if o.join_url.is_some() {
             wanted.push(Action::Join);
         }
-        wanted.extend([Action::Snooze5, Action::Snooze10, Action::Dismiss]);
+        wanted.extend(snooze.iter().map(|m| Action::Snooze(*m)));
+        wanted.push(Action::Dismiss);
     }
     Notification {
         title,
@@ -174,13 +177,14 @@ mod tests {
             chrono_tz::Europe::Berlin,
             at("2026-03-02T09:15:00Z"),
             true,
+            &[5, 10],
         );
         assert_eq!(n.title, "Standup");
         // Markup is left for the D-Bus layer, which knows whether the server parses it.
         assert_eq!(n.body, "10:00 – 10:30\nmissed by 20 min\nRoom <4>\nWork");
         assert_eq!(
             n.actions,
-            vec![Action::Snooze5, Action::Snooze10, Action::Dismiss],
+            vec![Action::Snooze(5), Action::Snooze(10), Action::Dismiss],
             "no Join without a link"
         );
         assert_eq!(late_text(Duration::minutes(125)), "missed by 2 h 5 min");

@@ -99,8 +99,8 @@ pub fn notify_args(n: &Notification, caps: &Capabilities) -> NotifyArgs {
         actions.push("default".to_string());
         actions.push("Open CalendarBot".to_string());
         for a in &n.actions {
-            actions.push(a.key().to_string());
-            actions.push(a.label().to_string());
+            actions.push(a.key());
+            actions.push(a.label());
         }
     }
     NotifyArgs {
@@ -373,8 +373,8 @@ mod tests {
             body: "10:00 – 10:30\n<b>x</b> & <a href=y>".into(),
             actions: vec![
                 Action::Join,
-                Action::Snooze5,
-                Action::Snooze10,
+                Action::Snooze(5),
+                Action::Snooze(10),
                 Action::Dismiss,
             ],
             urgent: false,

@@ -20,43 +20,45 @@ pub type NotificationId = u32;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {
     Join,
-    Snooze5,
-    Snooze10,
+    /// Snooze for this many minutes (`notify.snooze_minutes` lists the buttons).
+    Snooze(u16),
     Dismiss,
 }
 
 impl Action {
     /// The action key sent over D-Bus (`ActionInvoked`); stable, never shown.
-    pub fn key(self) -> &'static str {
+    pub fn key(self) -> String {
         match self {
-            Action::Join => "join",
-            Action::Snooze5 => "snooze-5",
-            Action::Snooze10 => "snooze-10",
-            Action::Dismiss => "dismiss",
+            Action::Join => "join".into(),
+            Action::Snooze(m) => format!("snooze-{m}"),
+            Action::Dismiss => "dismiss".into(),
         }
     }
 
     /// The button label.
-    pub fn label(self) -> &'static str {
+    pub fn label(self) -> String {
         match self {
-            Action::Join => "Join",
-            Action::Snooze5 => "Snooze 5 min",
-            Action::Snooze10 => "Snooze 10 min",
-            Action::Dismiss => "Dismiss",
+            Action::Join => "Join".into(),
+            Action::Snooze(m) => format!("Snooze {m} min"),
+            Action::Dismiss => "Dismiss".into(),
         }
     }
 
     pub fn from_key(key: &str) -> Option<Self> {
-        [
-            Action::Join,
-            Action::Snooze5,
-            Action::Snooze10,
-            Action::Dismiss,
-        ]
-        .into_iter()
-        .find(|a| a.key() == key)
+        match key {
+            "join" => Some(Action::Join),
+            "dismiss" => Some(Action::Dismiss),
+            _ => key
+                .strip_prefix("snooze-")
+                .and_then(|m| m.parse().ok())
+                .filter(|m| (1..=MAX_SNOOZE_MINUTES).contains(m))
+                .map(Action::Snooze),
+        }
     }
 }
+
+/// The longest snooze a button may offer (a day).
+pub const MAX_SNOOZE_MINUTES: u16 = 1440;
 
 /// What to show. Text is plain text: a notifier that talks to a markup-capable server
 /// escapes it, so a SUMMARY like `<b>x</b>` is shown literally (case 57).
@@ -207,12 +209,15 @@ mod tests {
     fn action_keys_round_trip() {
         for a in [
             Action::Join,
-            Action::Snooze5,
-            Action::Snooze10,
+            Action::Snooze(5),
+            Action::Snooze(10),
+            Action::Snooze(1),
             Action::Dismiss,
         ] {
-            assert_eq!(Action::from_key(a.key()), Some(a));
+            assert_eq!(Action::from_key(&a.key()), Some(a));
         }
-        assert_eq!(Action::from_key("default"), None);
+        for other in ["default", "snooze-0", "snooze-99999", "snooze-x", "snooze-"] {
+            assert_eq!(Action::from_key(other), None, "{other}");
+        }
     }
 }

@@ -50,6 +50,8 @@ pub struct ReminderConfig {
     pub enabled: bool,
     /// 0 disables the lead reminder (the at-start one stays governed by `at_start`).
     pub lead_minutes: i64,
+    /// The Snooze buttons offered, in minutes.
+    pub snooze_minutes: Vec<u16>,
     pub at_start: bool,
     pub notify_all_day: bool,
     pub notify_free: bool,
@@ -65,6 +67,7 @@ impl ReminderConfig {
         Self {
             enabled: settings.notify_enabled,
             lead_minutes: settings.lead_minutes,
+            snooze_minutes: settings.snooze_minutes.clone(),
             at_start: settings.at_start,
             notify_all_day: settings.notify_all_day,
             notify_free: settings.notify_free,

@@ -379,7 +379,7 @@ impl Loop {
         let (won_fire, won_summary) = won.split_at(plan.fire.len());
 
         for (fire, _) in plan.fire.iter().zip(won_fire).filter(|(_, w)| **w) {
-            let n = content::reminder_notification(fire, cfg.tz, now, true);
+            let n = content::reminder_notification(fire, cfg.tz, now, true, &cfg.snooze_minutes);
             match self.s.notifier.show(n).await {
                 Ok(id) => {
                     self.shown_count += 1;
@@ -447,13 +447,12 @@ impl Loop {
                         }
                         Ok(())
                     }
-                    Action::Snooze5 | Action::Snooze10 => {
-                        let mins = if action == Action::Snooze5 { 5 } else { 10 };
+                    Action::Snooze(mins) => {
                         self.ledger
                             .snooze(
                                 &info.key,
                                 info.event_start,
-                                now + Duration::minutes(mins),
+                                now + Duration::minutes(i64::from(mins)),
                                 now,
                             )
                             .await
