@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use tauri::{AppHandle, Manager, Runtime};
 
-use calendarbot_core::reminders::{dbus, DbusNotifier, ShellRequest};
+use calendarbot_core::reminders::{DbusNotifier, ShellRequest};
 
 use crate::state::AppState;
 use crate::{opener, window};
@@ -37,17 +37,6 @@ pub fn start<R: Runtime>(app: &AppHandle<R>) {
             }
         };
         let mut requests = backend.start_reminders(Arc::new(notifier), events_rx);
-        if let Some(reminders) = backend.reminders().cloned() {
-            // After a resume from suspend (logind): recompute reminders at once rather
-            // than at the next sentinel, and refresh the feeds, which may have changed.
-            let resumed = backend.clone();
-            if let Err(e) = dbus::watch_resume(move || {
-                reminders.wake();
-                resumed.refresh_now();
-            }) {
-                tracing::info!(error = %e, "no logind resume signal; suspends are noticed within 60 s");
-            }
-        }
         let token = backend.token().clone();
         loop {
             let request = tokio::select! {

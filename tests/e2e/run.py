@@ -222,6 +222,30 @@ def join_next_meeting_from_the_tray_opens_the_feeds_link():
         app.stop()
 
 
+@test
+def start_at_login_writes_and_removes_the_xdg_autostart_entry():
+    import tempfile
+    config = tempfile.mkdtemp(prefix="calendarbot-e2e-config-")
+    entry = os.path.join(config, "autostart", "calendarbot.desktop")
+    app = App(env={"XDG_CONFIG_HOME": config})
+    try:
+        app.cli("settings", "set", "app.autostart", "true")
+        text = open(entry).read()
+        assert f'Exec="{BIN}" --data-dir "{app.data_dir}"' in text, text
+        assert "Type=Application" in text and "Name=CalendarBot" in text, text
+        # Deleted by hand while the setting is on: the app writes it again at start.
+        os.remove(entry)
+        app.start()
+        wait_for(lambda: os.path.exists(entry), 10, "the entry rewritten at start")
+        app.proc.send_signal(signal.SIGTERM)
+        assert app.wait_exit(5) == 0
+        app.cli("settings", "set", "app.autostart", "false")
+        assert not os.path.exists(entry)
+    finally:
+        app.stop()
+        subprocess.run(["rm", "-rf", config])
+
+
 class SlowFeedServer:
     """A real HTTP server on 127.0.0.1: serves `body` at once, or, once `slow` is set,
     sends the headers and then one byte every half second (a refresh that hangs)."""

@@ -28,7 +28,7 @@ use crate::reminders::{
 };
 use crate::secrets::{Preference, SecretStore};
 use crate::settings::Settings;
-use crate::{cache, db, demo, ics, sources};
+use crate::{cache, db, demo, ics, sources, system_events};
 
 /// Days after today the live agenda covers (the tray shows today; reminders and the
 /// window's week view need the rest).
@@ -175,6 +175,7 @@ impl Backend {
         let this = self.clone();
         self.tasks
             .spawn("agenda", async move { this.agenda_loop().await });
+        self.watch_system_events();
         let this = self.clone();
         self.tasks.spawn("autostart", async move {
             let settings = Settings::load(&this.pool)
@@ -185,6 +186,37 @@ impl Backend {
                     .map_err(|e| format!("writing the autostart entry: {e}"))?;
             }
             Ok::<(), String>(())
+        });
+    }
+
+    /// After a resume from suspend, recompute reminders and refresh the feeds (which may
+    /// have changed meanwhile); when the network comes back, refresh the feeds. Without
+    /// a system bus neither fires: the wall-clock timers and the refresh schedule remain.
+    fn watch_system_events(self: &Arc<Self>) {
+        let this = self.clone();
+        self.tasks.spawn("system events", async move {
+            let (resumed, online) = (this.clone(), this.clone());
+            let watched = this
+                .tasks
+                .blocking(move || {
+                    let resume = system_events::watch_resume(move || {
+                        if let Some(reminders) = resumed.reminders() {
+                            reminders.wake();
+                        }
+                        resumed.refresh_now();
+                    });
+                    let network = system_events::watch_network(move || online.refresh_now());
+                    (resume, network)
+                })
+                .await;
+            if let Ok((resume, network)) = watched {
+                if let Err(e) = resume {
+                    tracing::info!(error = %e, "no resume signal from logind");
+                }
+                if let Err(e) = network {
+                    tracing::info!(error = %e, "no network signal from NetworkManager");
+                }
+            }
         });
     }
 

@@ -36,4 +36,5 @@ pub mod reminders;
 pub mod secrets;
 pub mod settings;
 pub mod sources;
+pub mod system_events;
 pub mod wall_timer;

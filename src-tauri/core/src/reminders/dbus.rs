@@ -291,56 +291,6 @@ async fn serve(
     }
 }
 
-/// Calls `on_resume` after each resume from suspend (logind's `PrepareForSleep(false)` on
-/// the system bus), so the scheduler recomputes at once instead of at its next sentinel
-/// wake-up (the <= 2 s after resume target). Pass `move || handle.wake()`. Runs on its own
-/// thread; fails (and the 60 s sentinel remains) without a system bus or logind.
-pub fn watch_resume(on_resume: impl Fn() + Send + 'static) -> Result<(), NotifyError> {
-    let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel(1);
-    std::thread::Builder::new()
-        .name("logind-resume".into())
-        .spawn(move || {
-            zbus::block_on(async move {
-                let setup = async {
-                    let conn = Connection::system().await.map_err(server_err)?;
-                    let rule = MatchRule::builder()
-                        .msg_type(zbus::message::Type::Signal)
-                        .interface("org.freedesktop.login1.Manager")
-                        .member("PrepareForSleep")
-                        .path("/org/freedesktop/login1")
-                        .build()
-                        .map_err(server_err)?;
-                    let stream = MessageStream::for_match_rule(rule, &conn, None)
-                        .await
-                        .map_err(server_err)?;
-                    Ok::<_, NotifyError>((conn, stream))
-                };
-                let (_conn, mut stream) = match setup.await {
-                    Ok(v) => {
-                        let _ = ready_tx.send(Ok(()));
-                        v
-                    }
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(e));
-                        return;
-                    }
-                };
-                while let Some(msg) = stream.next().await {
-                    let Ok(msg) = msg else { continue };
-                    // PrepareForSleep(true) before suspend, (false) after resume.
-                    if let Ok(false) = msg.body().deserialize::<bool>() {
-                        on_resume();
-                    }
-                }
-            })
-        })
-        .map_err(server_err)?;
-    match ready_rx.recv_timeout(CONNECT_TIMEOUT) {
-        Ok(r) => r,
-        Err(_) => Err(NotifyError::Server("timed out connecting to logind".into())),
-    }
-}
-
 fn decode_signal(msg: &zbus::Message) -> Option<NotifierEvent> {
     let header = msg.header();
     let member = header.member()?.as_str().to_string();

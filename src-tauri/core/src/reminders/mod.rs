@@ -18,7 +18,6 @@
 //! let (cfg_tx, cfg_rx) = watch::channel(ReminderConfig::new(&Settings::load(&pool).await?, tz));
 //! let sched = Scheduler::new(pool.clone(), clock.clone(), notifier, ev_rx, agenda_rx, cfg_rx, root_token.child_token());
 //! let (reminders, mut shell_rx) = sched.spawn(&tasks);
-//! let _ = dbus::watch_resume({ let r = reminders.clone(); move || r.wake() });
 //! tasks.spawn("shell requests", async move { while let Some(req) = shell_rx.recv().await { /* OpenWindow | Join { url } */ } });
 //! ```
 //!
