@@ -110,6 +110,24 @@ export function createSourcesPage() {
       on: { change: (ev) => update(id, { enabled: ev.target.checked }, ev.target) },
     });
     enabled.dataset.original = String(!!s.enabled);
+    const reminders = el('input', {
+      type: 'checkbox', 'data-testid': 'source-reminders', checked: !s.muted, id: `source-reminders-${id}`,
+      on: { change: (ev) => update(id, { muted: !ev.target.checked }, ev.target) },
+    });
+    reminders.dataset.original = String(!s.muted);
+    // Blank: the global notify.lead_minutes.
+    const lead = el('input', {
+      type: 'number', min: '0', max: '1440', step: '1', inputmode: 'numeric', class: 'source-lead',
+      'data-testid': 'source-lead', id: `source-lead-${id}`, placeholder: 'default',
+      value: typeof s.lead_minutes === 'number' ? String(s.lead_minutes) : '', disabled: !!s.muted,
+      on: {
+        change: (ev) => {
+          const v = ev.target.value.trim();
+          update(id, { lead_minutes: v === '' ? null : Number(v) }, ev.target);
+        },
+      },
+    });
+    lead.dataset.original = lead.value;
 
     const removeArea = confirming.has(id)
       ? el('div', { class: 'confirm', role: 'group', 'aria-label': 'Confirm removal' },
@@ -134,6 +152,9 @@ export function createSourcesPage() {
     el('div', { class: 'muted source-meta' },
       el('span', { dir: 'auto', class: 'location' }, s.location || ''),
       ` · ${s.kind === 'file' ? 'local file' : 'web'} · ${AUTH_WORDS[s.auth] || s.auth || 'no sign-in'} · ${interval}`),
+    el('div', { class: 'source-reminders' },
+      el('label', { class: 'toggle', for: `source-reminders-${id}` }, reminders, ' Reminders'),
+      el('label', { for: `source-lead-${id}` }, ' ', lead, ' min before')),
     sourceHealth(h, s.enabled),
     s.secret_store ? el('p', { class: 'muted', 'data-testid': 'source-secret-store' }, secretStoreWords(s.secret_store)) : '',
     rowNote(id));

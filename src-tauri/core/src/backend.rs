@@ -288,8 +288,9 @@ impl Backend {
     pub async fn recompute_agenda(&self) -> Result<(), BackendError> {
         let (calendars, demo) = load_calendars(&self.pool).await?;
         let settings = Settings::load(&self.pool).await?;
-        let settings_now = settings.clone();
         let tz = system_zone();
+        let reminder_config =
+            ReminderConfig::new(&settings, tz).with_sources(&sources::list(&self.pool).await?);
         let now = self.clock.now();
         let today = now.with_timezone(&tz).date_naive();
         let window = Window {
@@ -304,9 +305,8 @@ impl Backend {
         tracing::debug!(count = occurrences.len(), "agenda recomputed");
         let occurrences = Arc::new(occurrences);
         self.reminder_config.send_if_modified(|c| {
-            let new = ReminderConfig::new(&settings_now, tz);
-            let changed = *c != new;
-            *c = new;
+            let changed = *c != reminder_config;
+            *c = reminder_config;
             changed
         });
         self.reminder_agenda.send_replace(occurrences.clone());

@@ -132,6 +132,10 @@ pub struct Source {
     pub auth: AuthKind,
     /// Per-source refresh interval; `None` uses `refresh.interval_minutes`.
     pub interval_minutes: Option<i64>,
+    /// No reminders for this calendar's events.
+    pub muted: bool,
+    /// Minutes before its events to remind; `None` uses `notify.lead_minutes`.
+    pub lead_minutes: Option<i64>,
     /// Where this source's secrets are kept (`None` for files without auth).
     pub secret_store: Option<StoreKind>,
 }
@@ -169,6 +173,8 @@ pub struct NewSource {
     pub color: Option<String>,
     pub auth: Auth,
     pub interval_minutes: Option<i64>,
+    pub muted: bool,
+    pub lead_minutes: Option<i64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -180,6 +186,8 @@ pub enum SourceError {
     InvalidColor(String),
     #[error("invalid refresh interval (1 to 10080 minutes)")]
     InvalidInterval,
+    #[error("invalid reminder lead time (0 to 1440 minutes)")]
+    InvalidLead,
     #[error("a source named '{0}' already exists")]
     DuplicateName(String),
     #[error("no source with id or name '{0}'")]
@@ -319,6 +327,13 @@ struct SecretBlob {
     auth: Auth,
 }
 
+fn check_lead(minutes: Option<i64>) -> Result<(), SourceError> {
+    match minutes {
+        Some(m) if !(0..=1440).contains(&m) => Err(SourceError::InvalidLead),
+        _ => Ok(()),
+    }
+}
+
 /// Adds a source; returns it as listed.
 pub async fn add(
     pool: &SqlitePool,
@@ -336,6 +351,7 @@ pub async fn add(
             return Err(SourceError::InvalidInterval);
         }
     }
+    check_lead(new.lead_minutes)?;
     let (kind, display, path) = match &loc {
         Location::Url { kind, url } => (*kind, display_of(url), None),
         Location::File(p) => (
@@ -376,8 +392,8 @@ pub async fn add(
         name = format!("{base} ({n})");
     }
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO sources (name, kind, display, path, color, enabled, auth_kind, interval_minutes, secret_store, created_at)
-         VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?) RETURNING id",
+        "INSERT INTO sources (name, kind, display, path, color, enabled, auth_kind, interval_minutes, muted, lead_minutes, secret_store, created_at)
+         VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(&name)
     .bind(kind.as_str())
@@ -386,6 +402,8 @@ pub async fn add(
     .bind(&new.color)
     .bind(new.auth.kind().as_str())
     .bind(new.interval_minutes)
+    .bind(new.muted as i64)
+    .bind(new.lead_minutes)
     .bind(store.map(StoreKind::as_str).unwrap_or("none"))
     .bind(Utc::now().to_rfc3339())
     .fetch_one(&mut *tx)
@@ -423,6 +441,8 @@ fn row_to_source(row: &sqlx::sqlite::SqliteRow) -> Result<Source, sqlx::Error> {
         enabled: row.try_get::<i64, _>("enabled")? != 0,
         auth: AuthKind::parse(&row.try_get::<String, _>("auth_kind")?),
         interval_minutes: row.try_get("interval_minutes")?,
+        muted: row.try_get::<i64, _>("muted")? != 0,
+        lead_minutes: row.try_get("lead_minutes")?,
         secret_store: match store.as_str() {
             "keyring" => Some(StoreKind::Keyring),
             "file" => Some(StoreKind::File),
@@ -432,7 +452,8 @@ fn row_to_source(row: &sqlx::sqlite::SqliteRow) -> Result<Source, sqlx::Error> {
 }
 
 const COLUMNS: &str =
-    "id, name, kind, display, path, color, enabled, auth_kind, interval_minutes, secret_store";
+    "id, name, kind, display, path, color, enabled, auth_kind, interval_minutes, \
+     muted, lead_minutes, secret_store";
 
 /// Every source, by id.
 pub async fn list(pool: &SqlitePool) -> Result<Vec<Source>, SourceError> {
@@ -489,6 +510,8 @@ pub struct SourceUpdate {
     pub color: Option<Option<String>>,
     pub enabled: Option<bool>,
     pub interval_minutes: Option<Option<i64>>,
+    pub muted: Option<bool>,
+    pub lead_minutes: Option<Option<i64>>,
 }
 
 pub async fn update(pool: &SqlitePool, id: i64, up: SourceUpdate) -> Result<Source, SourceError> {
@@ -505,6 +528,9 @@ pub async fn update(pool: &SqlitePool, id: i64, up: SourceUpdate) -> Result<Sour
         return Err(SourceError::InvalidInterval);
     }
     let enabled = up.enabled.unwrap_or(cur.enabled);
+    let muted = up.muted.unwrap_or(cur.muted);
+    let lead = up.lead_minutes.unwrap_or(cur.lead_minutes);
+    check_lead(lead)?;
     let mut tx = db::begin_immediate(pool).await?;
     let clash: Option<i64> =
         sqlx::query_scalar("SELECT id FROM sources WHERE name = ? AND id <> ?")
@@ -516,12 +542,15 @@ pub async fn update(pool: &SqlitePool, id: i64, up: SourceUpdate) -> Result<Sour
         return Err(SourceError::DuplicateName(name));
     }
     sqlx::query(
-        "UPDATE sources SET name = ?, color = ?, enabled = ?, interval_minutes = ? WHERE id = ?",
+        "UPDATE sources SET name = ?, color = ?, enabled = ?, interval_minutes = ?, muted = ?, \
+         lead_minutes = ? WHERE id = ?",
     )
     .bind(&name)
     .bind(&color)
     .bind(enabled as i64)
     .bind(interval)
+    .bind(muted as i64)
+    .bind(lead)
     .bind(id)
     .execute(&mut *tx)
     .await?;

@@ -145,6 +145,51 @@ async fn health_reports_pending_stale_and_secret_store() {
     assert_eq!(h[0].age_seconds, Some(121 * 60));
 }
 
+/// A calendar's own reminder settings are stored, validated, updated, and become the
+/// planner's overrides.
+#[tokio::test]
+async fn per_calendar_reminder_settings_reach_the_reminder_config() {
+    use calendarbot_core::reminders::plan::ReminderConfig;
+    let env = Env::new(quick_config()).await;
+    let add = |name: &str, lead, muted| NewSource {
+        location: format!("/tmp/{name}.ics"),
+        name: Some(name.into()),
+        lead_minutes: lead,
+        muted,
+        ..Default::default()
+    };
+    let team = sources::add(&env.pool, &env.deps.secrets, add("team", Some(15), false))
+        .await
+        .unwrap();
+    let holidays = sources::add(&env.pool, &env.deps.secrets, add("holidays", None, true))
+        .await
+        .unwrap();
+    let plain = sources::add(&env.pool, &env.deps.secrets, add("plain", None, false))
+        .await
+        .unwrap();
+    assert!(matches!(
+        sources::add(&env.pool, &env.deps.secrets, add("bad", Some(-1), false)).await,
+        Err(sources::SourceError::InvalidLead)
+    ));
+    let cfg = ReminderConfig::default().with_sources(&sources::list(&env.pool).await.unwrap());
+    assert_eq!(cfg.overrides[&team.id].lead_minutes, Some(15));
+    assert_eq!(cfg.overrides[&holidays.id].enabled, Some(false));
+    assert!(!cfg.overrides.contains_key(&plain.id));
+
+    let update = sources::SourceUpdate {
+        lead_minutes: Some(None),
+        muted: Some(true),
+        ..Default::default()
+    };
+    let team = sources::update(&env.pool, team.id, update).await.unwrap();
+    assert_eq!((team.lead_minutes, team.muted), (None, true));
+    let bad = sources::SourceUpdate {
+        lead_minutes: Some(Some(2000)),
+        ..Default::default()
+    };
+    assert!(sources::update(&env.pool, team.id, bad).await.is_err());
+}
+
 #[tokio::test]
 async fn sources_crud_keeps_secrets_out_of_the_database() {
     let env = Env::new(quick_config()).await;
@@ -161,11 +206,14 @@ async fn sources_crud_keeps_secrets_out_of_the_database() {
                 password: "hunter2".into(),
             },
             interval_minutes: Some(30),
+            lead_minutes: Some(15),
+            ..Default::default()
         },
     )
     .await
     .unwrap();
     assert_eq!(s.display, "https://calendar.example.com");
+    assert_eq!((s.lead_minutes, s.muted), (Some(15), false));
     assert_eq!(s.auth, sources::AuthKind::Basic);
     let dup = sources::add(
         &env.pool,

@@ -438,8 +438,8 @@ async fn case38_redirect_to_file_is_an_error_and_nothing_is_read() {
 
 #[tokio::test]
 async fn case39_https_to_http_downgrade_is_refused() {
-    // Needs TLS for a live test; the policy is a pure function of the URLs (see also
-    // fetch::policy unit tests), and the client passes every hop through it.
+    // The policy alone, also with the local-network opt-in; the live test against a TLS
+    // server is in fetch_tls.rs.
     use calendarbot_core::fetch::policy::check_redirect;
     let src: url::Url = "https://calendar.example.com/a.ics".parse().unwrap();
     let to: url::Url = "http://calendar.example.com/a.ics".parse().unwrap();

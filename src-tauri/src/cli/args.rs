@@ -128,6 +128,13 @@ pub struct SourceAddArgs {
     /// An extra request header, 'Name: value' (repeatable).
     #[arg(long = "header", value_name = "'K: V'")]
     pub headers: Vec<String>,
+    /// Remind this many minutes before this calendar's events (instead of
+    /// notify.lead_minutes).
+    #[arg(long, value_name = "N")]
+    pub lead_minutes: Option<i64>,
+    /// Never remind of this calendar's events (it is still shown).
+    #[arg(long, conflicts_with = "lead_minutes")]
+    pub no_reminders: bool,
 }
 
 #[derive(Debug, Subcommand)]

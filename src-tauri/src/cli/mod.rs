@@ -360,6 +360,8 @@ async fn sources_command(
                 color: a.color,
                 auth,
                 interval_minutes: None,
+                muted: a.no_reminders,
+                lead_minutes: a.lead_minutes,
             };
             let source = sources::add(pool, &secrets, new)
                 .await

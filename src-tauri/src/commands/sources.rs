@@ -22,7 +22,9 @@ impl From<SourceError> for IpcError {
         match e {
             SourceError::InvalidLocation(_) => IpcError::new("invalid_location", e.to_string()),
             SourceError::InvalidColor(_) => IpcError::new("invalid_color", e.to_string()),
-            SourceError::InvalidInterval => IpcError::new("invalid_value", e.to_string()),
+            SourceError::InvalidInterval | SourceError::InvalidLead => {
+                IpcError::new("invalid_value", e.to_string())
+            }
             SourceError::DuplicateName(_) => IpcError::new("duplicate_name", e.to_string()),
             SourceError::NotFound(_) => IpcError::new("not_found", e.to_string()),
             SourceError::MissingSecret(_) => IpcError::new("missing_secret", e.to_string()),
@@ -53,6 +55,10 @@ pub struct SourceView {
     pub enabled: bool,
     pub auth: &'static str,
     pub interval_minutes: Option<i64>,
+    /// No reminders for this calendar.
+    pub muted: bool,
+    /// Its own reminder lead time; `None`: notify.lead_minutes.
+    pub lead_minutes: Option<i64>,
     pub secret_store: Option<&'static str>,
     pub health: Option<HealthView>,
 }
@@ -71,6 +77,8 @@ fn view(s: Source, health: Option<&SourceHealth>) -> SourceView {
         enabled: s.enabled,
         auth: s.auth.as_str(),
         interval_minutes: s.interval_minutes,
+        muted: s.muted,
+        lead_minutes: s.lead_minutes,
         secret_store: s.secret_store.map(|k| k.as_str()),
         health: health.map(|h| HealthView {
             status: h.status,
@@ -163,6 +171,8 @@ pub async fn add_source<R: Runtime>(
         color: blank_to_none(input.color),
         auth: input.auth.into_auth()?,
         interval_minutes: None,
+        muted: false,
+        lead_minutes: None,
     };
     let source = sources::add(&backend.pool, &backend.secrets, new).await?;
     backend.notify_changed();
@@ -177,6 +187,15 @@ pub struct SourcePatch {
     pub color: Option<String>,
     pub enabled: Option<bool>,
     pub interval_minutes: Option<i64>,
+    pub muted: Option<bool>,
+    /// Absent: unchanged; `null`: back to notify.lead_minutes; a number: minutes.
+    #[serde(default, deserialize_with = "present")]
+    pub lead_minutes: Option<Option<i64>>,
+}
+
+/// Tells a field sent as `null` (`Some(None)`) from one not sent (`None`, by default).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
+    Option::<i64>::deserialize(d).map(Some)
 }
 
 #[tauri::command]
@@ -195,6 +214,8 @@ pub async fn update_source<R: Runtime>(
         color: patch.color.map(|c| blank_to_none(Some(c))),
         enabled: patch.enabled,
         interval_minutes: patch.interval_minutes.map(Some),
+        muted: patch.muted,
+        lead_minutes: patch.lead_minutes,
     };
     let source = sources::update(&backend.pool, id, update).await?;
     backend.notify_changed();

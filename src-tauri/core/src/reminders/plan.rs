@@ -35,7 +35,7 @@ pub const LATE_INDIVIDUAL: Duration = Duration::minutes(30);
 /// Missed reminders older than this are dropped; younger ones go into one summary.
 pub const MISSED_HORIZON: Duration = Duration::hours(12);
 
-/// Per-source overrides (a hook: the sources UI does not set them yet).
+/// A calendar's own reminder settings (see [`ReminderConfig::with_sources`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SourceOverride {
     /// `Some(false)`: never remind for this source.
@@ -74,6 +74,24 @@ impl ReminderConfig {
             overrides: HashMap::new(),
             tz,
         }
+    }
+}
+
+impl ReminderConfig {
+    /// The overrides of the calendars that have any (muted, or their own lead time).
+    pub fn with_sources(mut self, sources: &[crate::sources::Source]) -> Self {
+        self.overrides = sources
+            .iter()
+            .filter(|s| s.muted || s.lead_minutes.is_some())
+            .map(|s| {
+                let ov = SourceOverride {
+                    enabled: s.muted.then_some(false),
+                    lead_minutes: s.lead_minutes,
+                };
+                (s.id, ov)
+            })
+            .collect();
+        self
     }
 }
 
