@@ -20,18 +20,22 @@ def status_kb(pid, field):
 
 
 def switches(pid):
-    total = 0
+    """Context switches (voluntary and not) per thread: {(tid, name): count}."""
+    out = {}
     for tid in os.listdir(f"/proc/{pid}/task"):
-        with open(f"/proc/{pid}/task/{tid}/status") as f:
-            for line in f:
-                if "ctxt_switches" in line:
-                    total += int(line.split()[1])
-    return total
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                name = f.read().strip()
+            with open(f"/proc/{pid}/task/{tid}/status") as f:
+                out[(tid, name)] = sum(int(line.split()[1]) for line in f if "ctxt_switches" in line)
+        except OSError:
+            pass  # the thread ended
+    return out
 
 
 def webkit_children(pid):
-    out = subprocess.run(["pgrep", "-P", str(pid), "-f", "WebKit"], capture_output=True, text=True).stdout
-    return out.split()
+    out = subprocess.run(["pgrep", "-a", "-P", str(pid)], capture_output=True, text=True).stdout
+    return [os.path.basename(line.split()[1]) for line in out.splitlines() if "WebKit" in line]
 
 
 def main():
@@ -43,27 +47,45 @@ def main():
     app.cli("sources", "add", feed, "--name", "Bench")
     app.cli("sync")
     try:
-        t0 = time.monotonic()
-        app.start(wait_tray=False)
-        wait_for(app._find_menu, 30, "tray on D-Bus", interval=0.005)
-        wait_for(lambda: len(app.menu()) > 8, 30, "events in the tray menu", interval=0.005)
-        started = (time.monotonic() - t0) * 1000
-        print(f"start to populated tray (cache, 2000-event feed): {started:.0f} ms   (target <= 250 ms warm)")
+        # Start to a tray menu with the cache's events, as dbusmenu answers it; the first
+        # start reads the binary and libraries from disk, the next ones are warm.
+        times = []
+        for _ in range(4):
+            t0 = time.monotonic()
+            app.start(wait_tray=False)
+            wait_for(app._find_menu, 30, "tray on D-Bus", interval=0.005)
+            wait_for(lambda: len(app.menu()) > 8, 30, "events in the tray menu", interval=0.005)
+            times.append((time.monotonic() - t0) * 1000)
+            if len(times) < 4:
+                app.proc.terminate()
+                app.proc.wait()
+        print(f"start to populated tray (cache, 2000-event feed): first {times[0]:.0f} ms, "
+              f"warm best {min(times[1:]):.0f} ms of {', '.join(f'{t:.0f}' for t in times[1:])}   (target <= 250 ms warm)")
         time.sleep(10)
         pid = app.proc.pid
         print(f"anonymous memory, tray only: {status_kb(pid, 'RssAnon') / 1024:.1f} MB   (target <= 35 MB); "
-              f"WebKit processes: {len(webkit_children(pid))}")
+              f"WebKit processes: {webkit_children(pid) or 'none'}")
         s0 = switches(pid)
         time.sleep(60)
-        print(f"idle wake-ups (context switches of all threads) per minute: {switches(pid) - s0}   (target <= 1 caused by our code)")
+        s1 = switches(pid)
+        by_name = {}
+        for key, n in s1.items():
+            delta = n - s0.get(key, 0)
+            if delta:
+                by_name[key[1]] = by_name.get(key[1], 0) + delta
+        print(f"idle wake-ups per minute (context switches, all threads): {sum(by_name.values())}; by thread: "
+              f"{', '.join(f'{k} {v}' for k, v in sorted(by_name.items(), key=lambda kv: -kv[1])) or 'none'}   "
+              "(target <= 1 caused by our code: the tokio workers 'calendarbot-rt' and sqlx threads)")
         app.click("Open CalendarBot")
-        wait_for(window_ids, 20, "window")
+        window = wait_for(window_ids, 20, "window")[0]
         time.sleep(5)
-        print(f"window open: anonymous {status_kb(pid, 'RssAnon') / 1024:.1f} MB, WebKit processes: {len(webkit_children(pid))}")
-        subprocess.run(["xdotool", "search", "--name", "^CalendarBot$", "windowclose"], check=False)
+        print(f"window open: anonymous {status_kb(pid, 'RssAnon') / 1024:.1f} MB, WebKit processes: {webkit_children(pid)}")
+        subprocess.run(["xdotool", "windowfocus", "--sync", window], check=False)
+        subprocess.run(["xdotool", "key", "--clearmodifiers", "ctrl+w"], check=False)
+        wait_for(lambda: not window_ids(), 10, "the window to close")
         time.sleep(60)
         print(f"60 s after close: anonymous {status_kb(pid, 'RssAnon') / 1024:.1f} MB, "
-              f"WebKit processes: {len(webkit_children(pid))}   (target: none)")
+              f"WebKit processes: {webkit_children(pid) or 'none'}   (target: no web process)")
     finally:
         app.stop()
         dunst.terminate()

@@ -21,6 +21,7 @@ fn calendarbot_commands() -> &'static [&'static str] {
         "join_occurrence",
         "refresh_now",
         "pause_notifications",
+        "close_window",
         "get_settings",
         "set_setting",
         "list_sources",

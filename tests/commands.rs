@@ -287,6 +287,14 @@ fn refresh_and_pause_answer_without_a_notification_server() {
     assert!(invoke(&h, "pause_notifications", json!({ "mode": "forever" })).is_err());
 }
 
+/// The mock runtime runs no event loop, so the close itself is checked end to end
+/// (tests/e2e: Ctrl+W frees the webview); here, that the capability lets it through.
+#[test]
+fn close_window_is_allowed_to_the_main_window() {
+    let h = harness();
+    assert_eq!(invoke(&h, "close_window", json!({})).unwrap(), Value::Null);
+}
+
 #[test]
 fn only_the_main_window_may_call_commands() {
     let h = harness();

@@ -6,6 +6,7 @@ import { createAgendaPage } from './pages/agenda.js';
 import { createSourcesPage } from './pages/sources.js';
 import { createSettingsPage } from './pages/settings.js';
 import { createDiagnosticsPage } from './pages/diagnostics.js';
+import { invoke } from './lib.js';
 
 const pages = {
   next: createNextPage({ go: (p) => show(p) }),
@@ -49,6 +50,13 @@ for (const b of document.querySelectorAll('nav button[data-page]')) b.addEventLi
 document.addEventListener('visibilitychange', () => {
   if (visible()) reload();
   schedule();
+});
+
+// Ctrl+W closes the window (the app stays in the tray; the webview is freed).
+document.addEventListener('keydown', (e) => {
+  if (!e.ctrlKey || e.altKey || e.metaKey || e.key.toLowerCase() !== 'w') return;
+  e.preventDefault();
+  invoke('close_window').catch(() => {});
 });
 
 // Keyboard: on the agenda, ←/→ or [/] move, t goes to today, d/w switch the view.

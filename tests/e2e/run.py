@@ -55,6 +55,36 @@ def open_creates_the_window_and_quit_exits_zero():
         app.stop()
 
 
+def webkit_children(pid):
+    out = subprocess.run(["pgrep", "-a", "-P", str(pid)], capture_output=True, text=True).stdout
+    return [line for line in out.splitlines() if "WebKit" in line]
+
+
+@test
+def ctrl_w_closes_the_window_frees_webkit_and_keeps_the_tray():
+    app = App().start()
+    try:
+        assert not webkit_children(app.proc.pid), "WebKit runs before the window is opened"
+        app.click("Open CalendarBot")
+        window = wait_for(window_ids, 20, "the CalendarBot window")[0]
+        wait_painted(os.path.join(OUT, "window-before-close.png"), window)
+        assert any("WebKitWebProcess" in p for p in webkit_children(app.proc.pid))
+        run("xdotool", "windowfocus", "--sync", window)
+        run("xdotool", "key", "--clearmodifiers", "ctrl+w")
+        wait_for(lambda: not window_ids(), 10, "the window to close")
+        t0 = time.monotonic()
+        wait_for(lambda: not any("WebKitWebProcess" in p for p in webkit_children(app.proc.pid)), 60,
+                 "the WebKit web process to end")
+        print(f"      web process gone {time.monotonic() - t0:.1f} s after the window closed; "
+              f"left: {webkit_children(app.proc.pid)}")
+        assert app.proc.poll() is None, "closing the window ended the app"
+        assert "Open CalendarBot" in app.labels()
+        app.click("Open CalendarBot")
+        wait_for(window_ids, 20, "the window, opened again")
+    finally:
+        app.stop()
+
+
 @test
 def sigterm_exits_zero_within_five_seconds():
     app = App().start()

@@ -1,8 +1,8 @@
-//! Commands that act rather than read: refresh now, pause notifications.
+//! Commands that act rather than read: refresh now, pause notifications, close the window.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use tauri::State;
+use tauri::{Runtime, State, WebviewWindow};
 
 use calendarbot_core::backend::Backend;
 use calendarbot_core::reminders::PauseFor;
@@ -13,6 +13,14 @@ use crate::state::AppState;
 #[tauri::command]
 pub fn refresh_now(state: State<'_, AppState>) {
     state.backend.refresh_now();
+}
+
+/// Closes the calling window (Ctrl+W in the page) the way the title bar's close button
+/// does: the window and its webview are destroyed, so their WebKit processes end, and
+/// the app stays in the tray.
+#[tauri::command]
+pub fn close_window<R: Runtime>(window: WebviewWindow<R>) -> CmdResult<()> {
+    window.close().map_err(IpcError::internal)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -31,6 +31,7 @@ pub fn register<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
         diagnostics::get_diagnostics,
         control::refresh_now,
         control::pause_notifications,
+        control::close_window,
         sources::list_sources,
         sources::add_source,
         sources::update_source,
