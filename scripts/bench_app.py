@@ -38,6 +38,39 @@ def webkit_children(pid):
     return [os.path.basename(line.split()[1]) for line in out.splitlines() if "WebKit" in line]
 
 
+def wakeups_per_minute(pid):
+    """Context switches of each thread name over one minute, busiest first."""
+    s0 = switches(pid)
+    time.sleep(60)
+    by_name = {}
+    for key, n in switches(pid).items():
+        delta = n - s0.get(key, 0)
+        if delta:
+            by_name[key[1]] = by_name.get(key[1], 0) + delta
+    return sum(by_name.values()), ", ".join(
+        f"{k} {v}" for k, v in sorted(by_name.items(), key=lambda kv: -kv[1])) or "none"
+
+
+def quiet_app_wakeups():
+    """An app whose only meeting is in three days: nothing is due, no countdown shows."""
+    app = App()
+    start = time.gmtime(time.time() + 3 * 86400)
+    stamp = time.strftime("%Y%m%dT%H%M00Z", start)
+    feed = os.path.join(app.data_dir, "quiet.ics")
+    with open(feed, "w") as f:
+        f.write("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//bench//EN\r\nBEGIN:VEVENT\r\n"
+                f"UID:quiet@bench\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:{stamp}\r\nDURATION:PT30M\r\n"
+                "SUMMARY:Far away\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+    app.cli("sources", "add", feed, "--name", "Quiet")
+    app.cli("sync")
+    try:
+        app.start()
+        time.sleep(10)
+        return wakeups_per_minute(app.proc.pid)
+    finally:
+        app.stop()
+
+
 def main():
     dunst = subprocess.Popen(["dunst"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     app = App()
@@ -65,17 +98,8 @@ def main():
         pid = app.proc.pid
         print(f"anonymous memory, tray only: {status_kb(pid, 'RssAnon') / 1024:.1f} MB   (target <= 35 MB); "
               f"WebKit processes: {webkit_children(pid) or 'none'}")
-        s0 = switches(pid)
-        time.sleep(60)
-        s1 = switches(pid)
-        by_name = {}
-        for key, n in s1.items():
-            delta = n - s0.get(key, 0)
-            if delta:
-                by_name[key[1]] = by_name.get(key[1], 0) + delta
-        print(f"idle wake-ups per minute (context switches, all threads): {sum(by_name.values())}; by thread: "
-              f"{', '.join(f'{k} {v}' for k, v in sorted(by_name.items(), key=lambda kv: -kv[1])) or 'none'}   "
-              "(target <= 1 caused by our code: the tokio workers 'calendarbot-rt' and sqlx threads)")
+        total, threads = wakeups_per_minute(pid)
+        print(f"context switches per minute, 2000-event feed (a countdown may be ticking): {total}; by thread: {threads}")
         app.click("Open CalendarBot")
         window = wait_for(window_ids, 20, "window")[0]
         time.sleep(5)
@@ -88,6 +112,12 @@ def main():
               f"WebKit processes: {webkit_children(pid) or 'none'}   (target: no web process)")
     finally:
         app.stop()
+    try:
+        total, threads = quiet_app_wakeups()
+        print(f"idle (nothing due, no countdown): {total} context switches per minute; by thread: {threads}   "
+              "(target <= 1 wake-up caused by our code: the tokio workers 'calendarbot-rt' and sqlx threads; "
+              "the main thread and gdbus are GTK's)")
+    finally:
         dunst.terminate()
 
 

@@ -9,8 +9,9 @@
 //!                                                             batch one BEGIN IMMEDIATE
 //! ```
 //!
-//! - Every stage selects on the [`CancellationToken`] and is spawned on the
-//!   [`Tasks`] registry passed in (named in Diagnostics, tracked for shutdown), so `shutdown()` cancels, closes and waits with a bound.
+//! - Every stage selects on the [`CancellationToken`] and is spawned through the
+//!   [`Tasks`] registry passed in (named in Diagnostics, tracked for shutdown), so
+//!   `shutdown()` cancels, closes and waits with a bound.
 //! - On cancel the writer finishes the transaction it is in (a source's data is written
 //!   whole) and flushes what it already holds; nothing half-written can be committed,
 //!   and a kill -9 mid-transaction is rolled back by SQLite.
@@ -28,7 +29,6 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::monitor::{Outcome, Tasks};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::SqlitePool;
@@ -42,6 +42,7 @@ use crate::fetch::breaker::{BreakerConfig, CircuitState, Permit};
 use crate::fetch::{ErrorKind, FetchError, Fetched, Fetcher, Validators};
 use crate::file_watch::FileWatch;
 use crate::ics::{self, Calendar, FeedError};
+use crate::monitor::{Outcome, Tasks};
 use crate::secrets::SecretStore;
 use crate::settings::Settings;
 use crate::sources::{self, ResolvedSource, Source, SourceKind, Target};
