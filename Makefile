@@ -5,7 +5,7 @@ CARGO ?= cargo
 DATA_DIR ?=
 RUN_ARGS ?=
 
-.PHONY: run test build check unit e2e fuzz bench deb clean
+.PHONY: run test build check unit e2e fuzz bench deb deb-check clean
 
 run:
 	@scripts/ensure-deps.sh build
@@ -42,6 +42,10 @@ deb:
 	$(CARGO) build --release
 	node_modules/.bin/tauri bundle --bundles deb
 	@ls -1 target/release/bundle/deb/*.deb
+
+# Installs that package (root or sudo) and runs the tray end-to-end tests on it.
+deb-check: deb
+	scripts/deb-check.sh
 
 clean:
 	$(CARGO) clean

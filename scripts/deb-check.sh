@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs the .deb built by `make deb` (apt resolves its Depends), runs the tray and
+# window end-to-end tests on the installed /usr/bin/calendarbot, then removes the package.
+# Needs root or sudo; not part of `make test`, which never installs the app system-wide.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+deb=$(ls -1t target/release/bundle/deb/*.deb | head -1)
+sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "installing $deb" >&2
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "./$deb" >/dev/null
+trap 'DEBIAN_FRONTEND=noninteractive $sudo apt-get remove -y -qq calendar-bot >/dev/null' EXIT
+dpkg -L calendar-bot | grep -E 'bin/calendarbot$|\.desktop$|hicolor/128x128/apps/calendarbot.png$'
+desktop-file-validate /usr/share/applications/CalendarBot.desktop 2>/dev/null || true
+CALENDARBOT_BIN=/usr/bin/calendarbot scripts/e2e.sh tray_menu open_creates ctrl_w join_next reminder_arrives
