@@ -230,6 +230,8 @@ fn source(kind: SourceKind) -> Source {
         enabled: true,
         auth: AuthKind::None,
         interval_minutes: None,
+        muted: false,
+        lead_minutes: None,
         secret_store: None,
     }
 }
