@@ -227,6 +227,17 @@ def window_adds_a_local_source_and_shows_its_events():
             assert "Added" in w.text("#source-form-status"), w.text("#source-form-status")
             # Wait for the first fetch of the file to land in the list's health line.
             wait_for(lambda: "2 events" in w.text('li[data-testid="source"]'), 30, "the source's 2 events")
+
+            # Its own reminder lead time, then no reminders at all, read back by the CLI.
+            def listed():
+                out = run(BIN, "--data-dir", data_dir, "sources", "list", "--format", "json").stdout
+                return json.loads(out)[0]
+            w.type('li[data-testid="source"] [data-testid="source-lead"]', "15")
+            w.js("document.activeElement.blur()")  # leaving the field commits it
+            wait_for(lambda: listed()["lead_minutes"] == 15, 10, "lead_minutes 15 through the CLI")
+            w.click('li[data-testid="source"] [data-testid="source-reminders"]')
+            wait_for(lambda: listed()["muted"] is True, 10, "the calendar muted through the CLI")
+            assert w.js("return document.querySelector('[data-testid=\"source-lead\"]').disabled") is True
             w.screenshot("sources")
 
             # What's next lists the coming 8 days.
