@@ -53,6 +53,7 @@ pub fn shutdown<R: Runtime>(app: &AppHandle<R>) {
         std::process::exit(0);
     });
     let app = app.clone();
+    // Outside the task registry: this task is what drains it.
     tauri::async_runtime::spawn(async move {
         let state = app.state::<AppState>();
         state.backend.shutdown(DRAIN_BOUND).await;
@@ -82,7 +83,8 @@ fn flush_logs(state: &AppState) {
     );
 }
 
-/// Runs `shutdown` on SIGINT or SIGTERM.
+/// Runs `shutdown` on SIGINT or SIGTERM. Not in the task registry: the drain waits for
+/// the registry's tasks, and this one waits for a signal that may never come.
 pub fn watch_signals<R: Runtime>(app: &AppHandle<R>) {
     let app = app.clone();
     tauri::async_runtime::spawn(async move {

@@ -18,8 +18,9 @@ const APP_NAME: &str = "CalendarBot";
 
 pub fn start<R: Runtime>(app: &AppHandle<R>) {
     let app = app.clone();
-    tauri::async_runtime::spawn(async move {
-        let backend = app.state::<AppState>().backend.clone();
+    let backend = app.state::<AppState>().backend.clone();
+    let tasks = backend.tasks.clone();
+    tasks.spawn("notifications", async move {
         let (events_tx, events_rx) = tokio::sync::mpsc::unbounded_channel();
         let connected = backend
             .tasks

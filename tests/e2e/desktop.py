@@ -76,9 +76,9 @@ class App:
         if self.proc.poll() is not None:
             raise AssertionError(f"app exited early with {self.proc.returncode}:\n{self.stderr()}")
         for name in bus_names_of(self.proc.pid):
-            # The app has several bus connections; one that exports no objects may never
-            # answer Introspect, so do not wait D-Bus's default 25 s for it.
-            tree = run("busctl", "--user", "--timeout=1", "tree", "--list", name, check=False).stdout.split()
+            # The app has several bus connections; the notifier's exports no objects and
+            # never answers Introspect (busctl tree ignores --timeout), so bound the wait.
+            tree = run("timeout", "2", "busctl", "--user", "tree", "--list", name, check=False).stdout.split()
             menus = [p for p in tree if p.startswith("/org/ayatana/NotificationItem/") and p.endswith("/Menu")]
             if menus:
                 self.bus_name, self.menu_path = name, menus[0]

@@ -113,6 +113,9 @@ struct Registry {
 #[derive(Clone)]
 pub struct Tasks {
     tracker: TaskTracker,
+    /// The runtime the registry was made in: tasks may be started from threads that
+    /// are not the runtime's (GTK's main thread, for a tray click).
+    runtime: Option<tokio::runtime::Handle>,
     shared: Arc<Shared>,
 }
 
@@ -152,6 +155,7 @@ impl Tasks {
     fn build(snapshot: Option<PathBuf>) -> Self {
         Self {
             tracker: TaskTracker::new(),
+            runtime: tokio::runtime::Handle::try_current().ok(),
             shared: Arc::new(Shared {
                 registry: Mutex::default(),
                 blocking_in_flight: AtomicUsize::new(0),
@@ -176,11 +180,15 @@ impl Tasks {
         let id = self.begin(name.into());
         let me = self.clone();
         let rss_before = Memory::now().rss_bytes;
-        self.tracker.spawn(async move {
+        let task = async move {
             let output = future.await;
             me.finish(id, output.describe(), rss_before);
             output
-        })
+        };
+        match &self.runtime {
+            Some(runtime) => self.tracker.spawn_on(task, runtime),
+            None => self.tracker.spawn(task),
+        }
     }
 
     /// Runs CPU-bound or blocking work on tokio's (bounded) blocking pool, counted
@@ -194,7 +202,10 @@ impl Tasks {
         self.shared
             .blocking_in_flight
             .fetch_add(1, Ordering::Relaxed);
-        let result = self.tracker.spawn_blocking(f).await;
+        let result = match &self.runtime {
+            Some(runtime) => self.tracker.spawn_blocking_on(f, runtime).await,
+            None => self.tracker.spawn_blocking(f).await,
+        };
         self.shared
             .blocking_in_flight
             .fetch_sub(1, Ordering::Relaxed);
@@ -367,6 +378,15 @@ mod tests {
         assert_eq!(tasks.blocking(|| 6 * 7).await.unwrap(), 42);
         assert_eq!(tasks.report().blocking_total, 1);
         assert_eq!(tasks.report().blocking_in_flight, 0);
+    }
+
+    #[test]
+    fn tasks_start_from_a_thread_outside_the_runtime() {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let tasks = runtime.block_on(async { Tasks::new() });
+        // Like a tray click on GTK's main thread: no runtime context here.
+        let handle = tasks.spawn("from outside", async { Ok::<i32, String>(6 * 7) });
+        assert_eq!(runtime.block_on(handle).unwrap(), Ok(42));
     }
 
     #[tokio::test]

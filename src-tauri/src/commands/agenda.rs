@@ -115,7 +115,9 @@ pub async fn join(backend: &Backend, key: String) -> CmdResult<()> {
         .join_url
         .clone()
         .ok_or_else(|| IpcError::new("no_link", "this meeting has no link to join"))?;
-    tauri::async_runtime::spawn_blocking(move || crate::opener::open(&url))
+    backend
+        .tasks
+        .blocking(move || crate::opener::open(&url))
         .await
         .map_err(IpcError::internal)?
         .map_err(|e| IpcError::new("open_failed", e.to_string()))

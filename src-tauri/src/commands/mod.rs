@@ -43,7 +43,8 @@ pub fn register<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
 /// Joins an occurrence from a tray click, logging failures (there is no UI to show them).
 pub fn spawn_join<R: Runtime>(app: &AppHandle<R>, key: String) {
     let backend = app.state::<AppState>().backend.clone();
-    tauri::async_runtime::spawn(async move {
+    let tasks = backend.tasks.clone();
+    tasks.spawn("join from the tray", async move {
         if let Err(e) = agenda::join(&backend, key).await {
             tracing::warn!(code = e.code, "join from the tray failed: {}", e.message);
         }
@@ -63,8 +64,9 @@ pub fn spawn_pause<R: Runtime>(app: &AppHandle<R>, id: MenuId) {
         _ => control::PauseMode::Resume,
     };
     let app = app.clone();
-    tauri::async_runtime::spawn(async move {
-        let backend = app.state::<AppState>().backend.clone();
+    let backend = app.state::<AppState>().backend.clone();
+    let tasks = backend.tasks.clone();
+    tasks.spawn("pause from the tray", async move {
         match control::pause(&backend, mode).await {
             Ok(_) => {
                 let _ = crate::tray::refresh(&app).await;
