@@ -78,7 +78,7 @@ class App:
         for name in bus_names_of(self.proc.pid):
             # The app has several bus connections; the notifier's exports no objects and
             # never answers Introspect (busctl tree ignores --timeout), so bound the wait.
-            tree = run("timeout", "2", "busctl", "--user", "tree", "--list", name, check=False).stdout.split()
+            tree = run("timeout", "5", "busctl", "--user", "tree", "--list", name, check=False).stdout.split()
             menus = [p for p in tree if p.startswith("/org/ayatana/NotificationItem/") and p.endswith("/Menu")]
             if menus:
                 self.bus_name, self.menu_path = name, menus[0]

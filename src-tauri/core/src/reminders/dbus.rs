@@ -220,6 +220,9 @@ async fn serve(
         let conn = Connection::session()
             .await
             .map_err(|e| NotifyError::NoSessionBus(e.to_string()))?;
+        // Without an object server nothing answers method calls sent to this connection:
+        // a peer that introspects it (busctl tree, d-spy) would wait 25 s for a reply.
+        let _ = conn.object_server();
         let list: Vec<String> = conn
             .call_method(Some(DEST), PATH, Some(IFACE), "GetCapabilities", &())
             .await
