@@ -309,13 +309,14 @@ impl Tasks {
     }
 }
 
-/// The running app's published snapshot, if its process is alive (a stale file left
-/// by a crash is ignored).
+/// The running app's published snapshot, if the process that wrote it is alive: a file
+/// left by a crash is ignored, also once its pid belongs to another program (the app and
+/// the CLI reading this are one executable, so the writer has the reader's name).
 pub fn read_snapshot(path: &std::path::Path) -> Option<Snapshot> {
     let snapshot: Snapshot = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
-    std::path::Path::new(&format!("/proc/{}", snapshot.pid))
-        .exists()
-        .then_some(snapshot)
+    let name = |pid: u32| std::fs::read_to_string(format!("/proc/{pid}/comm")).ok();
+    let alive = name(snapshot.pid).is_some_and(|n| Some(n) == name(std::process::id()));
+    alive.then_some(snapshot)
 }
 
 /// Memory of another process (the running app), read from its `/proc/PID/status`.

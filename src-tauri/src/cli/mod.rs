@@ -273,7 +273,9 @@ async fn settings_command(
             let stored = settings::set(pool, &key, &value).await?;
             if key == autostart::SETTING {
                 autostart::follow_setting(stored == "true", paths).map_err(|e| {
-                    CliError::failed(format!("saved, but the autostart entry: {e}"))
+                    CliError::failed(format!(
+                        "saved, but the autostart entry could not be written: {e}"
+                    ))
                 })?;
             }
             println!("{key} = {stored}");

@@ -196,7 +196,8 @@ impl Scheduler {
         }
     }
 
-    /// Starts the loop as the task "reminders". Returns the handle and the receiver of requests for
+    /// Starts the loop as the task "reminders". Returns the handle and the receiver of
+    /// requests for
     /// the shell (open the window, join a meeting).
     pub fn spawn(self, tasks: &Tasks) -> (ReminderHandle, mpsc::UnboundedReceiver<ShellRequest>) {
         let (shell_tx, shell_rx) = mpsc::unbounded_channel();
