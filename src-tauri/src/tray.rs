@@ -76,15 +76,16 @@ pub fn spawn_updater<R: Runtime>(app: &AppHandle<R>) {
 pub async fn refresh<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<DateTime<Utc>> {
     let (model, change_at) = current_model(app).await;
     let state = app.state::<AppState>();
-    let mut shown = state.menu.lock().unwrap_or_else(|e| e.into_inner());
-    if shown.as_ref() == Some(&model) {
+    let shown = || state.menu.lock().unwrap_or_else(|e| e.into_inner());
+    if shown().as_ref() == Some(&model) {
         return Ok(change_at);
     }
+    // Not under the lock: set_menu waits for GTK's thread, whose click handler takes it.
     if let Some(tray) = app.tray_by_id(TRAY_ID) {
         tray.set_menu(Some(render(app, &model)?))?;
         tray.set_title(Some(&model.title))?;
     }
-    *shown = Some(model);
+    *shown() = Some(model);
     Ok(change_at)
 }
 
