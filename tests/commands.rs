@@ -218,39 +218,15 @@ fn sources_can_be_tested_added_renamed_and_removed() {
     assert_eq!(err["code"], "invalid_value");
     // Per-calendar reminders: a lead time of its own, muted, and back to the default
     // (`null`), while a patch that does not mention the lead time leaves it alone.
-    let own = invoke(
-        &h,
-        "update_source",
-        json!({ "id": id, "patch": { "lead_minutes": 15 } }),
-    )
-    .unwrap();
-    assert_eq!(
-        (own["lead_minutes"].as_i64(), own["muted"].as_bool()),
-        (Some(15), Some(false))
-    );
-    let muted = invoke(
-        &h,
-        "update_source",
-        json!({ "id": id, "patch": { "muted": true } }),
-    )
-    .unwrap();
-    assert_eq!(
-        (muted["lead_minutes"].as_i64(), muted["muted"].as_bool()),
-        (Some(15), Some(true))
-    );
-    let reset = invoke(
-        &h,
-        "update_source",
-        json!({ "id": id, "patch": { "lead_minutes": null } }),
-    )
-    .unwrap();
-    assert!(reset["lead_minutes"].is_null(), "{reset}");
-    let err = invoke(
-        &h,
-        "update_source",
-        json!({ "id": id, "patch": { "lead_minutes": 5000 } }),
-    )
-    .unwrap_err();
+    let patch = |p: Value| invoke(&h, "update_source", json!({ "id": id, "patch": p }));
+    let reminders = |v: &Value| (v["lead_minutes"].as_i64(), v["muted"].as_bool());
+    let own = patch(json!({ "lead_minutes": 15 })).unwrap();
+    assert_eq!(reminders(&own), (Some(15), Some(false)));
+    let muted = patch(json!({ "muted": true })).unwrap();
+    assert_eq!(reminders(&muted), (Some(15), Some(true)));
+    let reset = patch(json!({ "lead_minutes": null })).unwrap();
+    assert_eq!(reminders(&reset), (None, Some(true)));
+    let err = patch(json!({ "lead_minutes": 5000 })).unwrap_err();
     assert_eq!(err["code"], "invalid_value", "{err}");
     invoke(&h, "remove_source", json!({ "id": id })).unwrap();
     assert_eq!(invoke(&h, "list_sources", json!({})).unwrap(), json!([]));

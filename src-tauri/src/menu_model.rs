@@ -400,22 +400,14 @@ mod tests {
         assert_eq!(span(Duration::minutes(120)), "2 h");
         assert_eq!(span(Duration::seconds(1)), "1 min");
         let standup = occ("Standup", at(9, 4), 15);
-        assert_eq!(
-            headline(&standup, at(9, 0), chrono_tz::UTC),
-            "in 4 min: Standup"
-        );
-        assert_eq!(
-            headline(&standup, at(9, 10), chrono_tz::UTC),
-            "now: Standup (9 min left)"
-        );
-        assert_eq!(
-            headline(&standup, at(8, 4), chrono_tz::UTC),
-            "in 1 h: Standup"
-        );
-        assert_eq!(
-            headline(&standup, at(8, 3), chrono_tz::UTC),
-            "09:04: Standup"
-        );
+        for (now, want) in [
+            (at(9, 0), "in 4 min: Standup"),
+            (at(9, 10), "now: Standup (9 min left)"),
+            (at(8, 4), "in 1 h: Standup"),
+            (at(8, 3), "09:04: Standup"),
+        ] {
+            assert_eq!(headline(&standup, now, chrono_tz::UTC), want);
+        }
         let tomorrow = occ("Planning", at(9, 30) + Duration::days(1), 30);
         assert_eq!(
             headline(&tomorrow, at(8, 0) - Duration::hours(6), chrono_tz::UTC),

@@ -30,32 +30,58 @@ async fn scheduler_fetches_due_sources_and_wakes_on_refresh_now() {
     .await;
     let env = Env::new(quick_config()).await;
     let id = env.add(&server.url("/cal.ics")).await;
-    let cancel = CancellationToken::new();
-    let tasks = Tasks::new();
-    let pipeline = Pipeline::start(env.deps.clone(), cancel.clone(), &tasks);
-    let mut changes = pipeline.subscribe();
-    pipeline.spawn_scheduler();
-    tokio::time::timeout(Duration::from_secs(5), changes.changed())
-        .await
-        .unwrap()
-        .unwrap();
+    let mut running = Running::start(&env);
+    running.committed("the first refresh").await;
     assert_eq!(cached_uids(&env.db_path(), id).await, vec!["a-0", "a-1"]);
     // Not due again for 15 min: nothing happens on its own.
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(server.count(), 1);
     *version.lock().unwrap() = ("b", 3);
-    pipeline.refresh_now();
-    tokio::time::timeout(Duration::from_secs(5), changes.changed())
-        .await
-        .unwrap()
-        .unwrap();
+    running.pipeline.refresh_now();
+    running.committed("the refresh asked for").await;
     assert_eq!(cached_uids(&env.db_path(), id).await.len(), 3);
     assert_eq!(server.count(), 2);
-    cancel.cancel();
-    tasks.tracker().close();
-    tokio::time::timeout(Duration::from_secs(2), tasks.tracker().wait())
-        .await
-        .expect("drain within its bound");
+    running.stop().await;
+}
+
+/// A pipeline with its scheduler running, as the app runs it.
+struct Running {
+    pipeline: Pipeline,
+    changes: tokio::sync::watch::Receiver<u64>,
+    cancel: CancellationToken,
+    tasks: Tasks,
+}
+
+impl Running {
+    fn start(env: &Env) -> Self {
+        let cancel = CancellationToken::new();
+        let tasks = Tasks::new();
+        let pipeline = Pipeline::start(env.deps.clone(), cancel.clone(), &tasks);
+        let changes = pipeline.subscribe();
+        pipeline.spawn_scheduler();
+        Self {
+            pipeline,
+            changes,
+            cancel,
+            tasks,
+        }
+    }
+
+    /// Waits (at most 5 s) for the next commit that changed events.
+    async fn committed(&mut self, what: &str) {
+        tokio::time::timeout(Duration::from_secs(5), self.changes.changed())
+            .await
+            .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
+            .unwrap();
+    }
+
+    async fn stop(self) {
+        self.cancel.cancel();
+        self.tasks.tracker().close();
+        tokio::time::timeout(Duration::from_secs(2), self.tasks.tracker().wait())
+            .await
+            .expect("drain within its bound");
+    }
 }
 
 #[tokio::test]
@@ -143,39 +169,22 @@ async fn a_watched_file_is_reread_when_saved() {
     let path = env.dir.path().join("watched.ics");
     std::fs::write(&path, feed("w1", 2)).unwrap();
     let id = env.add(path.to_str().unwrap()).await;
-    let cancel = CancellationToken::new();
-    let tasks = Tasks::new();
-    let pipeline = Pipeline::start(env.deps.clone(), cancel.clone(), &tasks);
-    let mut changes = pipeline.subscribe();
-    pipeline.spawn_scheduler();
-    tokio::time::timeout(Duration::from_secs(5), changes.changed())
-        .await
-        .unwrap()
-        .unwrap();
+    let mut running = Running::start(&env);
+    running.committed("the first read").await;
     assert_eq!(cached_uids(&env.db_path(), id).await.len(), 2);
 
     // Saved the way editors do: a new file renamed over the old one.
     let tmp = env.dir.path().join(".watched.ics.tmp");
     std::fs::write(&tmp, feed("w2", 4)).unwrap();
     std::fs::rename(&tmp, &path).unwrap();
-    tokio::time::timeout(Duration::from_secs(5), changes.changed())
-        .await
-        .expect("the watch picked up the save")
-        .unwrap();
+    running.committed("the watch to pick up the save").await;
     assert_eq!(cached_uids(&env.db_path(), id).await.len(), 4);
 
     // And written in place.
     std::fs::write(&path, feed("w3", 1)).unwrap();
-    tokio::time::timeout(Duration::from_secs(5), changes.changed())
-        .await
-        .expect("the watch picked up the write")
-        .unwrap();
+    running.committed("the watch to pick up the write").await;
     assert_eq!(cached_uids(&env.db_path(), id).await, vec!["w3-0"]);
-    cancel.cancel();
-    tasks.tracker().close();
-    tokio::time::timeout(Duration::from_secs(2), tasks.tracker().wait())
-        .await
-        .expect("drain within its bound");
+    running.stop().await;
 }
 
 #[tokio::test]
