@@ -192,11 +192,14 @@ pub fn normalize(key: &str, value: &str) -> Result<String, SettingsError> {
             let mut out: Vec<u16> = Vec::new();
             for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
                 match part.parse::<u16>() {
-                    Ok(m) if (1..=1440).contains(&m) => out.push(m),
+                    Ok(m) if (1..=1440).contains(&m) => {
+                        if !out.contains(&m) {
+                            out.push(m);
+                        }
+                    }
                     _ => return Err(invalid(format!("'{part}' is not 1 to 1440 minutes"))),
                 }
             }
-            out.dedup();
             if out.is_empty() || out.len() > max_items {
                 return Err(invalid(format!(
                     "give 1 to {max_items} durations, like 5,10"
