@@ -54,11 +54,6 @@ pub fn follow_setting(enabled: bool, paths: &Paths) -> io::Result<()> {
     apply(&entry_path()?, enabled, &std::env::current_exe()?, paths)
 }
 
-/// Whether the entry exists (what the desktop will do at the next login).
-pub fn is_enabled(path: &Path) -> bool {
-    path.is_file()
-}
-
 fn desktop_entry(exec: &str) -> String {
     format!(
         "[Desktop Entry]\n\
@@ -103,7 +98,7 @@ mod tests {
         let entry = dir.path().join("autostart").join(FILE_NAME);
         let paths = Paths::under(dir.path().join("My Calendars"));
         apply(&entry, true, Path::new("/usr/bin/calendarbot"), &paths).unwrap();
-        assert!(is_enabled(&entry));
+        assert!(entry.is_file());
         let text = std::fs::read_to_string(&entry).unwrap();
         let exec = format!(
             "Exec=\"/usr/bin/calendarbot\" --data-dir \"{}\"",
@@ -112,7 +107,7 @@ mod tests {
         assert!(text.lines().any(|l| l == exec), "{text}");
         assert!(text.starts_with("[Desktop Entry]\nType=Application\n"));
         apply(&entry, false, Path::new("/usr/bin/calendarbot"), &paths).unwrap();
-        assert!(!is_enabled(&entry));
+        assert!(!entry.is_file());
         // Disabling twice is fine.
         apply(&entry, false, Path::new("/usr/bin/calendarbot"), &paths).unwrap();
     }

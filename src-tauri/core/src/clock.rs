@@ -25,13 +25,7 @@ pub trait Clock: Send + Sync + 'static {
     /// This default runs on tokio's monotonic timer, bounded by `cap` (the test clock,
     /// and tokio's paused time in tests); the system clock uses a wall-clock timer.
     fn sleep_until(&self, at: Option<DateTime<Utc>>, cap: StdDuration) -> Sleep {
-        let wait = at.map_or(cap, |at| {
-            (at - self.now())
-                .to_std()
-                .unwrap_or(StdDuration::ZERO)
-                .min(cap)
-        });
-        Box::pin(tokio::time::sleep(wait))
+        Box::pin(capped_sleep(at, self.now(), cap))
     }
 }
 
@@ -52,11 +46,21 @@ impl Clock for SystemClock {
         Box::pin(async move {
             if let Err(e) = crate::wall_timer::sleep_until(at).await {
                 tracing::warn!(error = %e, "wall-clock timer unavailable; using a capped sleep");
-                let wait = (at - Utc::now()).to_std().unwrap_or(StdDuration::ZERO);
-                tokio::time::sleep(wait.min(cap)).await;
+                capped_sleep(Some(at), Utc::now(), cap).await;
             }
         })
     }
+}
+
+/// A monotonic sleep until `at` (read against `now`), at most `cap`: what a clock that
+/// cannot report suspends and clock changes can do.
+fn capped_sleep(
+    at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    cap: StdDuration,
+) -> tokio::time::Sleep {
+    let wait = at.map_or(cap, |at| (at - now).to_std().unwrap_or(StdDuration::ZERO));
+    tokio::time::sleep(wait.min(cap))
 }
 
 /// A clock tests set and advance by hand; cloning shares the same time.

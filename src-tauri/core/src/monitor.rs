@@ -25,9 +25,18 @@ pub struct Memory {
 
 impl Memory {
     pub fn now() -> Self {
-        std::fs::read_to_string("/proc/self/status")
+        Self::read("/proc/self/status").unwrap_or_default()
+    }
+
+    /// Memory of another process (the running app, for `calendarbot status`).
+    pub fn of(pid: u32) -> Option<Self> {
+        Self::read(&format!("/proc/{pid}/status"))
+    }
+
+    fn read(status_file: &str) -> Option<Self> {
+        std::fs::read_to_string(status_file)
+            .ok()
             .map(|s| Self::parse_status(&s))
-            .unwrap_or_default()
     }
 
     fn parse_status(status: &str) -> Self {
@@ -319,13 +328,6 @@ pub fn read_snapshot(path: &std::path::Path) -> Option<Snapshot> {
     alive.then_some(snapshot)
 }
 
-/// Memory of another process (the running app), read from its `/proc/PID/status`.
-pub fn memory_of(pid: u32) -> Option<Memory> {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .map(|s| Memory::parse_status(&s))
-}
-
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
@@ -408,7 +410,7 @@ mod tests {
         let snap = read_snapshot(&path).unwrap();
         assert!(snap.tasks.active.is_empty());
         assert_eq!(snap.tasks.finished[0].outcome, "ok");
-        assert!(memory_of(snap.pid).unwrap().rss_bytes > 0);
+        assert!(Memory::of(snap.pid).unwrap().rss_bytes > 0);
         tasks.unpublish();
         assert!(read_snapshot(&path).is_none());
     }

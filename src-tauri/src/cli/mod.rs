@@ -16,7 +16,7 @@ use calendarbot_core::agenda::{self, SourceCalendar};
 use calendarbot_core::clock::system_zone;
 use calendarbot_core::clock::SystemClock;
 use calendarbot_core::model::Window;
-use calendarbot_core::monitor;
+use calendarbot_core::monitor::{self, Memory};
 use calendarbot_core::paths::Paths;
 use calendarbot_core::refresh::{self, OutcomeKind};
 use calendarbot_core::secrets::{Preference, SecretStore};
@@ -424,13 +424,17 @@ async fn status(paths: &Paths, pool: &db::SqlitePool, format: TextOrJson) -> Res
     let health = cache::health(pool, Utc::now(), &settings)
         .await
         .map_err(CliError::failed)?;
-    let app = monitor::read_snapshot(&paths.runtime_status());
+    // The app's memory now; its last published figure if /proc cannot be read.
+    let app = monitor::read_snapshot(&paths.runtime_status()).map(|snap| {
+        let memory = Memory::of(snap.pid).unwrap_or(snap.tasks.memory);
+        (snap, memory)
+    });
     match format {
         TextOrJson::Json => {
-            let app = app.map(|snap| {
+            let app = app.map(|(snap, memory)| {
                 serde_json::json!({
                     "pid": snap.pid,
-                    "memory": monitor::memory_of(snap.pid).unwrap_or(snap.tasks.memory),
+                    "memory": memory,
                     "tasks": snap.tasks,
                     "tasks_as_of": snap.written_at,
                 })
@@ -447,8 +451,7 @@ async fn status(paths: &Paths, pool: &db::SqlitePool, format: TextOrJson) -> Res
         }
         TextOrJson::Text => {
             match &app {
-                Some(snap) => {
-                    let memory = monitor::memory_of(snap.pid).unwrap_or(snap.tasks.memory);
+                Some((snap, memory)) => {
                     println!(
                         "CalendarBot is running (pid {}): {:.1} MB resident, {:.1} MB anonymous, {} tasks active, {}/{} blocking jobs running/run",
                         snap.pid,

@@ -35,7 +35,7 @@ use super::plan::{plan, Plan, ReminderConfig};
 /// [`Clock::sleep_until`]): they are noticed within this.
 pub const SENTINEL: StdDuration = StdDuration::from_secs(60);
 /// After a database error, try again this soon.
-const RETRY: StdDuration = StdDuration::from_secs(5);
+const RETRY: Duration = Duration::seconds(5);
 /// How many shown notifications are remembered for their actions.
 const SHOWN_CAP: usize = 512;
 /// A wall-clock move this much larger or smaller than the monotonic one is a jump/resume.
@@ -270,7 +270,9 @@ impl Loop {
                 );
                 since = now;
             }
-            let (sleep_for, next_due, retry) = match self.round(since, now).await {
+            // How long the status says the loop sleeps, the instant it wakes for, and the
+            // next reminder (none known after a failed round, which is retried soon).
+            let (sleep_for, wake_for, next_due) = match self.round(since, now).await {
                 Ok((plan, delivered)) => {
                     since = now;
                     let until_due = plan
@@ -289,24 +291,22 @@ impl Loop {
                         }
                     }
                     config_changed = false;
-                    (sleep.max(StdDuration::from_millis(1)), plan.next_due, false)
+                    let sleep = sleep.max(StdDuration::from_millis(1));
+                    (sleep, plan.next_due, plan.next_due)
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "reminder round failed; retrying");
-                    (RETRY.min(self.s.sentinel), None, true)
+                    let retry = RETRY.to_std().unwrap_or_default().min(self.s.sentinel);
+                    (retry, Some(now + RETRY), None)
                 }
             };
             rounds += 1;
             let mono_start = tokio::time::Instant::now();
             let wake_at = mono_start + sleep_for;
             let shown = self.shown_count;
-            let sleep: crate::clock::Sleep = if retry {
-                Box::pin(tokio::time::sleep_until(wake_at))
-            } else {
-                // Never a zero sleep: a due instant a few ns ahead must not spin.
-                let due = next_due.map(|d| d.max(now + Duration::milliseconds(1)));
-                self.s.clock.sleep_until(due, self.s.sentinel)
-            };
+            // Never a zero sleep: a due instant a few ns ahead must not spin.
+            let wake_for = wake_for.map(|d| d.max(now + Duration::milliseconds(1)));
+            let sleep = self.s.clock.sleep_until(wake_for, self.s.sentinel);
             self.status_tx.send_replace(Status {
                 rounds,
                 next_due,
