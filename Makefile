@@ -4,13 +4,15 @@
 CARGO ?= cargo
 DATA_DIR ?=
 RUN_ARGS ?=
+# Where cargo puts its builds: CI keeps it outside the clone (see .ci/run).
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 
 .PHONY: run test build check unit e2e fuzz bench deb deb-check clean
 
 run:
 	@scripts/ensure-deps.sh build
 	$(CARGO) build
-	./target/debug/calendarbot $(if $(DATA_DIR),--data-dir $(DATA_DIR)) $(RUN_ARGS)
+	$(TARGET_DIR)/debug/calendarbot $(if $(DATA_DIR),--data-dir $(DATA_DIR)) $(RUN_ARGS)
 
 build:
 	@scripts/ensure-deps.sh build
@@ -41,7 +43,7 @@ deb:
 	@scripts/ensure-deps.sh deb
 	$(CARGO) build --release
 	node_modules/.bin/tauri bundle --bundles deb
-	@ls -1 target/release/bundle/deb/*.deb
+	@ls -1 $(TARGET_DIR)/release/bundle/deb/*.deb
 
 # Installs that package (root or sudo) and runs the tray end-to-end tests on it.
 deb-check: deb

@@ -4,7 +4,7 @@
 # Needs root or sudo; not part of `make test`, which never installs the app system-wide.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-deb=$(ls -1t target/release/bundle/deb/*.deb | head -1)
+deb=$(ls -1t "${CARGO_TARGET_DIR:-target}"/release/bundle/deb/*.deb | head -1)
 sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
 echo "installing $deb" >&2
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "./$deb" >/dev/null

@@ -3,7 +3,7 @@
 # session D-Bus (both cleaned up on exit). Extra arguments select tests by name.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CALENDARBOT_BIN="${CALENDARBOT_BIN:-$PWD/target/debug/calendarbot}"
+export CALENDARBOT_BIN="${CALENDARBOT_BIN:-${CARGO_TARGET_DIR:-$PWD/target}/debug/calendarbot}"
 export E2E_OUT="${E2E_OUT:-$PWD/test-output/e2e}"
 mkdir -p "$E2E_OUT"
 # The throwaway session has no accessibility bus: without this GTK waits ~75 s for its
