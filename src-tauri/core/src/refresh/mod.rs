@@ -45,7 +45,7 @@ use crate::secrets::SecretStore;
 use crate::sources;
 
 pub use pipeline::Pipeline;
-pub use scheduler::next_due;
+pub use scheduler::{backoff, next_due, SchedulerHealth};
 
 /// The parse step. The app uses [`ics::parse_feed`]; tests may inject another.
 pub type ParseFn = Arc<dyn Fn(&[u8]) -> Result<Calendar, FeedError> + Send + Sync>;

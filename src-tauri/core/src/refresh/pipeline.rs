@@ -9,6 +9,7 @@ use tokio::sync::{mpsc, oneshot, watch, Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use super::writer::{writer_loop, Changes, WriteFailure, WriteMsg, WriteOp};
+use super::scheduler::SchedulerHealth;
 use super::{Deps, OutcomeKind, RefreshError, SourceOutcome};
 use crate::cache::{self, FeedState, StatusUpdate};
 use crate::fetch::breaker::{BreakerConfig, CircuitState, Permit};
@@ -32,6 +33,7 @@ pub(super) struct Inner {
     pub(super) in_flight: Mutex<HashSet<i64>>,
     pub(super) limit: Semaphore,
     pub(super) changes: Changes,
+    pub(super) scheduler: watch::Sender<SchedulerHealth>,
 }
 
 /// The running pipeline. Cheap to clone.
@@ -68,6 +70,7 @@ impl Pipeline {
             finished: Notify::new(),
             in_flight: Mutex::new(HashSet::new()),
             changes: changes.clone(),
+            scheduler: watch::Sender::new(SchedulerHealth::default()),
             deps: deps.clone(),
         });
         tasks.spawn(
@@ -90,6 +93,11 @@ impl Pipeline {
             "refresh scheduler",
             async move { me.scheduler_loop().await },
         );
+    }
+
+    /// The scheduler's health: its next wake-up and the failures of its rounds.
+    pub fn scheduler_health(&self) -> watch::Receiver<SchedulerHealth> {
+        self.inner.scheduler.subscribe()
     }
 
     /// Asks the scheduler to refresh every enabled source now.
@@ -282,6 +290,26 @@ impl Pipeline {
                 (
                     WriteOp::Status(StatusUpdate::NotModified { at, breaker }),
                     OutcomeKind::NotModified,
+                )
+            }
+            // An answer with no events where the cache has some is more often a broken
+            // export than an emptied calendar: keep the last good data and warn, and
+            // take it only when it is said three times in a row. Its validators are not
+            // kept, so the next fetch asks for the whole body again.
+            Ok(Some((calendar, _)))
+                if calendar.events.is_empty()
+                    && state.event_count > 0
+                    && state.empty_answers + 1 < cache::EMPTY_ANSWERS_TO_REPLACE =>
+            {
+                let count = state.empty_answers + 1;
+                breaker.record_success();
+                tracing::warn!(source_id = id, count, "the feed returned no events; kept the last good data");
+                (
+                    WriteOp::Status(StatusUpdate::Empty { at, count, breaker }),
+                    OutcomeKind::Failed {
+                        code: cache::EMPTY_FEED.into(),
+                        message: cache::empty_feed_message(count),
+                    },
                 )
             }
             Ok(Some((calendar, validators))) => {

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 
 use super::{Pipeline, PipelineOptions, RefreshError};
 use crate::cache::{self, FeedState};
@@ -12,24 +13,63 @@ use crate::file_watch::FileWatch;
 use crate::settings::Settings;
 use crate::sources::{self, Source, SourceKind, Target};
 
+/// The first wait after a failed round; it doubles per failure in a row up to
+/// [`MAX_BACKOFF`].
+const FIRST_BACKOFF: chrono::Duration = chrono::Duration::seconds(5);
+const MAX_BACKOFF: chrono::Duration = chrono::Duration::minutes(5);
+
+/// How the scheduler is doing, for Diagnostics and tests: when it next wakes on its
+/// own, and the failures of its rounds (a round reads the settings, the feed states
+/// and the sources; a database error there is retried with a backoff, never the end).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SchedulerHealth {
+    /// Rounds completed since start.
+    pub rounds: u64,
+    /// When the scheduler next wakes unprompted (`None`: only when something changes).
+    pub next_round: Option<DateTime<Utc>>,
+    /// Failed rounds in a row (0 when the last round worked).
+    pub failures: u32,
+    /// The last round's error in words, while it keeps failing.
+    pub last_error: Option<String>,
+}
+
+/// The wait after `failures` failed rounds in a row.
+pub fn backoff(failures: u32) -> chrono::Duration {
+    let exp = failures.saturating_sub(1).min(10);
+    (FIRST_BACKOFF * (1i32 << exp)).min(MAX_BACKOFF)
+}
+
 impl Pipeline {
     pub(super) async fn scheduler_loop(&self) {
         let deps = &self.inner.deps;
         let mut files = FileWatch::new();
         let mut force = Force::None;
+        let mut failures = 0u32;
         loop {
-            let next = match self.schedule_round(force, &mut files).await {
-                Ok(next) => next,
+            let (next, error) = match self.schedule_round(force, &mut files).await {
+                Ok(next) => {
+                    failures = 0;
+                    force = Force::None;
+                    (next, None)
+                }
                 Err(e) => {
-                    tracing::error!(error = %e, "scheduler round failed");
-                    Some(deps.clock.now() + chrono::Duration::seconds(60))
+                    // Recoverable by nature (a locked or briefly unreadable database):
+                    // log, wait longer each time, and keep a forced refresh for the retry.
+                    failures += 1;
+                    tracing::error!(error = %e, failures, "scheduler round failed; retrying");
+                    (Some(deps.clock.now() + backoff(failures)), Some(e.to_string()))
                 }
             };
-            force = Force::None;
+            self.inner.scheduler.send_modify(|h| {
+                h.rounds += 1;
+                h.next_round = next;
+                h.failures = failures;
+                h.last_error = error;
+            });
             tokio::select! {
                 _ = self.inner.cancel.cancelled() => break,
                 _ = self.inner.refresh_now.notified() => force = Force::All,
-                id = files.changed() => force = Force::Source(id),
+                id = files.changed() => force = force.or(Force::Source(id)),
                 _ = self.inner.finished.notified() => {}
                 () = deps.clock.sleep_until(next, deps.options.max_sleep) => {}
             }
@@ -96,6 +136,16 @@ pub(super) enum Force {
     All,
     /// A watched file changed.
     Source(i64),
+}
+
+impl Force {
+    /// A force still pending (kept over a failed round) wins over a new one.
+    fn or(self, other: Force) -> Force {
+        match self {
+            Force::None => other,
+            kept => kept,
+        }
+    }
 }
 
 /// When a source should next be fetched (pure; `now`-free so it is easy to test).
