@@ -8,9 +8,10 @@
 //!
 //! The keyring talks D-Bus synchronously: async code calls the `*_async` methods, which
 //! run on the blocking pool, never on the async workers and never inside a database
-//! write transaction. Values read are cached in the store (a source's key never changes
-//! and every write goes through [`SecretStore::set`] / [`SecretStore::delete`], which
-//! update the cache), so a refresh round does not ask D-Bus again for every source.
+//! write transaction. Keyring values read are cached in the store (a source's key never
+//! changes and is never rewritten, and every write here goes through
+//! [`SecretStore::set`] / [`SecretStore::delete`], which update the cache), so a refresh
+//! round does not ask D-Bus again for every source.
 //!
 //! The file fallback is safe across processes: every read-modify-write holds an
 //! exclusive `flock` on `secrets.json.lock` and writes a temporary file of its own
@@ -84,7 +85,7 @@ pub struct SecretStore {
 struct Inner {
     kind: StoreKind,
     file: PathBuf,
-    /// Values read or written by this process, by key.
+    /// Keyring values read or written by this process, by key.
     cache: Mutex<HashMap<String, String>>,
 }
 
@@ -139,10 +140,7 @@ impl SecretStore {
             }
             StoreKind::File => self.read_file()?.remove(key),
         };
-        // Only values are cached: a key missing now may be written by another process.
-        if let Some(v) = &value {
-            self.cache().insert(key.to_string(), v.clone());
-        }
+        self.remember(key, value.as_deref());
         Ok(value)
     }
 
@@ -158,8 +156,17 @@ impl SecretStore {
                 true
             })?,
         }
-        self.cache().insert(key.to_string(), value.to_string());
+        self.remember(key, Some(value));
         Ok(())
+    }
+
+    /// Caches a keyring value (the D-Bus round trip is what is worth saving; the file
+    /// is read afresh each time, so a change by another process is seen at once). Only
+    /// values: a key missing now may be written by another process.
+    fn remember(&self, key: &str, value: Option<&str>) {
+        if let (StoreKind::Keyring, Some(v)) = (self.inner.kind, value) {
+            self.cache().insert(key.to_string(), v.to_string());
+        }
     }
 
     /// Blocking. Deleting a key that is not there is fine.

@@ -170,7 +170,7 @@ pub async fn open_store(paths: &Paths, access: Access) -> Result<SqlitePool, Sto
             if let Some(fault) = repair::dir_fault(&paths.data_dir) {
                 return Err(fault_error(fault));
             }
-            let aside = repair::move_aside(&db, &reason).map_err(|error| StoreError::Damaged {
+            let aside = repair::move_aside(&db).map_err(|error| StoreError::Damaged {
                 path: db.display().to_string(),
                 reason: reason.clone(),
                 error,

@@ -68,9 +68,9 @@ fn sidecar(db: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(s)
 }
 
-/// Moves the damaged database (and its WAL) aside and drops its WAL index; logs the
-/// one warning the user sees. Returns where it went.
-pub fn move_aside(db: &Path, reason: &str) -> std::io::Result<PathBuf> {
+/// Moves the damaged database (and its WAL) aside and drops its WAL index. Returns
+/// where it went (the caller says so, with what it restored, in one warning).
+pub fn move_aside(db: &Path) -> std::io::Result<PathBuf> {
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
     let mut aside = sidecar(db, &format!(".damaged-{stamp}"));
     let mut n = 1;

@@ -4,7 +4,6 @@
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, oneshot, watch, Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 
