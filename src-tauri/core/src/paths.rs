@@ -98,10 +98,7 @@ pub enum DirError {
     #[error("the disk holding {0} is full; free some space and try again")]
     Full(String),
     #[error("cannot create {path}: {source}")]
-    Other {
-        path: String,
-        source: io::Error,
-    },
+    Other { path: String, source: io::Error },
 }
 
 impl DirError {

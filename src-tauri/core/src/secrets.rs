@@ -244,9 +244,11 @@ impl SecretStore {
 async fn run_blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, SecretsError> + Send + 'static,
 ) -> Result<T, SecretsError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .unwrap_or_else(|e| Err(SecretsError::Keyring(format!("the secrets call failed: {e}"))))
+    tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| {
+        Err(SecretsError::Keyring(format!(
+            "the secrets call failed: {e}"
+        )))
+    })
 }
 
 fn lock_path(file: &Path) -> PathBuf {

@@ -92,13 +92,12 @@ async fn eight_processes_add_and_remove_sources_at_once() {
         sources::resolve(&pool, &secrets, s).await.unwrap();
     }
     let keys: BTreeSet<String> = secrets.file_keys().unwrap().into_iter().collect();
-    let named: BTreeSet<String> =
-        sqlx::query_scalar::<_, String>("SELECT secret_key FROM sources")
-            .fetch_all(&pool)
-            .await
-            .unwrap()
-            .into_iter()
-            .collect();
+    let named: BTreeSet<String> = sqlx::query_scalar::<_, String>("SELECT secret_key FROM sources")
+        .fetch_all(&pool)
+        .await
+        .unwrap()
+        .into_iter()
+        .collect();
     assert_eq!(keys, named, "orphan or missing credentials");
     let leftovers: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()

@@ -25,9 +25,10 @@ const TABLES: [&str; 2] = ["sources", "settings"];
 
 /// `calendarbot.sqlite3` → `calendarbot-config.sqlite3.bak`, in the same directory.
 pub fn config_backup_path(db: &Path) -> PathBuf {
-    let stem = db
-        .file_stem()
-        .map_or_else(|| "calendarbot".into(), |s| s.to_string_lossy().into_owned());
+    let stem = db.file_stem().map_or_else(
+        || "calendarbot".into(),
+        |s| s.to_string_lossy().into_owned(),
+    );
     db.with_file_name(format!("{stem}-config.sqlite3.bak"))
 }
 
@@ -55,9 +56,7 @@ async fn backup_version(backup: &Path) -> Option<i64> {
     if !backup.is_file() {
         return None;
     }
-    let options = SqliteConnectOptions::new()
-        .filename(backup)
-        .read_only(true);
+    let options = SqliteConnectOptions::new().filename(backup).read_only(true);
     let mut conn = SqliteConnection::connect_with(&options).await.ok()?;
     let v = sqlx::query_scalar("SELECT n FROM meta")
         .fetch_one(&mut conn)
@@ -158,10 +157,7 @@ async fn common_columns(
 }
 
 /// Copies the backup's rows into a fresh database. `Ok(None)`: there is no backup.
-pub async fn restore(
-    pool: &SqlitePool,
-    backup: &Path,
-) -> Result<Option<(u64, u64)>, sqlx::Error> {
+pub async fn restore(pool: &SqlitePool, backup: &Path) -> Result<Option<(u64, u64)>, sqlx::Error> {
     if !backup.is_file() {
         return Ok(None);
     }

@@ -102,7 +102,9 @@ pub enum StoreError {
     Dir(std::io::Error),
     #[error("the data directory {0} is read-only, so changes cannot be saved; pass --data-dir to use another")]
     ReadOnly(String),
-    #[error("the disk holding {0} is full, so changes cannot be saved; free some space and try again")]
+    #[error(
+        "the disk holding {0} is full, so changes cannot be saved; free some space and try again"
+    )]
     Full(String),
     #[error("the database {path} is damaged ({reason}) and could not be moved aside: {error}")]
     Damaged {
@@ -163,7 +165,11 @@ pub async fn open_store(paths: &Paths, access: Access) -> Result<SqlitePool, Sto
     };
     // One opener at a time decides whether the file is damaged: a second process must
     // not take the zero-byte file another is creating for a damaged one.
-    let _guard = repair::OpenLock::take(&db);
+    // Waiting for it blocks a thread: on the blocking pool, not an async worker.
+    let lock_path = db.clone();
+    let _guard = tokio::task::spawn_blocking(move || repair::OpenLock::take(&lock_path))
+        .await
+        .ok();
     let mut damage = repair::check_file(&db);
     let pool = loop {
         if let Some(reason) = damage.take() {
@@ -182,8 +188,7 @@ pub async fn open_store(paths: &Paths, access: Access) -> Result<SqlitePool, Sto
         match open(&db).await {
             Ok(pool) => break pool,
             Err(e) => {
-                if let Some(fault) = fault_of(&e).or_else(|| repair::dir_fault(&paths.data_dir))
-                {
+                if let Some(fault) = fault_of(&e).or_else(|| repair::dir_fault(&paths.data_dir)) {
                     if access == Access::Read {
                         if let Some(pool) = try_read_only(&db).await {
                             return Ok(pool);

@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot, watch, Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 
-use super::writer::{writer_loop, Changes, WriteFailure, WriteMsg, WriteOp};
 use super::scheduler::SchedulerHealth;
+use super::writer::{writer_loop, Changes, WriteFailure, WriteMsg, WriteOp};
 use super::{Deps, OutcomeKind, RefreshError, SourceOutcome};
 use crate::cache::{self, FeedState, StatusUpdate};
 use crate::fetch::breaker::{BreakerConfig, CircuitState, Permit};
@@ -302,7 +302,11 @@ impl Pipeline {
             {
                 let count = state.empty_answers + 1;
                 breaker.record_success();
-                tracing::warn!(source_id = id, count, "the feed returned no events; kept the last good data");
+                tracing::warn!(
+                    source_id = id,
+                    count,
+                    "the feed returned no events; kept the last good data"
+                );
                 (
                     WriteOp::Status(StatusUpdate::Empty { at, count, breaker }),
                     OutcomeKind::Failed {
@@ -409,5 +413,4 @@ impl Pipeline {
             Err(_) => Err(WriteFailure::Cancelled),
         }
     }
-
 }

@@ -57,7 +57,10 @@ impl Pipeline {
                     // log, wait longer each time, and keep a forced refresh for the retry.
                     failures += 1;
                     tracing::error!(error = %e, failures, "scheduler round failed; retrying");
-                    (Some(deps.clock.now() + backoff(failures)), Some(e.to_string()))
+                    (
+                        Some(deps.clock.now() + backoff(failures)),
+                        Some(e.to_string()),
+                    )
                 }
             };
             self.inner.scheduler.send_modify(|h| {
