@@ -59,7 +59,7 @@ pub fn dir_fault(dir: &Path) -> Option<IoFault> {
 
 /// True when the database has no WAL with commits in it (absent or empty).
 pub fn wal_is_empty(db: &Path) -> bool {
-    std::fs::metadata(sidecar(db, "-wal")).map_or(true, |m| m.len() == 0)
+    !std::fs::metadata(sidecar(db, "-wal")).is_ok_and(|m| m.len() > 0)
 }
 
 fn sidecar(db: &Path, suffix: &str) -> PathBuf {
