@@ -33,11 +33,12 @@ pub fn apply(path: &Path, enabled: bool, exe: &Path, paths: &Paths) -> io::Resul
     let custom_dir = Paths::xdg()
         .map(|xdg| xdg.data_dir != paths.data_dir)
         .unwrap_or(true);
-    let mut exec = quote(&exe.to_string_lossy());
+    let mut exec = quote_arg(&exe.to_string_lossy());
     if custom_dir {
         exec.push_str(" --data-dir ");
-        exec.push_str(&quote(&paths.data_dir.to_string_lossy()));
+        exec.push_str(&quote_arg(&paths.data_dir.to_string_lossy()));
     }
+    let exec = escape_string(&exec);
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
@@ -69,14 +70,15 @@ fn desktop_entry(exec: &str) -> String {
 }
 
 /// One Exec argument, quoted as the Desktop Entry specification asks: inside double
-/// quotes `"`, `` ` ``, `$` and `\` are backslash-escaped, and a literal `%` is `%%`
-/// (a field code otherwise); the key's own string escaping then doubles the backslashes.
-fn quote(arg: &str) -> String {
+/// quotes `"`, `` ` ``, `$` and `\` take a backslash, and a literal `%` is `%%` (a
+/// field code otherwise). The whole value then gets the string escapes
+/// ([`escape_string`]).
+fn quote_arg(arg: &str) -> String {
     let mut out = String::from("\"");
     for c in arg.chars() {
         match c {
             '"' | '`' | '$' | '\\' => {
-                out.push_str("\\\\");
+                out.push('\\');
                 out.push(c);
             }
             '%' => out.push_str("%%"),
@@ -84,6 +86,23 @@ fn quote(arg: &str) -> String {
         }
     }
     out.push('"');
+    out
+}
+
+/// The escapes of every string value (`\\`, `\n`, `\t`, `\r`), applied to the whole
+/// Exec value after quoting: a newline in a path stays inside the value instead of
+/// starting a key of its own.
+fn escape_string(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            _ => out.push(c),
+        }
+    }
     out
 }
 
@@ -114,8 +133,55 @@ mod tests {
 
     #[test]
     fn exec_arguments_are_quoted_per_the_desktop_entry_spec() {
-        assert_eq!(quote("/opt/Calendar Bot/cb"), "\"/opt/Calendar Bot/cb\"");
-        assert_eq!(quote("100%"), "\"100%%\"");
-        assert_eq!(quote("a$b\"c"), "\"a\\\\$b\\\\\"c\"");
+        let exec = |a: &str| escape_string(&quote_arg(a));
+        assert_eq!(exec("/opt/Calendar Bot/cb"), "\"/opt/Calendar Bot/cb\"");
+        assert_eq!(exec("100%"), "\"100%%\"");
+        assert_eq!(exec("a$b\"c"), "\"a\\\\$b\\\\\"c\"");
+        assert_eq!(exec("a\\b"), "\"a\\\\\\\\b\"");
+        assert_eq!(exec("tab\there"), "\"tab\\there\"");
+    }
+
+    /// Undoes the string escapes, as a desktop-entry reader does.
+    fn unescape(value: &str) -> String {
+        let mut out = String::new();
+        let mut chars = value.chars();
+        while let Some(c) = chars.next() {
+            if c != '\\' {
+                out.push(c);
+                continue;
+            }
+            match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some('r') => out.push('\r'),
+                Some('s') => out.push(' '),
+                Some(other) => out.push(other),
+                None => {}
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_newline_in_the_data_dir_cannot_add_a_line_to_the_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let entry = dir.path().join("autostart").join(FILE_NAME);
+        let hostile = dir.path().join("cal\nHidden=true\nExec=/bin/evil");
+        let paths = Paths::under(&hostile);
+        apply(&entry, true, Path::new("/usr/bin/calendarbot"), &paths).unwrap();
+        let text = std::fs::read_to_string(&entry).unwrap();
+        let keys: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.split_once('=').map(|(k, _)| k))
+            .collect();
+        assert_eq!(keys.iter().filter(|k| **k == "Exec").count(), 1, "{text}");
+        assert!(!keys.contains(&"Hidden"), "{text}");
+        // Read back as a launcher would, the argument is the path, newlines and all.
+        let exec = text.lines().find_map(|l| l.strip_prefix("Exec=")).unwrap();
+        let expected = format!(
+            "\"/usr/bin/calendarbot\" --data-dir \"{}\"",
+            hostile.display()
+        );
+        assert_eq!(unescape(exec), expected);
     }
 }

@@ -52,11 +52,11 @@ pub struct AgendaSnapshot {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum BackendError {
-    #[error("cannot create the data directory {path}: {source}")]
-    DataDir {
-        path: String,
-        source: std::io::Error,
-    },
+    /// Its message names the directory and the fault (read-only, full) already.
+    #[error("{0}")]
+    DataDir(std::io::Error),
+    #[error(transparent)]
+    Store(#[from] db::StoreError),
     #[error("cannot open the database: {0}")]
     Database(#[from] sqlx::Error),
     #[error(transparent)]
@@ -97,11 +97,8 @@ impl Backend {
     /// Opens the data directory and database and computes the first agenda from the
     /// cache (no network), so the tray can be populated at once.
     pub async fn open(paths: Paths, clock: Arc<dyn Clock>) -> Result<Arc<Self>, BackendError> {
-        paths.create().map_err(|source| BackendError::DataDir {
-            path: paths.data_dir.display().to_string(),
-            source,
-        })?;
-        let pool = db::open(&paths.database()).await?;
+        paths.create().map_err(BackendError::DataDir)?;
+        let pool = db::open_store(&paths, db::Access::Write).await?;
         let deps = pipeline_deps(&paths, pool.clone(), clock.clone()).await?;
         let secrets = deps.secrets.clone();
         let fetcher = deps.fetcher.clone();

@@ -48,7 +48,15 @@ pub struct FeedState {
     pub breaker: Breaker,
     pub retry_after: Option<DateTime<Utc>>,
     pub event_count: i64,
+    /// Fetches in a row that parsed to no events while the cache held some.
+    pub empty_answers: u32,
 }
+
+/// How many empty answers in a row replace cached events (see [`StatusUpdate::Empty`]).
+pub const EMPTY_ANSWERS_TO_REPLACE: u32 = 3;
+
+/// The `error_kind` of a source whose feed answered with no events.
+pub const EMPTY_FEED: &str = "empty_feed";
 
 fn ts(v: Option<String>) -> Option<DateTime<Utc>> {
     v.and_then(|s| DateTime::parse_from_rfc3339(&s).ok())
@@ -77,11 +85,13 @@ fn row_to_state(row: &sqlx::sqlite::SqliteRow) -> Result<FeedState, CacheError> 
         },
         retry_after: ts(row.try_get("retry_after")?),
         event_count: row.try_get("event_count")?,
+        empty_answers: row.try_get::<i64, _>("empty_answers")?.max(0) as u32,
     })
 }
 
 const STATE_COLUMNS: &str = "source_id, meta_json, etag, last_modified, file_mtime, last_success, last_checked, \
-     last_error, error_kind, circuit_state, consecutive_failures, open_until, retry_after, event_count";
+     last_error, error_kind, circuit_state, consecutive_failures, open_until, retry_after, event_count, \
+     empty_answers";
 
 /// The feed state of one source (a default state when it was never fetched).
 pub async fn feed_state(pool: &SqlitePool, source_id: i64) -> Result<FeedState, CacheError> {
@@ -104,6 +114,7 @@ pub async fn feed_state(pool: &SqlitePool, source_id: i64) -> Result<FeedState, 
             breaker: Breaker::default(),
             retry_after: None,
             event_count: 0,
+            empty_answers: 0,
         }),
     }
 }
@@ -133,6 +144,22 @@ pub enum StatusUpdate {
         error: FetchError,
         breaker: Breaker,
     },
+    /// The feed answered, but with no events, while the cache holds some: the last good
+    /// data stays and the source shows a warning; `count` is how many such answers
+    /// came in a row (the third replaces the data instead: [`EMPTY_ANSWERS_TO_REPLACE`]).
+    Empty {
+        at: DateTime<Utc>,
+        count: u32,
+        breaker: Breaker,
+    },
+}
+
+/// The warning of an empty answer, in words.
+pub fn empty_feed_message(count: u32) -> String {
+    format!(
+        "the feed returned no events; the last good data is kept until it says so \
+         {EMPTY_ANSWERS_TO_REPLACE} times in a row ({count} so far)"
+    )
 }
 
 /// Records one check of a source: when, its error (`None` clears it) and the breaker.
@@ -170,6 +197,23 @@ pub async fn write_status(
         // A 304 is a failure-free check: the same row update with the error fields cleared.
         StatusUpdate::NotModified { at, breaker } => {
             update_check(conn, source_id, *at, None, breaker).await?;
+            // The server says the good data is current: an empty streak is over.
+            sqlx::query("UPDATE feeds SET empty_answers = 0 WHERE source_id = ?")
+                .bind(source_id)
+                .execute(&mut *conn)
+                .await?;
+        }
+        StatusUpdate::Empty { at, count, breaker } => {
+            update_check(conn, source_id, *at, None, breaker).await?;
+            sqlx::query(
+                "UPDATE feeds SET last_error = ?, error_kind = ?, empty_answers = ? WHERE source_id = ?",
+            )
+            .bind(empty_feed_message(*count))
+            .bind(EMPTY_FEED)
+            .bind(*count as i64)
+            .bind(source_id)
+            .execute(&mut *conn)
+            .await?;
         }
         StatusUpdate::Failed { at, error, breaker } => {
             update_check(conn, source_id, *at, Some(error), breaker).await?;
@@ -225,7 +269,8 @@ pub async fn write_calendar(
             last_modified = excluded.last_modified, file_mtime = excluded.file_mtime,
             last_success = excluded.last_success, last_checked = excluded.last_checked,
             last_error = NULL, error_kind = NULL, circuit_state = 'closed', consecutive_failures = 0,
-            open_until = NULL, retry_after = NULL, event_count = excluded.event_count",
+            open_until = NULL, retry_after = NULL, event_count = excluded.event_count,
+            empty_answers = 0",
     )
     .bind(source_id)
     .bind(meta)
@@ -389,6 +434,10 @@ pub async fn health(
             "pending"
         } else if st.last_error.is_none() && !stale {
             "ok"
+        } else if st.error_kind.as_deref() == Some(EMPTY_FEED) {
+            // The feed answers; it is its content that is doubtful, and the last good
+            // data is still shown however old it is.
+            "warning"
         } else if st.last_success.is_some() && !stale {
             "warning"
         } else {

@@ -42,13 +42,27 @@ impl Paths {
         }
     }
 
-    /// Creates the directories (0700: the database can hold feed credentials).
+    /// Creates the directories that are missing, each created one 0700 (the database
+    /// can hold feed credentials). A directory that already exists is left exactly as
+    /// it is: `--data-dir /tmp/shared` must not take the sticky bit off a 1777 directory,
+    /// nor lock out whoever else uses it. Errors are one line in words
+    /// ([`DirError`], wrapped in the `io::Error` so its kind stays testable): a
+    /// read-only file system and a full disk are named as such.
     pub fn create(&self) -> io::Result<()> {
-        for dir in [&self.data_dir, &self.log_dir] {
-            std::fs::create_dir_all(dir)?;
-            set_private(dir)?;
-        }
-        Ok(())
+        self.create_data_dir()?;
+        create_private(&self.log_dir).map_err(|e| DirError::wrap(&self.log_dir, e))
+    }
+
+    /// Creates only the data directory (the command line writes no logs).
+    pub fn create_data_dir(&self) -> io::Result<()> {
+        create_private(&self.data_dir).map_err(|e| DirError::wrap(&self.data_dir, e))
+    }
+
+    /// The small copy of the sources and settings tables the app keeps beside the
+    /// database, so a damaged database does not lose the user's configuration (see
+    /// [`crate::db`]).
+    pub fn config_backup(&self) -> PathBuf {
+        crate::db::config_backup_path(&self.database())
     }
 
     pub fn database(&self) -> PathBuf {
@@ -76,13 +90,117 @@ fn no_home(var: &str) -> io::Error {
     )
 }
 
+/// What went wrong with a directory, said once, in words.
+#[derive(Debug, thiserror::Error)]
+pub enum DirError {
+    #[error("the data directory {0} is on a read-only file system or not writable; pass --data-dir to use another")]
+    ReadOnly(String),
+    #[error("the disk holding {0} is full; free some space and try again")]
+    Full(String),
+    #[error("cannot create {path}: {source}")]
+    Other { path: String, source: io::Error },
+}
+
+impl DirError {
+    fn wrap(dir: &Path, e: io::Error) -> io::Error {
+        io::Error::new(e.kind(), DirError::new(dir, e))
+    }
+
+    fn new(dir: &Path, e: io::Error) -> Self {
+        let path = dir.display().to_string();
+        match classify(&e) {
+            Some(IoFault::ReadOnly) => DirError::ReadOnly(path),
+            Some(IoFault::Full) => DirError::Full(path),
+            None => DirError::Other { path, source: e },
+        }
+    }
+}
+
+/// The two faults of the platform a user can act on, told apart from the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IoFault {
+    /// EROFS, or EACCES/EPERM on a directory the user cannot write.
+    ReadOnly,
+    /// ENOSPC or EDQUOT.
+    Full,
+}
+
+/// Which fault an I/O error is, if one of the two.
+pub fn classify(e: &io::Error) -> Option<IoFault> {
+    match e.kind() {
+        io::ErrorKind::ReadOnlyFilesystem | io::ErrorKind::PermissionDenied => {
+            Some(IoFault::ReadOnly)
+        }
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded => Some(IoFault::Full),
+        _ => None,
+    }
+}
+
+/// `mkdir -p` where each directory made is 0700 (the mode is given to mkdir itself, so
+/// it is never wider even for a moment) and existing ones are not touched.
 #[cfg(unix)]
-fn set_private(dir: &Path) -> io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+fn create_private(dir: &Path) -> io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    if dir.is_dir() {
+        return Ok(());
+    }
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
 }
 
 #[cfg(not(unix))]
-fn set_private(_dir: &Path) -> io::Result<()> {
-    Ok(())
+fn create_private(dir: &Path) -> io::Result<()> {
+    std::fs::create_dir_all(dir)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn mode(p: &Path) -> u32 {
+        std::fs::metadata(p).unwrap().permissions().mode() & 0o7777
+    }
+
+    #[test]
+    fn an_existing_directory_keeps_its_mode_and_a_new_one_is_0700() {
+        let root = tempfile::tempdir().unwrap();
+        let shared = root.path().join("shared");
+        std::fs::create_dir(&shared).unwrap();
+        std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).unwrap();
+        let paths = Paths::under(&shared);
+        paths.create().unwrap();
+        assert_eq!(mode(&shared), 0o1777, "the sticky bit was taken off");
+        assert_eq!(mode(&paths.log_dir), 0o700);
+
+        let fresh = Paths::under(root.path().join("a").join("b"));
+        fresh.create().unwrap();
+        assert_eq!(mode(&fresh.data_dir), 0o700);
+        assert_eq!(mode(&root.path().join("a")), 0o700);
+    }
+
+    #[test]
+    fn a_directory_that_cannot_be_made_says_why_once() {
+        let root = tempfile::tempdir().unwrap();
+        let file = root.path().join("file");
+        std::fs::write(&file, "").unwrap();
+        let e = Paths::under(file.join("sub")).create().unwrap_err();
+        let text = e.to_string();
+        assert!(text.starts_with("cannot create "), "{text}");
+        assert_eq!(text.matches("cannot create").count(), 1, "{text}");
+    }
+
+    #[test]
+    fn faults_are_named_in_words() {
+        let ro = DirError::new(
+            Path::new("/x"),
+            io::Error::from(io::ErrorKind::ReadOnlyFilesystem),
+        );
+        assert!(ro.to_string().contains("read-only"), "{ro}");
+        let full = DirError::new(Path::new("/x"), io::Error::from_raw_os_error(28));
+        assert!(full.to_string().contains("is full"), "{full}");
+    }
 }

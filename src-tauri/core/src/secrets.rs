@@ -6,13 +6,23 @@
 //! ([`crate::paths::Paths::secrets_file`]). [`SecretStore::kind`] says which, so the UI
 //! and `sources list` can tell the user. The database never holds a secret.
 //!
-//! Calls are synchronous (the keyring talks D-Bus in a blocking way): async callers
-//! run them through `spawn_blocking` or accept a short block at add/remove time.
+//! The keyring talks D-Bus synchronously: async code calls the `*_async` methods, which
+//! run on the blocking pool, never on the async workers and never inside a database
+//! write transaction. Keyring values read are cached in the store (a source's key never
+//! changes and is never rewritten, and every write here goes through
+//! [`SecretStore::set`] / [`SecretStore::delete`], which update the cache), so a refresh
+//! round does not ask D-Bus again for every source.
+//!
+//! The file fallback is safe across processes: every read-modify-write holds an
+//! exclusive `flock` on `secrets.json.lock` and writes a temporary file of its own
+//! (pid and a counter in the name), renamed over `secrets.json`; a reader sees the old
+//! file or the new one, never half of one.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
@@ -66,19 +76,24 @@ pub enum Preference {
     FileOnly,
 }
 
-/// The secrets store of this process.
+/// The secrets store of this process. Cheap to clone (the clones share the cache).
+#[derive(Clone)]
 pub struct SecretStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     kind: StoreKind,
     file: PathBuf,
-    /// Serialises read-modify-write of the file.
-    lock: Mutex<()>,
+    /// Keyring values read or written by this process, by key.
+    cache: Mutex<HashMap<String, String>>,
 }
 
 impl std::fmt::Debug for SecretStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print contents; the kind is all that is useful.
         f.debug_struct("SecretStore")
-            .field("kind", &self.kind)
+            .field("kind", &self.inner.kind)
             .finish()
     }
 }
@@ -93,102 +108,205 @@ impl SecretStore {
         };
         tracing::info!(store = kind.as_str(), "secrets store selected");
         Self {
-            kind,
-            file: secrets_file.to_path_buf(),
-            lock: Mutex::new(()),
+            inner: Arc::new(Inner {
+                kind,
+                file: secrets_file.to_path_buf(),
+                cache: Mutex::new(HashMap::new()),
+            }),
         }
     }
 
     pub fn kind(&self) -> StoreKind {
-        self.kind
+        self.inner.kind
     }
 
+    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, String>> {
+        self.inner.cache.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Blocking: the cached value, else the keyring or the file.
     pub fn get(&self, key: &str) -> Result<Option<String>, SecretsError> {
-        match self.kind {
+        if let Some(v) = self.cache().get(key) {
+            return Ok(Some(v.clone()));
+        }
+        let value = match self.inner.kind {
             StoreKind::Keyring => {
                 let entry = keyring::Entry::new(SERVICE, key).map_err(kr)?;
                 match entry.get_password() {
-                    Ok(v) => Ok(Some(v)),
-                    Err(keyring::Error::NoEntry) => Ok(None),
-                    Err(e) => Err(kr(e)),
+                    Ok(v) => Some(v),
+                    Err(keyring::Error::NoEntry) => None,
+                    Err(e) => return Err(kr(e)),
                 }
             }
-            StoreKind::File => {
-                let _g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
-                Ok(self.read_file()?.remove(key))
-            }
-        }
+            StoreKind::File => self.read_file()?.remove(key),
+        };
+        self.remember(key, value.as_deref());
+        Ok(value)
     }
 
+    /// Blocking.
     pub fn set(&self, key: &str, value: &str) -> Result<(), SecretsError> {
-        match self.kind {
+        self.cache().remove(key);
+        match self.inner.kind {
             StoreKind::Keyring => keyring::Entry::new(SERVICE, key)
                 .and_then(|e| e.set_password(value))
-                .map_err(kr),
-            StoreKind::File => {
-                let _g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
-                let mut map = self.read_file()?;
+                .map_err(kr)?,
+            StoreKind::File => self.update_file(|map| {
                 map.insert(key.to_string(), value.to_string());
-                self.write_file(&map)
-            }
+                true
+            })?,
+        }
+        self.remember(key, Some(value));
+        Ok(())
+    }
+
+    /// Caches a keyring value (the D-Bus round trip is what is worth saving; the file
+    /// is read afresh each time, so a change by another process is seen at once). Only
+    /// values: a key missing now may be written by another process.
+    fn remember(&self, key: &str, value: Option<&str>) {
+        if let (StoreKind::Keyring, Some(v)) = (self.inner.kind, value) {
+            self.cache().insert(key.to_string(), v.to_string());
         }
     }
 
+    /// Blocking. Deleting a key that is not there is fine.
     pub fn delete(&self, key: &str) -> Result<(), SecretsError> {
-        match self.kind {
+        self.cache().remove(key);
+        match self.inner.kind {
             StoreKind::Keyring => {
                 match keyring::Entry::new(SERVICE, key).and_then(|e| e.delete_credential()) {
                     Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
                     Err(e) => Err(kr(e)),
                 }
             }
-            StoreKind::File => {
-                let _g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
-                let mut map = self.read_file()?;
-                if map.remove(key).is_some() {
-                    self.write_file(&map)?;
-                }
-                Ok(())
-            }
+            StoreKind::File => self.update_file(|map| map.remove(key).is_some()),
+        }
+    }
+
+    /// [`SecretStore::get`] on the blocking pool; a cached value is returned at once.
+    pub async fn get_async(&self, key: &str) -> Result<Option<String>, SecretsError> {
+        if let Some(v) = self.cache().get(key) {
+            return Ok(Some(v.clone()));
+        }
+        let (this, key) = (self.clone(), key.to_string());
+        run_blocking(move || this.get(&key)).await
+    }
+
+    /// [`SecretStore::set`] on the blocking pool.
+    pub async fn set_async(&self, key: &str, value: &str) -> Result<(), SecretsError> {
+        let (this, key, value) = (self.clone(), key.to_string(), value.to_string());
+        run_blocking(move || this.set(&key, &value)).await
+    }
+
+    /// [`SecretStore::delete`] on the blocking pool.
+    pub async fn delete_async(&self, key: &str) -> Result<(), SecretsError> {
+        let (this, key) = (self.clone(), key.to_string());
+        run_blocking(move || this.delete(&key)).await
+    }
+
+    /// The keys the file holds (tests and diagnostics; empty for the keyring, which
+    /// cannot list this app's entries without unlocking every collection).
+    pub fn file_keys(&self) -> Result<Vec<String>, SecretsError> {
+        match self.inner.kind {
+            StoreKind::Keyring => Ok(Vec::new()),
+            StoreKind::File => Ok(self.read_file()?.into_keys().collect()),
         }
     }
 
     fn read_file(&self) -> Result<BTreeMap<String, String>, SecretsError> {
-        match std::fs::read(&self.file) {
-            Ok(bytes) if bytes.is_empty() => Ok(BTreeMap::new()),
-            Ok(bytes) => Ok(serde_json::from_slice(&bytes)?),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
-            Err(e) => Err(e.into()),
-        }
+        read_map(&self.inner.file)
     }
 
-    /// Writes a temporary file created 0600 (never readable by others, not even for a
-    /// moment), syncs it and renames it over the old one, so a crash leaves either file.
-    fn write_file(&self, map: &BTreeMap<String, String>) -> Result<(), SecretsError> {
-        if let Some(dir) = self.file.parent() {
+    /// Read, change and write the file under the cross-process lock; `change` returns
+    /// whether it changed anything (nothing is written otherwise).
+    fn update_file(
+        &self,
+        change: impl FnOnce(&mut BTreeMap<String, String>) -> bool,
+    ) -> Result<(), SecretsError> {
+        let file = &self.inner.file;
+        if let Some(dir) = file.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        let tmp = self.file.with_extension("json.tmp");
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create(true).truncate(true);
+        let lock = open_private(&lock_path(file), false)?;
+        // Blocks until every other writer, in this process or another, is done.
+        lock.lock()?;
+        let mut map = read_map(file)?;
+        let result = if change(&mut map) {
+            write_map(file, &map)
+        } else {
+            Ok(())
+        };
+        let _ = lock.unlock();
+        result
+    }
+}
+
+async fn run_blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, SecretsError> + Send + 'static,
+) -> Result<T, SecretsError> {
+    tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| {
+        Err(SecretsError::Keyring(format!(
+            "the secrets call failed: {e}"
+        )))
+    })
+}
+
+fn lock_path(file: &Path) -> PathBuf {
+    let mut s = file.as_os_str().to_owned();
+    s.push(".lock");
+    PathBuf::from(s)
+}
+
+fn read_map(file: &Path) -> Result<BTreeMap<String, String>, SecretsError> {
+    match std::fs::read(file) {
+        Ok(bytes) if bytes.is_empty() => Ok(BTreeMap::new()),
+        Ok(bytes) => Ok(serde_json::from_slice(&bytes)?),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A file created 0600 (never readable by others, not even for a moment).
+fn open_private(path: &Path, truncate: bool) -> std::io::Result<std::fs::File> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(truncate);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(path)
+}
+
+/// Writes a temporary file of this writer's own, syncs it and renames it over the old
+/// one, so a crash leaves either file and two writers never share a temporary.
+fn write_map(file: &Path, map: &BTreeMap<String, String>) -> Result<(), SecretsError> {
+    static WRITES: AtomicU64 = AtomicU64::new(0);
+    let mut tmp = file.as_os_str().to_owned();
+    tmp.push(format!(
+        ".tmp-{}-{}",
+        std::process::id(),
+        WRITES.fetch_add(1, Ordering::Relaxed)
+    ));
+    let tmp = PathBuf::from(tmp);
+    let written = (|| {
+        let mut f = open_private(&tmp, true)?;
         #[cfg(unix)]
         {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600);
-        }
-        let mut f = opts.open(&tmp)?;
-        #[cfg(unix)]
-        {
-            // The file may have pre-existed with wider permissions.
+            // A leftover of a crashed writer may have had wider permissions.
             use std::os::unix::fs::PermissionsExt;
             f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
         }
         f.write_all(&serde_json::to_vec_pretty(map)?)?;
         f.sync_all()?;
         drop(f);
-        std::fs::rename(&tmp, &self.file)?;
-        Ok(())
+        std::fs::rename(&tmp, file)?;
+        Ok::<(), SecretsError>(())
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
     }
+    written
 }
 
 fn kr(e: keyring::Error) -> SecretsError {
@@ -242,6 +360,40 @@ mod tests {
         again.delete("a").unwrap();
         assert_eq!(store.get("a").unwrap(), None);
         assert!(!format!("{store:?}").contains("s3cret"));
+    }
+
+    /// Stores opened separately on one file (as separate processes have them) write at
+    /// once: nothing is lost, nothing fails, no temporary file is left.
+    #[test]
+    fn parallel_writers_through_separate_stores_lose_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("secrets.json");
+        let writers: Vec<_> = (0..8)
+            .map(|t| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    let store = SecretStore::open(&path, Preference::FileOnly);
+                    for i in 0..20 {
+                        store.set(&format!("k{t}-{i}"), "v").unwrap();
+                    }
+                    for i in 0..10 {
+                        store.delete(&format!("k{t}-{i}")).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for w in writers {
+            w.join().unwrap();
+        }
+        let keys = SecretStore::open(&path, Preference::FileOnly)
+            .file_keys()
+            .unwrap();
+        assert_eq!(keys.len(), 80, "{keys:?}");
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(names.iter().all(|n| !n.contains(".tmp")), "{names:?}");
     }
 
     #[test]

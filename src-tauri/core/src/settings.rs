@@ -258,6 +258,7 @@ pub async fn set(pool: &SqlitePool, key: &str, value: &str) -> Result<String, Se
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
+    db::refresh_config_backup(pool).await;
     Ok(value)
 }
 

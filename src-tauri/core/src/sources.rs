@@ -316,8 +316,19 @@ fn valid_color(c: &str) -> bool {
     c.len() == 7 && c.starts_with('#') && c[1..].chars().all(|ch| ch.is_ascii_hexdigit())
 }
 
-fn secret_key(id: i64) -> String {
+/// The key of a source added before keys were chosen at add time (migration 0005).
+fn legacy_secret_key(id: i64) -> String {
     format!("source-{id}")
+}
+
+/// A fresh key for a new source's credentials: random, so it can be written to the
+/// store before the row (and its id) exists.
+fn new_secret_key() -> String {
+    format!("source-{:016x}", rand::random::<u64>())
+}
+
+fn key_or_legacy(id: i64, key: Option<String>) -> String {
+    key.unwrap_or_else(|| legacy_secret_key(id))
 }
 
 /// What is kept in the secrets store for an http source.
@@ -372,10 +383,66 @@ pub async fn add(
     };
     let needs_secret = matches!(loc, Location::Url { .. }) || new.auth != Auth::None;
     let store = needs_secret.then(|| secrets.kind());
-
-    let mut tx = db::begin_immediate(pool).await?;
+    // The credentials are written first, on the blocking pool and outside any
+    // transaction (a keyring call is synchronous D-Bus and may wait on an unlock
+    // prompt); the row that names their key is then committed, or the key deleted.
+    let key = if needs_secret {
+        let blob = SecretBlob {
+            url: match &loc {
+                Location::Url { url, .. } => url.to_string(),
+                Location::File(_) => String::new(),
+            },
+            auth: new.auth.clone(),
+        };
+        let json = serde_json::to_string(&blob).map_err(SecretsError::from)?;
+        let key = new_secret_key();
+        secrets.set_async(&key, &json).await?;
+        Some(key)
+    } else {
+        None
+    };
     let user_named = new.name.as_deref().is_some_and(|n| !n.trim().is_empty());
-    let mut name = name;
+    let row = NewRow {
+        name,
+        user_named,
+        kind,
+        display,
+        path,
+        store,
+        key: key.clone(),
+    };
+    let id = match insert(pool, &new, row).await {
+        Ok(id) => id,
+        Err(e) => {
+            if let Some(key) = &key {
+                if let Err(del) = secrets.delete_async(key).await {
+                    tracing::warn!(error = %del, "credentials of a source not added are left behind");
+                }
+            }
+            return Err(e);
+        }
+    };
+    tracing::info!(source_id = id, kind = kind.as_str(), "source added");
+    db::refresh_config_backup(pool).await;
+    get(pool, id).await
+}
+
+/// The plain columns of a new source.
+struct NewRow {
+    name: String,
+    user_named: bool,
+    kind: SourceKind,
+    display: String,
+    path: Option<String>,
+    store: Option<StoreKind>,
+    key: Option<String>,
+}
+
+/// Inserts the source and its feeds row in one IMMEDIATE transaction (no other I/O
+/// inside it); a derived name that is taken gets a number.
+async fn insert(pool: &SqlitePool, new: &NewSource, row: NewRow) -> Result<i64, SourceError> {
+    let mut tx = db::begin_immediate(pool).await?;
+    let mut name = row.name;
     let base = name.clone();
     for n in 2.. {
         let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM sources WHERE name = ?")
@@ -386,25 +453,26 @@ pub async fn add(
             break;
         }
         // A name the user typed must be unique; a derived one gets a number.
-        if user_named || n > 1000 {
+        if row.user_named || n > 1000 {
             return Err(SourceError::DuplicateName(name));
         }
         name = format!("{base} ({n})");
     }
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO sources (name, kind, display, path, color, enabled, auth_kind, interval_minutes, muted, lead_minutes, secret_store, created_at)
-         VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?) RETURNING id",
+        "INSERT INTO sources (name, kind, display, path, color, enabled, auth_kind, interval_minutes, muted, lead_minutes, secret_store, secret_key, created_at)
+         VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(&name)
-    .bind(kind.as_str())
-    .bind(&display)
-    .bind(&path)
+    .bind(row.kind.as_str())
+    .bind(&row.display)
+    .bind(&row.path)
     .bind(&new.color)
     .bind(new.auth.kind().as_str())
     .bind(new.interval_minutes)
     .bind(new.muted as i64)
     .bind(new.lead_minutes)
-    .bind(store.map(StoreKind::as_str).unwrap_or("none"))
+    .bind(row.store.map(StoreKind::as_str).unwrap_or("none"))
+    .bind(&row.key)
     .bind(Utc::now().to_rfc3339())
     .fetch_one(&mut *tx)
     .await?;
@@ -412,22 +480,8 @@ pub async fn add(
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    if needs_secret {
-        let blob = SecretBlob {
-            url: match &loc {
-                Location::Url { url, .. } => url.to_string(),
-                Location::File(_) => String::new(),
-            },
-            auth: new.auth.clone(),
-        };
-        // Written before the commit: a failure here rolls the row back, so no source
-        // exists without its credentials.
-        let json = serde_json::to_string(&blob).map_err(SecretsError::from)?;
-        secrets.set(&secret_key(id), &json)?;
-    }
     tx.commit().await?;
-    tracing::info!(source_id = id, kind = kind.as_str(), "source added");
-    get(pool, id).await
+    Ok(id)
 }
 
 fn row_to_source(row: &sqlx::sqlite::SqliteRow) -> Result<Source, sqlx::Error> {
@@ -485,21 +539,25 @@ pub async fn find(pool: &SqlitePool, id_or_name: &str) -> Result<Source, SourceE
         .ok_or_else(|| SourceError::NotFound(id_or_name.to_string()))
 }
 
-/// Removes a source, its cached feed and events (cascade) and its secrets.
+/// Removes a source, its cached feed and events (cascade) and its credentials.
 pub async fn remove(pool: &SqlitePool, secrets: &SecretStore, id: i64) -> Result<(), SourceError> {
     let mut tx = db::begin_immediate(pool).await?;
-    let n = sqlx::query("DELETE FROM sources WHERE id = ?")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    if n == 0 {
+    let removed: Option<(Option<String>, String)> =
+        sqlx::query_as("DELETE FROM sources WHERE id = ? RETURNING secret_key, secret_store")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some((key, store)) = removed else {
         return Err(SourceError::NotFound(id.to_string()));
-    }
+    };
     tx.commit().await?;
-    // After the commit: a leftover secret is harmless, a source without one is not.
-    secrets.delete(&secret_key(id))?;
+    // After the commit and outside the transaction: a source without credentials
+    // must never exist, and the keyring call must not hold the write lock.
+    if store != "none" {
+        secrets.delete_async(&key_or_legacy(id, key)).await?;
+    }
     tracing::info!(source_id = id, "source removed");
+    db::refresh_config_backup(pool).await;
     Ok(())
 }
 
@@ -555,6 +613,7 @@ pub async fn update(pool: &SqlitePool, id: i64, up: SourceUpdate) -> Result<Sour
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
+    db::refresh_config_backup(pool).await;
     get(pool, id).await
 }
 
@@ -564,19 +623,19 @@ pub async fn resolve(
     secrets: &SecretStore,
     source: Source,
 ) -> Result<ResolvedSource, SourceError> {
+    let (path, key): (Option<String>, Option<String>) =
+        sqlx::query_as("SELECT path, secret_key FROM sources WHERE id = ?")
+            .bind(source.id)
+            .fetch_one(pool)
+            .await?;
     let target = match source.kind {
-        SourceKind::File => {
-            let path: Option<String> = sqlx::query_scalar("SELECT path FROM sources WHERE id = ?")
-                .bind(source.id)
-                .fetch_one(pool)
-                .await?;
-            Target::File {
-                path: PathBuf::from(path.unwrap_or_default()),
-            }
-        }
+        SourceKind::File => Target::File {
+            path: PathBuf::from(path.unwrap_or_default()),
+        },
         SourceKind::Http | SourceKind::Webcal => {
             let json = secrets
-                .get(&secret_key(source.id))?
+                .get_async(&key_or_legacy(source.id, key))
+                .await?
                 .ok_or(SourceError::MissingSecret(source.id))?;
             let blob: SecretBlob = serde_json::from_str(&json).map_err(SecretsError::from)?;
             let url = Url::parse(&blob.url).map_err(|_| SourceError::MissingSecret(source.id))?;

@@ -5,7 +5,7 @@
 
 mod fetch_common;
 
-use std::time::Duration;
+use std::sync::Arc;
 
 use calendarbot_core::cache::{self, StatusUpdate};
 use calendarbot_core::fetch::breaker::Breaker;
@@ -276,20 +276,23 @@ async fn case50_four_writers_and_a_long_reader() {
     let db = env.db_path();
     // A separate pool, as a second process (the CLI beside the app) would have.
     let reader_pool = calendarbot_core::db::open(&db).await.unwrap();
+    // The reader's transaction is open (it has read) before the writers start, and
+    // stays open until they are all done: signals, not sleeps.
+    let (reading, read_open) = tokio::sync::oneshot::channel();
+    let writers_done = Arc::new(tokio::sync::Notify::new());
+    let done = writers_done.clone();
     let reader = tokio::spawn(async move {
         let mut tx = reader_pool.begin().await.unwrap();
-        let mut seen = 0i64;
-        for _ in 0..20 {
-            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events")
-                .fetch_one(&mut *tx)
-                .await
-                .unwrap();
-            seen = seen.max(n);
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let count = "SELECT COUNT(*) FROM events";
+        let before: i64 = sqlx::query_scalar(count).fetch_one(&mut *tx).await.unwrap();
+        reading.send(()).unwrap();
+        done.notified().await;
+        let after: i64 = sqlx::query_scalar(count).fetch_one(&mut *tx).await.unwrap();
         tx.commit().await.unwrap();
-        seen
+        // One snapshot for the whole transaction, however much was written meanwhile.
+        assert_eq!(before, after);
     });
+    read_open.await.unwrap();
     let mut writers = Vec::new();
     for (w, id) in ids.iter().copied().enumerate() {
         let pool = calendarbot_core::db::open(&db).await.unwrap();
@@ -311,6 +314,7 @@ async fn case50_four_writers_and_a_long_reader() {
             .unwrap()
             .expect("a writer saw an error (SQLITE_BUSY?)");
     }
+    writers_done.notify_one();
     reader.await.unwrap();
     for (w, id) in ids.iter().enumerate() {
         let uids = cached_uids(&db, *id).await;

@@ -6,7 +6,7 @@
 mod fetch_common;
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use calendarbot_core::cache::{self, FeedState};
 use calendarbot_core::fetch::breaker::{Breaker, CircuitState};
@@ -33,8 +33,10 @@ async fn scheduler_fetches_due_sources_and_wakes_on_refresh_now() {
     let mut running = Running::start(&env);
     running.committed("the first refresh").await;
     assert_eq!(cached_uids(&env.db_path(), id).await, vec!["a-0", "a-1"]);
-    // Not due again for 15 min: nothing happens on its own.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Not due again for 15 min: the scheduler says it sleeps until then, and it has
+    // not fetched again.
+    let next = running.next_round().await;
+    assert!(next >= Utc::now() + chrono::Duration::minutes(14), "{next}");
     assert_eq!(server.count(), 1);
     *version.lock().unwrap() = ("b", 3);
     running.pipeline.refresh_now();
@@ -75,6 +77,20 @@ impl Running {
             .unwrap();
     }
 
+    /// Waits (at most 5 s) until the scheduler has planned its next wake-up.
+    async fn next_round(&self) -> chrono::DateTime<Utc> {
+        let mut health = self.pipeline.scheduler_health();
+        let h = tokio::time::timeout(
+            Duration::from_secs(5),
+            health.wait_for(|h| h.next_round.is_some()),
+        )
+        .await
+        .expect("the scheduler planned no next round")
+        .unwrap()
+        .clone();
+        h.next_round.unwrap()
+    }
+
     async fn stop(self) {
         self.cancel.cancel();
         self.tasks.tracker().close();
@@ -86,11 +102,20 @@ impl Running {
 
 #[tokio::test]
 async fn cancel_during_a_slow_fetch_writes_nothing_and_drains_fast() {
+    // The server says when the slow request arrived: the test cancels mid-fetch on
+    // that signal, not after a guessed sleep.
+    let arrived: Arc<Mutex<Option<tokio::sync::oneshot::Sender<()>>>> = Arc::default();
     let (server, mode) = {
         let mode = Arc::new(Mutex::new(Reply::ok(feed("good", 2))));
-        let m = mode.clone();
+        let (m, a) = (mode.clone(), arrived.clone());
         (
-            Server::start(move |_| m.lock().unwrap().clone()).await,
+            Server::start(move |_| {
+                if let Some(tx) = a.lock().unwrap().take() {
+                    let _ = tx.send(());
+                }
+                m.lock().unwrap().clone()
+            })
+            .await,
             mode,
         )
     };
@@ -107,20 +132,20 @@ async fn cancel_during_a_slow_fetch_writes_nothing_and_drains_fast() {
         body: feed("new", 2).into_bytes(),
         every: Duration::from_millis(200),
     };
+    let (tx, mid_fetch) = tokio::sync::oneshot::channel();
+    *arrived.lock().unwrap() = Some(tx);
     let cancel = CancellationToken::new();
     let tasks = Tasks::new();
     let pipeline = Pipeline::start(env.deps.clone(), cancel.clone(), &tasks);
     let p = pipeline.clone();
     let run = tokio::spawn(async move { p.refresh_all().await });
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let started = Instant::now();
+    mid_fetch.await.unwrap();
     cancel.cancel();
     tasks.tracker().close();
     let out = run.await.unwrap().unwrap();
     tokio::time::timeout(Duration::from_secs(2), tasks.tracker().wait())
         .await
         .expect("drain");
-    assert!(started.elapsed() < Duration::from_secs(2));
     assert_eq!(out[0].kind, OutcomeKind::Cancelled);
     assert_eq!(
         cached_uids(&env.db_path(), id).await,
@@ -257,6 +282,7 @@ fn state(checked: chrono::DateTime<Utc>) -> FeedState {
         breaker: Breaker::default(),
         retry_after: None,
         event_count: 0,
+        empty_answers: 0,
     }
 }
 

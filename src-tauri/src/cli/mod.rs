@@ -117,7 +117,7 @@ async fn dispatch(data_dir: Option<&Path>, command: Command) -> Result<ExitCode,
             result
         }
         Command::Status(f) => {
-            let (paths, pool) = open_paths_db(data_dir).await?;
+            let (paths, pool) = open_paths_db_for(data_dir, db::Access::Read).await?;
             let result = status(&paths, &pool, f.format).await;
             db::close(&pool).await;
             result.map(|()| ExitCode::SUCCESS)
@@ -126,17 +126,23 @@ async fn dispatch(data_dir: Option<&Path>, command: Command) -> Result<ExitCode,
 }
 
 async fn open_db(data_dir: Option<&Path>) -> Result<db::SqlitePool, CliError> {
-    open_paths_db(data_dir).await.map(|(_, pool)| pool)
+    open_paths_db_for(data_dir, db::Access::Read)
+        .await
+        .map(|(_, pool)| pool)
 }
 
 async fn open_paths_db(data_dir: Option<&Path>) -> Result<(Paths, db::SqlitePool), CliError> {
+    open_paths_db_for(data_dir, db::Access::Write).await
+}
+
+async fn open_paths_db_for(
+    data_dir: Option<&Path>,
+    access: db::Access,
+) -> Result<(Paths, db::SqlitePool), CliError> {
     let paths = Paths::resolve(data_dir).map_err(CliError::failed)?;
-    paths.create().map_err(|e| {
-        CliError::Failed(format!("cannot create {}: {e}", paths.data_dir.display()))
-    })?;
-    let pool = db::open(&paths.database())
+    let pool = db::open_store(&paths, access)
         .await
-        .map_err(|e| CliError::Failed(format!("cannot open the database: {e}")))?;
+        .map_err(CliError::failed)?;
     Ok((paths, pool))
 }
 
