@@ -60,7 +60,8 @@ fn nesting_at_the_limit_is_fine() {
     assert_eq!(cal.events.len(), 1);
 }
 
-/// Cases 26-28: pathological rules finish within the per-event budget.
+/// Cases 26-28: pathological rules stay within the feed's budget (work-counted, so the
+/// result is the same on any machine) and are flagged when cut.
 #[test]
 fn pathological_rules_are_bounded() {
     let cases = [
@@ -87,9 +88,17 @@ fn pathological_rules_are_bounded() {
             &opts("2026-03-02T00:00:00Z", "2026-03-09T00:00:00Z", Tz::UTC),
         );
         let took = t.elapsed();
-        // The budget is 10 ms per rule; allow slack for a loaded 2-core CI machine.
-        assert!(took < Duration::from_millis(60), "{lines}: took {took:?}");
-        assert!(occ.len() <= 1000, "{lines}: {} occurrences", occ.len());
+        // Far under the 5 s of CPU even in a debug build on a loaded machine.
+        assert!(took < Duration::from_secs(5), "{lines}: took {took:?}");
+        let budget = ics::Budget::for_window(Window {
+            from: "2026-03-02T00:00:00Z".parse().unwrap(),
+            to: "2026-03-09T00:00:00Z".parse().unwrap(),
+        });
+        assert!(
+            occ.len() <= budget.total_occurrences,
+            "{lines}: {} occurrences",
+            occ.len()
+        );
         if expect_truncated {
             assert!(occ.iter().all(|o| o.truncated), "{lines}: not flagged");
         } else {
