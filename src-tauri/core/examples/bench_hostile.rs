@@ -115,7 +115,8 @@ fn run_case(case: &str) {
         from: "2026-01-01T00:00:00Z".parse().unwrap_or_default(),
         to: "2036-01-01T00:00:00Z".parse().unwrap_or_default(),
     };
-    let agenda = agenda::expand_all_report(&sources, window, chrono_tz::Tz::UTC, &Settings::default());
+    let agenda =
+        agenda::expand_all_report(&sources, window, chrono_tz::Tz::UTC, &Settings::default());
     let out = ics::output::to_jsonl(&agenda.occurrences);
     let (_, peak) = rss();
     println!(
@@ -124,7 +125,11 @@ fn run_case(case: &str) {
         body.len() as f64 / 1e6,
         agenda.occurrences.len(),
         agenda.truncated,
-        agenda.cuts.iter().map(|c| c.truncation.events).sum::<usize>(),
+        agenda
+            .cuts
+            .iter()
+            .map(|c| c.truncation.events)
+            .sum::<usize>(),
         out.len() as f64 / 1e6,
         peak.saturating_sub(idle) as f64 / 1024.0,
         cpu() - cpu0,

@@ -81,7 +81,11 @@ fn floating_times_are_read_in_the_calendars_zone() {
     let ev = event("UID:f\r\nDTSTART:20210916T210000\r\nDURATION:PT1H\r\n");
     let with_zone = cal(&format!("X-WR-TIMEZONE:Europe/Brussels\r\n{ev}"));
     // --tz does not apply when the calendar names its zone...
-    let o = opts("2021-09-01T00:00:00Z", "2021-10-01T00:00:00Z", Tz::Asia__Tokyo);
+    let o = opts(
+        "2021-09-01T00:00:00Z",
+        "2021-10-01T00:00:00Z",
+        Tz::Asia__Tokyo,
+    );
     assert_eq!(
         starts(&ics::expand(&with_zone, &o)),
         ["2021-09-16T19:00:00Z"]
@@ -105,9 +109,7 @@ fn escaped_vtimezone_tzids_match_the_quoted_parameter() {
     let c = cal(&format!(
         "{}{}",
         vtimezone(r"(UTC+07:00) Bangkok\, Hanoi\, Jakarta", "+0700"),
-        event(
-            "UID:b\r\nDTSTART;TZID=\"(UTC+07:00) Bangkok, Hanoi, Jakarta\":20190430T090000\r\n"
-        ),
+        event("UID:b\r\nDTSTART;TZID=\"(UTC+07:00) Bangkok, Hanoi, Jakarta\":20190430T090000\r\n"),
     ));
     let o = opts("2019-04-01T00:00:00Z", "2019-05-01T00:00:00Z", Tz::UTC);
     assert_eq!(starts(&ics::expand(&c, &o)), ["2019-04-30T02:00:00Z"]);
@@ -118,7 +120,11 @@ fn escaped_vtimezone_tzids_match_the_quoted_parameter() {
         event("UID:c\r\nDTSTART;TZID=\"Office, Custom\":20190430T090000\r\n"),
     ));
     assert_eq!(starts(&ics::expand(&c, &o)), ["2019-04-30T06:00:00Z"]);
-    assert!(c.meta.warnings.iter().all(|w| !w.contains("unknown time zone")));
+    assert!(c
+        .meta
+        .warnings
+        .iter()
+        .all(|w| !w.contains("unknown time zone")));
 }
 
 // ---- 4. DATE-TIME RECURRENCE-ID on an all-day series ---------------------------------
@@ -208,7 +214,9 @@ fn date_start_with_a_datetime_end_is_an_all_day_event() {
 fn windows_display_name_tzids_without_vtimezone() {
     let c = cal(&format!(
         "{}{}",
-        event("UID:e\r\nDTSTART;TZID=\"(UTC-05:00) Eastern Time (US & Canada)\":20260710T090000\r\n"),
+        event(
+            "UID:e\r\nDTSTART;TZID=\"(UTC-05:00) Eastern Time (US & Canada)\":20260710T090000\r\n"
+        ),
         // Not in the table: the offset in the name.
         event("UID:o\r\nDTSTART;TZID=\"(UTC+05:45) Somewhere\":20260710T090000\r\n"),
     ));
@@ -218,12 +226,17 @@ fn windows_display_name_tzids_without_vtimezone() {
         starts(&ics::expand(&c, &o)),
         ["2026-07-10T03:15:00Z", "2026-07-10T13:00:00Z"]
     );
-    assert!(c.meta.warnings.iter().all(|w| !w.contains("unknown time zone")));
+    assert!(c
+        .meta
+        .warnings
+        .iter()
+        .all(|w| !w.contains("unknown time zone")));
 }
 
 #[test]
 fn a_bare_vevent_file_is_read_with_a_warning() {
-    let body = "BEGIN:VEVENT\r\nUID:bare\r\nDTSTART:20260301T090000Z\r\nSUMMARY:Bare\r\nEND:VEVENT\r\n";
+    let body =
+        "BEGIN:VEVENT\r\nUID:bare\r\nDTSTART:20260301T090000Z\r\nSUMMARY:Bare\r\nEND:VEVENT\r\n";
     let c = ics::parse_feed(body.as_bytes()).unwrap();
     let o = opts("2026-03-01T00:00:00Z", "2026-03-02T00:00:00Z", Tz::UTC);
     let occ = ics::expand(&c, &o);
@@ -237,9 +250,8 @@ fn a_bare_vevent_file_is_read_with_a_warning() {
 // ---- Bounded as a whole -------------------------------------------------------------------
 
 fn minutely_feed(n: usize) -> ics::Calendar {
-    let mut inner = event(
-        "UID:weekly\r\nDTSTART:20200106T090000Z\r\nDURATION:PT1H\r\nRRULE:FREQ=WEEKLY\r\n",
-    );
+    let mut inner =
+        event("UID:weekly\r\nDTSTART:20200106T090000Z\r\nDURATION:PT1H\r\nRRULE:FREQ=WEEKLY\r\n");
     for i in 0..n {
         inner.push_str(&event(&format!(
             "UID:spam-{i}\r\nDTSTART:20200101T000000Z\r\nRRULE:FREQ=MINUTELY\r\nSUMMARY:s\r\n"
@@ -260,10 +272,17 @@ fn a_feed_of_minutely_rules_is_bounded_and_says_what_was_cut() {
     assert!(exp.truncation.events >= 1_999, "{:?}", exp.truncation);
     assert!(exp.truncation.reason.as_deref().unwrap().contains("budget"));
     for i in [0, 1_999] {
-        assert!(exp.occurrences.iter().any(|o| o.uid == format!("spam-{i}") && o.truncated));
+        assert!(exp
+            .occurrences
+            .iter()
+            .any(|o| o.uid == format!("spam-{i}") && o.truncated));
     }
     // The sparse rule is expanded first, so the spam cannot starve it: 10 years of weeks.
-    let weekly: Vec<&Occurrence> = exp.occurrences.iter().filter(|o| o.uid == "weekly").collect();
+    let weekly: Vec<&Occurrence> = exp
+        .occurrences
+        .iter()
+        .filter(|o| o.uid == "weekly")
+        .collect();
     assert_eq!(weekly.len(), 522);
     assert!(weekly.iter().all(|o| !o.truncated));
     // Deterministic.
@@ -298,7 +317,10 @@ fn the_whole_agenda_shares_one_budget_between_feeds() {
     assert!(a.truncated);
     assert_eq!(a.cuts.len(), 1);
     assert_eq!(a.cuts[0].source_id, Some(1));
-    assert_eq!(a.occurrences.iter().filter(|o| o.uid == "good").count(), 361);
+    assert_eq!(
+        a.occurrences.iter().filter(|o| o.uid == "good").count(),
+        361
+    );
     assert!(a.occurrences.windows(2).all(|w| w[0].start <= w[1].start));
     assert_eq!(
         agenda::expand_all(&sources, window, Tz::UTC, &Settings::default()),
@@ -315,7 +337,7 @@ fn feed_text_is_made_safe_once_at_parse_time() {
         "X-WR-CALNAME:Team\u{202E}\u{0007}cal\r\n{}{}",
         event(&format!(
             "UID:t\r\nDTSTART:20260301T090000Z\r\nSUMMARY:Pay\u{0000}\u{202E}day\\nnow\u{0085}\r\n\
-             LOCATION:Room\u{2066}1\u{001B}[2J\r\nDESCRIPTION:line1\\nline2\\t\u{0000}\u{200F}end\r\n\
+             LOCATION:Room\u{2066}1\u{001B}[2J\r\nDESCRIPTION:line1\\nline2\t\u{0000}\u{200F}end\r\n\
              ATTENDEE;CN=\"Eve\u{202E}lyn\u{0008}\":mailto:eve@x.test\r\n\
              ORGANIZER;CN=\"Boss\u{0007}\":mailto:\r\nCATEGORIES:Wo\u{0000}rk\r\n"
         )),

@@ -92,7 +92,8 @@ impl Budget {
         Budget {
             occurrences,
             bytes,
-            steps: BASE_STEPS.saturating_add(STEPS_PER_OCCURRENCE.saturating_mul(occurrences as u64)),
+            steps: BASE_STEPS
+                .saturating_add(STEPS_PER_OCCURRENCE.saturating_mul(occurrences as u64)),
             total_occurrences: occurrences,
             total_bytes: bytes,
         }

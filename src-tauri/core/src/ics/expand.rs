@@ -246,7 +246,9 @@ impl Group<'_, '_> {
         // EXDATE on the master for an overridden instance deletes the override too.
         if let Some(z) = &zone {
             let opts = self.opts;
-            by_rid.retain(|rid, _| !exdates.excludes(*rid, || to_local(z, all_day, opts, *rid).date()));
+            by_rid.retain(|rid, _| {
+                !exdates.excludes(*rid, || to_local(z, all_day, opts, *rid).date())
+            });
         }
 
         // THISANDFUTURE overrides, by rid ascending: (rid, start shift, record).

@@ -15,7 +15,7 @@ use super::text::{
     clean_description, clean_line, clean_summary, split_list, unescape, MAX_DESCRIPTION_BYTES,
     MAX_LINE_BYTES,
 };
-use super::tz::resolve_tzid;
+use super::tz::is_resolvable;
 use super::value::{
     parse_date, parse_date_time, parse_duration, parse_time_value, parse_utc_offset,
 };
@@ -225,7 +225,7 @@ pub fn parse_calendar(body: &[u8]) -> Calendar {
             .chain(ev.exdates.iter());
         for t in times {
             if let IcsTime::Zoned { tzid, .. } = t {
-                if !unknown.contains(tzid) && resolve_tzid(tzid, &cal.meta.timezones).is_none() {
+                if !unknown.contains(tzid) && !is_resolvable(tzid, &cal.meta.timezones) {
                     unknown.insert(tzid.clone());
                 }
             }
@@ -335,7 +335,10 @@ fn read_meta(cal: &mut Calendar, line: &ContentLine) {
     match line.name.as_str() {
         // X-WR-CALNAME wins over NAME whichever comes first.
         "X-WR-CALNAME" | "NAME" if m.name.is_none() || line.name == "X-WR-CALNAME" => {
-            m.name = Some(clean_line(&unescape(raw_prefix(&line.value, MAX_LINE_BYTES))));
+            m.name = Some(clean_line(&unescape(raw_prefix(
+                &line.value,
+                MAX_LINE_BYTES,
+            ))));
         }
         "X-APPLE-CALENDAR-COLOR" | "COLOR" => {
             if let Some(c) = normalise_color(&line.value) {

@@ -155,6 +155,32 @@ pub fn instances(
             _ => {}
         }
     }
+    // The rrule crate takes INTERVAL as 16 bits; RFC 5545 sets no bound. A plain rule with
+    // a larger one is the same rule in a coarser unit (SECONDLY;INTERVAL=86400 is DAILY).
+    if interval > i64::from(u16::MAX) && !has_by {
+        let unit = match freq.as_str() {
+            "SECONDLY" => 1,
+            "MINUTELY" => 60,
+            "HOURLY" => 3_600,
+            _ => 0,
+        };
+        let total = interval.saturating_mul(unit);
+        let coarser = [
+            ("WEEKLY", 604_800),
+            ("DAILY", 86_400),
+            ("HOURLY", 3_600),
+            ("MINUTELY", 60),
+        ]
+        .into_iter()
+        .find(|(_, u)| unit > 0 && total % u == 0 && total / u <= i64::from(u16::MAX));
+        if let Some((f, u)) = coarser {
+            freq = f.to_string();
+            interval = total / u;
+            kept.retain(|p| !p.starts_with("FREQ=") && !p.starts_with("INTERVAL="));
+            kept.push(format!("FREQ={freq}"));
+            kept.push(format!("INTERVAL={interval}"));
+        }
+    }
     let period_days: u64 = match freq.as_str() {
         "YEARLY" => 366,
         "MONTHLY" => 31,
@@ -207,8 +233,8 @@ pub fn instances(
     if let (Some(per), None, true) = (months_per, count, start.day() <= 28) {
         let target = from - Duration::days(400);
         if start < target && per > 0 {
-            let months = i64::from(target.year() - start.year()) * 12
-                + i64::from(target.month()) - i64::from(start.month());
+            let months = i64::from(target.year() - start.year()) * 12 + i64::from(target.month())
+                - i64::from(start.month());
             let k = months / per;
             if let Some(shifted) = u32::try_from(k * per)
                 .ok()
@@ -371,7 +397,7 @@ mod tests {
     fn the_step_limit_is_counted_work_not_time() {
         let run = || {
             instances(
-                "FREQ=MONTHLY;BYMONTHDAY=1,2,3,4,5,6,7,8,9,10",
+                "FREQ=MONTHLY;COUNT=100000;BYMONTHDAY=1,2,3,4,5,6,7,8,9,10",
                 dt("19000101T090000"),
                 false,
                 &ident,
@@ -418,6 +444,22 @@ mod tests {
         assert!(r.steps < 10, "{} steps", r.steps);
         // Months 1600-01 + 5k: 2026-01 is month 5112 = 5*1022 + 2, so 2026-04 and 2026-09.
         assert_eq!(r.starts, [dt("20260414T090000"), dt("20260908T090000")]);
+    }
+
+    #[test]
+    fn secondly_with_an_interval_of_a_day_is_daily() {
+        // diff-findings F3: the rrule crate refuses INTERVAL > 65535.
+        let r = instances(
+            "FREQ=SECONDLY;INTERVAL=86400;COUNT=35",
+            dt("20251119T173000"),
+            false,
+            &ident,
+            range(dt("20251101T000000"), dt("20260201T000000")),
+            Limits::NONE,
+        );
+        assert!(r.error.is_none(), "{:?}", r.error);
+        assert_eq!(r.starts.len(), 35);
+        assert_eq!(r.starts[34], dt("20251223T173000"));
     }
 
     #[test]

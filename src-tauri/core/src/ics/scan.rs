@@ -47,7 +47,8 @@ pub fn prescan_shape(body: &[u8]) -> Result<Shape, FeedError> {
     } else {
         Shape::Calendar
     };
-    if shape == Shape::Calendar && !trim_ascii(first_line).eq_ignore_ascii_case(b"BEGIN:VCALENDAR") {
+    if shape == Shape::Calendar && !trim_ascii(first_line).eq_ignore_ascii_case(b"BEGIN:VCALENDAR")
+    {
         let head = String::from_utf8_lossy(&first_line[..first_line.len().min(40)]);
         let lower = head.to_ascii_lowercase();
         if lower.contains("html") {

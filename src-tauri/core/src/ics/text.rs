@@ -60,9 +60,10 @@ pub fn split_list(s: &str) -> Vec<String> {
 }
 
 /// True for the bidirectional controls that can reorder what a title appears to say
-/// (case 54): embeddings/overrides U+202A-202E, isolates U+2066-2069, marks U+200E/F.
+/// (case 54): embeddings/overrides U+202A-202E, isolates U+2066-2069, marks U+200E/F and
+/// the Arabic letter mark U+061C.
 pub fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
 }
 
 /// Removes bidi controls (kept for callers that only need this part of [`clean_line`]).
@@ -80,11 +81,12 @@ pub const MAX_LINE_BYTES: usize = 1024;
 pub const MAX_DESCRIPTION_BYTES: usize = 64 * 1024;
 
 /// True when `s` may hold something [`clean`] changes: an ASCII control, or a lead byte of
-/// a C1 control (U+0080-009F are `C2 80`-`C2 9F`) or of a bidi control (`E2 80`/`E2 81`).
+/// a C1 control (U+0080-009F are `C2 80`-`C2 9F`) or of a bidi control (`E2 80`/`E2 81`,
+/// U+061C is `D8 9C`).
 /// The common case (plain text) is one pass over the bytes with no allocation.
 fn needs_cleaning(s: &str) -> bool {
     s.bytes()
-        .any(|b| b < 0x20 || b == 0x7F || b == 0xC2 || b == 0xE2)
+        .any(|b| b < 0x20 || b == 0x7F || b == 0xC2 || b == 0xD8 || b == 0xE2)
 }
 
 /// The largest prefix of `s` of at most `max` bytes that ends on a char boundary.

@@ -59,7 +59,9 @@ impl Zone {
                 let off = rules.offset_at_utc(utc.timestamp());
                 utc.naive_utc() + Duration::seconds(i64::from(off))
             }
-            Zone::Fixed(off) => utc.naive_utc() + Duration::seconds(i64::from(off.local_minus_utc())),
+            Zone::Fixed(off) => {
+                utc.naive_utc() + Duration::seconds(i64::from(off.local_minus_utc()))
+            }
         }
     }
 }
@@ -121,9 +123,7 @@ pub fn known_zone(tzid: &str) -> Option<Tz> {
 /// its `(UTC+HH:MM)` (or older `(GMT+HH:MM)`) prefix.
 pub fn display_name_zone(tzid: &str) -> Option<Zone> {
     let t = tzid.trim().trim_matches('"').trim();
-    let utc_form = t
-        .strip_prefix("(GMT")
-        .map(|rest| format!("(UTC{rest}"));
+    let utc_form = t.strip_prefix("(GMT").map(|rest| format!("(UTC{rest}"));
     let name = utc_form.as_deref().unwrap_or(t);
     if let Some(iana) = super::windows_names::iana_for_display_name(name) {
         if let Ok(tz) = Tz::from_str(iana) {
@@ -212,6 +212,15 @@ impl<'a> Resolver<'a> {
             }
         }
     }
+}
+
+/// True when [`resolve_tzid`] would find a zone, without compiling any VTIMEZONE (used for
+/// the parse-time "unknown time zone" warning, once per event time).
+pub fn is_resolvable(tzid: &str, customs: &[CustomZone]) -> bool {
+    let t = tzid.trim().trim_matches('"').trim();
+    known_zone(tzid).is_some()
+        || customs.iter().any(|c| c.tzid == tzid || c.tzid == t)
+        || display_name_zone(tzid).is_some()
 }
 
 /// A TZID without fallbacks: IANA/Windows/UTC spellings, then the feed's VTIMEZONEs.
