@@ -1,11 +1,11 @@
 //! Agenda queries shared by the command line, the tray and the window: parsing the
-//! window bounds, expanding every calendar into one sorted list, and picking the
-//! "next meeting".
+//! window bounds, expanding every calendar into one sorted list within one budget
+//! ([`expand_all_report`] says what it cut), and picking the "next meeting".
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
-use crate::ics::{self, Calendar, ExpandOptions};
+use crate::ics::{self, Budget, Calendar, ExpandOptions, Truncation};
 use crate::model::{Occurrence, PartStat, Window};
 use crate::settings::Settings;
 
@@ -42,34 +42,83 @@ pub fn start_of_day(date: NaiveDate, tz: Tz) -> DateTime<Utc> {
     Utc.from_utc_datetime(&date.and_time(NaiveTime::MIN))
 }
 
+/// What one source's expansion left out (see [`ics::budget`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceCut {
+    pub source_id: Option<i64>,
+    pub name: String,
+    pub truncation: Truncation,
+}
+
+/// An agenda and what its budget cut.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Agenda {
+    /// Sorted by start, then summary.
+    pub occurrences: Vec<Occurrence>,
+    /// True when any source was cut; the details are in `cuts`.
+    pub truncated: bool,
+    /// One entry per source that was cut.
+    pub cuts: Vec<SourceCut>,
+}
+
 /// Expands every calendar into one list sorted by start (then summary, for a stable
-/// order), applying the user's settings.
+/// order), applying the user's settings. See [`expand_all_report`].
 pub fn expand_all(
     calendars: &[SourceCalendar],
     window: Window,
     tz: Tz,
     settings: &Settings,
 ) -> Vec<Occurrence> {
-    let mut all: Vec<Occurrence> = calendars
-        .iter()
-        .flat_map(|c| {
-            let opts = ExpandOptions {
-                window,
-                tz,
-                source: c.name.clone(),
+    expand_all_report(calendars, window, tz, settings).occurrences
+}
+
+/// [`expand_all`] with what was cut. The whole agenda shares one budget
+/// ([`Budget::for_window`]): each calendar gets an equal share of what the earlier ones
+/// left, so a hostile feed cannot take the memory of the others, and the total is bounded
+/// whatever the number of feeds.
+pub fn expand_all_report(
+    calendars: &[SourceCalendar],
+    window: Window,
+    tz: Tz,
+    settings: &Settings,
+) -> Agenda {
+    let mut budget = Budget::for_window(window);
+    let mut agenda = Agenda::default();
+    for (i, c) in calendars.iter().enumerate() {
+        let opts = ExpandOptions {
+            window,
+            tz,
+            source: c.name.clone(),
+            source_id: c.source_id,
+            me_emails: settings.me_emails.clone(),
+            canceled_prefix: settings.canceled_prefix,
+        };
+        let share = budget.share(calendars.len() - i);
+        let mut left = share.clone();
+        let exp = ics::expand::expand_budgeted(&c.calendar, &opts, &mut left);
+        budget.spent(&share, &left);
+        if exp.truncation.truncated {
+            agenda.truncated = true;
+            agenda.cuts.push(SourceCut {
                 source_id: c.source_id,
-                me_emails: settings.me_emails.clone(),
-                canceled_prefix: settings.canceled_prefix,
-            };
-            ics::expand(&c.calendar, &opts)
-        })
-        .collect();
-    all.sort_by(|a, b| {
-        a.start
-            .cmp(&b.start)
-            .then_with(|| a.summary.cmp(&b.summary))
+                name: c.name.clone(),
+                truncation: exp.truncation,
+            });
+        }
+        agenda.occurrences.extend(exp.occurrences);
+    }
+    // Sort small keys and move each occurrence once, in place (an agenda near its budget
+    // is large; a stable sort of the occurrences themselves would copy half of it).
+    let all = std::mem::take(&mut agenda.occurrences);
+    let mut keys: Vec<usize> = (0..all.len()).collect();
+    keys.sort_by(|&a, &b| {
+        all[a]
+            .start
+            .cmp(&all[b].start)
+            .then_with(|| all[a].summary.cmp(&all[b].summary))
     });
-    all
+    agenda.occurrences = ics::expand::apply_order(all, &keys);
+    agenda
 }
 
 /// An occurrence the user will attend: not cancelled, not declined.

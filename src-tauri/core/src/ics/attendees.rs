@@ -4,6 +4,7 @@
 //! write `MAILTO:John@Example.com` and users type `john@example.com`.
 
 use super::lines::ContentLine;
+use super::text::clean_line;
 use super::Attendee;
 use crate::model::PartStat;
 
@@ -15,14 +16,14 @@ pub fn address(value: &str) -> String {
     } else {
         v
     };
-    v.trim().to_lowercase()
+    clean_line(&v.trim().to_lowercase())
 }
 
 /// Reads an ATTENDEE line.
 pub fn attendee(line: &ContentLine) -> Attendee {
     Attendee {
         email: address(&line.value),
-        cn: line.param("CN").map(str::to_string),
+        cn: line.param("CN").map(clean_line).filter(|c| !c.is_empty()),
         partstat: line
             .param("PARTSTAT")
             .map(|p| p.trim().to_ascii_uppercase()),
@@ -40,7 +41,7 @@ pub fn organizer(line: &ContentLine) -> Option<String> {
     if !a.is_empty() {
         return Some(a);
     }
-    line.param("CN").map(str::to_string)
+    line.param("CN").map(clean_line).filter(|c| !c.is_empty())
 }
 
 /// The user's PARTSTAT: the first attendee whose address is one of `me` (lower case).

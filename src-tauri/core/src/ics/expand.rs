@@ -12,13 +12,22 @@
 //!
 //! The window is [from, to) with [`Window::overlaps`]: instances are generated from
 //! `from - longest duration` so long events that began earlier still show.
+//!
+//! An EXDATE that names an overridden instance removes the override too (a newer master
+//! deleted it; Thunderbird does the same). On an all-day series a DATE-TIME RECURRENCE-ID
+//! (Exchange: `RECURRENCE-ID;TZID=...:20260226T000000`) is matched by its local date.
+//!
+//! Bounded as a whole by one [`Budget`] (see [`super::budget`]): groups are expanded from
+//! the sparsest rule to the densest, each gets what is left of the budget (at least its
+//! first instance), and what was cut is reported in the [`Expansion`]'s [`Truncation`].
 
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 
 use super::attendees::my_status;
-use super::recur::{self, MAX_INSTANCES};
+use super::budget::{occurrence_bytes, Budget, Expansion, Truncation};
+use super::recur::{self, Limits};
 use super::tz::{Resolver, Zone};
 use super::{AlarmDef, Calendar, EventRecord, ExpandOptions, IcsTime};
 use crate::model::{AlarmTrigger, Occurrence, Window};
@@ -34,8 +43,19 @@ struct Inst {
     dur: Option<i64>,
 }
 
-/// Expands a whole calendar; see the module header.
-pub fn expand_calendar(cal: &Calendar, opts: &ExpandOptions) -> Vec<Occurrence> {
+/// Iterations every rule may use even when the budget is spent, so that it can still reach
+/// its first instance in the window (the one-instance floor of the module header).
+const MIN_RULE_STEPS: u64 = 10_000;
+
+/// Expands a whole calendar with the budget of its window; see the module header.
+pub fn expand_calendar(cal: &Calendar, opts: &ExpandOptions) -> Expansion {
+    let mut budget = Budget::for_window(opts.window);
+    expand_budgeted(cal, opts, &mut budget)
+}
+
+/// Expands a whole calendar within `budget` (shared by the feeds of one agenda), which is
+/// reduced by what was used.
+pub fn expand_budgeted(cal: &Calendar, opts: &ExpandOptions, budget: &mut Budget) -> Expansion {
     let mut resolver = Resolver::new(&cal.meta.timezones, cal.meta.default_tz.as_deref(), opts.tz);
     let mut order: Vec<&str> = Vec::new();
     let mut groups: HashMap<&str, (Vec<&EventRecord>, Vec<&EventRecord>)> = HashMap::new();
@@ -50,14 +70,99 @@ pub fn expand_calendar(cal: &Calendar, opts: &ExpandOptions) -> Vec<Occurrence> 
             entry.0.push(ev);
         }
     }
-    let mut out = Vec::with_capacity(cal.events.len());
-    for uid in order {
+    // Sparsest first (single events, then rules by their spacing), feed order on ties.
+    let mut ranked: Vec<(u64, &str)> = order
+        .iter()
+        .map(|uid| {
+            let spacing = groups
+                .get(uid)
+                .and_then(|(masters, _)| newest(masters))
+                .and_then(|m| m.rrules.iter().map(|r| recur::spacing_secs(r)).min())
+                .unwrap_or(u64::MAX);
+            (spacing, *uid)
+        })
+        .collect();
+    ranked.sort_by(|a, b| b.0.cmp(&a.0));
+    let mut out = Vec::with_capacity(cal.events.len().min(budget.occurrences));
+    let mut truncation = Truncation::default();
+    for (_, uid) in ranked {
         let Some((masters, overrides)) = groups.get(uid) else {
             continue;
         };
-        expand_group(masters, overrides, cal, opts, &mut resolver, &mut out);
+        let mut g = Group {
+            cal,
+            opts,
+            resolver: &mut resolver,
+            out: &mut out,
+            budget: &mut *budget,
+            truncation: &mut truncation,
+        };
+        g.expand(masters, overrides);
     }
-    sort_occurrences(out)
+    Expansion {
+        occurrences: sort_occurrences(out),
+        truncation,
+    }
+}
+
+/// What expanding one UID needs.
+struct Group<'a, 'r> {
+    cal: &'a Calendar,
+    opts: &'a ExpandOptions,
+    resolver: &'a mut Resolver<'r>,
+    out: &'a mut Vec<Occurrence>,
+    budget: &'a mut Budget,
+    truncation: &'a mut Truncation,
+}
+
+/// A master's EXDATEs: exact instants, and dates (a DATE EXDATE removes that local day).
+#[derive(Default)]
+struct Exdates {
+    instants: HashSet<DateTime<Utc>>,
+    dates: HashSet<NaiveDate>,
+}
+
+impl Exdates {
+    fn of(m: &EventRecord, zone: &Zone, all_day: bool, resolver: &mut Resolver<'_>) -> Self {
+        let mut ex = Exdates::default();
+        for t in &m.exdates {
+            match t {
+                IcsTime::Date { date } => {
+                    ex.dates.insert(*date);
+                }
+                IcsTime::Floating { at } if !all_day => {
+                    ex.instants.insert(zone.to_utc(*at));
+                }
+                other => {
+                    ex.instants.insert(resolver.instant(other));
+                }
+            }
+        }
+        ex
+    }
+
+    /// True when the instance starting at `rid` (local date `date`) is excluded.
+    fn excludes(&self, rid: DateTime<Utc>, date: impl FnOnce() -> NaiveDate) -> bool {
+        (!self.instants.is_empty() && self.instants.contains(&rid))
+            || (!self.dates.is_empty() && self.dates.contains(&date()))
+    }
+}
+
+/// The estimated bytes of one occurrence of `ev` (see [`occurrence_bytes`]).
+fn bytes_of(ev: &EventRecord, source: &str) -> usize {
+    occurrence_bytes(
+        &[
+            Some(&ev.uid),
+            Some(&ev.summary),
+            ev.location.as_deref(),
+            ev.description.as_deref(),
+            ev.join_url.as_deref(),
+            ev.organizer.as_deref(),
+            ev.color.as_deref(),
+        ],
+        &ev.categories,
+        source,
+    ) + ev.alarms.len() * std::mem::size_of::<AlarmTrigger>()
 }
 
 /// Sorts by (start, end, uid, recurrence id). Occurrences are large: sorting small keys
@@ -75,10 +180,32 @@ fn sort_occurrences(out: Vec<Occurrence>) -> Vec<Occurrence> {
             .then_with(|| out[a.2].recurrence_id.cmp(&out[b.2].recurrence_id))
             .then(a.2.cmp(&b.2))
     });
-    let mut slots: Vec<Option<Occurrence>> = out.into_iter().map(Some).collect();
-    keys.iter()
-        .filter_map(|k| slots.get_mut(k.2).and_then(Option::take))
-        .collect()
+    let order: Vec<usize> = keys.into_iter().map(|k| k.2).collect();
+    apply_order(out, &order)
+}
+
+/// Reorders `items` so that position `i` holds the old `items[order[i]]`, in place (cycle
+/// by cycle), so a large agenda is never held twice.
+pub fn apply_order<T>(mut items: Vec<T>, order: &[usize]) -> Vec<T> {
+    debug_assert_eq!(items.len(), order.len());
+    let mut done = vec![false; order.len()];
+    for start in 0..order.len() {
+        if done[start] {
+            continue;
+        }
+        // Follow the cycle start -> order[start] -> ..., swapping each element into place.
+        let mut i = start;
+        loop {
+            done[i] = true;
+            let j = order[i];
+            if j == start || done[j] {
+                break;
+            }
+            items.swap(i, j);
+            i = j;
+        }
+    }
+    items
 }
 
 /// The later of two records with the higher SEQUENCE wins.
@@ -89,61 +216,101 @@ fn newest<'a>(records: &[&'a EventRecord]) -> Option<&'a EventRecord> {
         .reduce(|best, r| if r.sequence >= best.sequence { r } else { best })
 }
 
-fn expand_group(
-    masters: &[&EventRecord],
-    overrides: &[&EventRecord],
-    cal: &Calendar,
-    opts: &ExpandOptions,
-    resolver: &mut Resolver<'_>,
-    out: &mut Vec<Occurrence>,
-) {
-    let master = newest(masters);
-    // Overrides by original instant; the highest SEQUENCE (then the later one) wins.
-    let mut by_rid: HashMap<DateTime<Utc>, &EventRecord> = HashMap::new();
-    for o in overrides {
-        let Some(rid) = o.recurrence_id_time.as_ref() else {
-            continue;
+impl Group<'_, '_> {
+    /// Expands one UID: its newest master and its overrides.
+    fn expand(&mut self, masters: &[&EventRecord], overrides: &[&EventRecord]) {
+        let master = newest(masters);
+        let start = master.and_then(|m| m.start.as_ref());
+        let all_day = start.is_some_and(IcsTime::is_date);
+        let zone = start.map(|s| self.resolver.zone_of(s));
+        let exdates = match (master, &zone) {
+            (Some(m), Some(z)) => Exdates::of(m, z, all_day, self.resolver),
+            _ => Exdates::default(),
         };
-        let rid = resolver.instant(rid);
-        match by_rid.get(&rid) {
-            Some(prev) if prev.sequence > o.sequence => {}
-            _ => {
-                by_rid.insert(rid, o);
+        // Overrides by original instant; the highest SEQUENCE (then the later one) wins.
+        let mut by_rid: HashMap<DateTime<Utc>, &EventRecord> = HashMap::new();
+        for o in overrides {
+            let Some(rid) = o.recurrence_id_time.as_ref() else {
+                continue;
+            };
+            let rid = self.override_key(rid, all_day);
+            match by_rid.get(&rid) {
+                Some(prev) if prev.sequence > o.sequence => {}
+                _ => {
+                    by_rid.insert(rid, o);
+                }
             }
         }
-    }
-    // Overrides older than the master's SEQUENCE are still applied: Google keeps the
-    // master's SEQUENCE at its latest edit while exceptions carry older numbers.
+        // Overrides older than the master's SEQUENCE are still applied: Google keeps the
+        // master's SEQUENCE at its latest edit while exceptions carry older numbers. But an
+        // EXDATE on the master for an overridden instance deletes the override too.
+        if let Some(z) = &zone {
+            let opts = self.opts;
+            by_rid.retain(|rid, _| {
+                !exdates.excludes(*rid, || to_local(z, all_day, opts, *rid).date())
+            });
+        }
 
-    // THISANDFUTURE overrides, by rid ascending: (rid, start shift, record).
-    let mut futures: Vec<(DateTime<Utc>, Duration, &EventRecord)> = by_rid
-        .iter()
-        .filter(|(_, o)| o.this_and_future)
-        .filter_map(|(rid, o)| {
-            let start = resolver.instant(o.start.as_ref()?);
-            Some((*rid, start - *rid, *o))
-        })
-        .collect();
-    futures.sort_by_key(|f| f.0);
+        // THISANDFUTURE overrides, by rid ascending: (rid, start shift, record).
+        let mut futures: Vec<(DateTime<Utc>, Duration, &EventRecord)> = Vec::new();
+        for (rid, o) in &by_rid {
+            if let (true, Some(s)) = (o.this_and_future, o.start.as_ref()) {
+                let start = self.resolver.instant(s);
+                futures.push((*rid, start - *rid, *o));
+            }
+        }
+        futures.sort_by_key(|f| f.0);
 
-    if let Some(m) = master {
-        expand_master(m, &by_rid, &futures, cal, opts, resolver, out);
+        if let (Some(m), Some(z)) = (master, zone) {
+            expand_master(
+                m,
+                z,
+                &by_rid,
+                &futures,
+                &exdates,
+                self.cal,
+                self.opts,
+                self.resolver,
+                self.out,
+                self.budget,
+                self.truncation,
+            );
+        }
+        for (rid, o) in &by_rid {
+            // Overrides are never cut (there are as many as the feed has records), but they
+            // use the budget like everything else.
+            self.budget.take(1, bytes_of(o, &self.opts.source));
+            let (start, end, date_span) = span_of(o, master, None, *rid, self.resolver);
+            push_occurrence(
+                o,
+                master,
+                Some(*rid),
+                start,
+                end,
+                date_span,
+                false,
+                self.cal,
+                self.opts,
+                self.out,
+            );
+        }
     }
-    for (rid, o) in &by_rid {
-        let fallback = master;
-        let (start, end, date_span) = span_of(o, fallback, None, *rid, resolver);
-        push_occurrence(
-            o,
-            fallback,
-            Some(*rid),
-            start,
-            end,
-            date_span,
-            false,
-            cal,
-            opts,
-            out,
-        );
+
+    /// The instant an override's RECURRENCE-ID names. On an all-day series a DATE-TIME
+    /// RECURRENCE-ID names its local date (Exchange writes midnight in the organiser's
+    /// zone); a UTC one names its UTC date when it is midnight, else its date in the user's
+    /// zone.
+    fn override_key(&mut self, rid: &IcsTime, all_day: bool) -> DateTime<Utc> {
+        if !all_day {
+            return self.resolver.instant(rid);
+        }
+        let date = match rid {
+            IcsTime::Date { date } => *date,
+            IcsTime::Floating { at } | IcsTime::Zoned { at, .. } => at.date(),
+            IcsTime::Utc { at } if at.time() == chrono::NaiveTime::MIN => at.date(),
+            IcsTime::Utc { at } => at.and_utc().with_timezone(&self.opts.tz).date_naive(),
+        };
+        self.resolver.instant(&IcsTime::Date { date })
     }
 }
 
@@ -178,9 +345,20 @@ fn all_day_days(ev: &EventRecord, fallback: Option<&EventRecord>, period: Option
     if let Some(p) = period {
         return ((p + 86_399) / 86_400).max(1);
     }
-    if let (Some(IcsTime::Date { date: s }), Some(IcsTime::Date { date: e })) = (&ev.start, &ev.end)
-    {
-        return (*e - *s).num_days().max(1);
+    match (&ev.start, &ev.end) {
+        (Some(IcsTime::Date { date: s }), Some(IcsTime::Date { date: e })) => {
+            return (*e - *s).num_days().max(1);
+        }
+        // A DATE start with a DATE-TIME end (invalid, written by some tools): the days
+        // the end's wall time reaches into, rounded up, at least one.
+        (
+            Some(IcsTime::Date { date: s }),
+            Some(IcsTime::Floating { at } | IcsTime::Zoned { at, .. } | IcsTime::Utc { at }),
+        ) => {
+            let secs = (*at - s.and_time(chrono::NaiveTime::MIN)).num_seconds();
+            return ((secs + 86_399) / 86_400).max(1);
+        }
+        _ => {}
     }
     if let Some(d) = ev.duration_secs {
         return ((d + 86_399) / 86_400).max(1);
@@ -221,18 +399,21 @@ fn timed_duration(
 #[allow(clippy::too_many_arguments)]
 fn expand_master(
     m: &EventRecord,
+    zone: Zone,
     by_rid: &HashMap<DateTime<Utc>, &EventRecord>,
     futures: &[(DateTime<Utc>, Duration, &EventRecord)],
+    exdates: &Exdates,
     cal: &Calendar,
     opts: &ExpandOptions,
     resolver: &mut Resolver<'_>,
     out: &mut Vec<Occurrence>,
+    budget: &mut Budget,
+    truncation: &mut Truncation,
 ) {
     let Some(start_t) = m.start.as_ref() else {
         return;
     };
     let all_day = start_t.is_date();
-    let zone = resolver.zone_of(start_t);
     let local_start: NaiveDateTime = match start_t {
         IcsTime::Date { date } => date.and_time(Default::default()),
         IcsTime::Floating { at } | IcsTime::Zoned { at, .. } | IcsTime::Utc { at } => *at,
@@ -278,6 +459,20 @@ fn expand_master(
         to: count_to + edge(hi),
     };
 
+    // This event's share of the budget: what is left, at least one instance. Rules may
+    // keep as many more as EXDATEs and overrides can remove.
+    let per_occ = bytes_of(m, &opts.source);
+    let quota = budget.fits(per_occ).max(1);
+    let mut limits = Limits {
+        max_counted: quota
+            .saturating_add(m.exdates.len())
+            .saturating_add(by_rid.len())
+            .saturating_add(1),
+        max_steps: budget.steps.max(MIN_RULE_STEPS),
+    };
+    let mut steps = 0u64;
+    let mut reason: Option<String> = None;
+
     let mut insts: Vec<Inst> = Vec::new();
     let mut truncated = false;
     let place = |local: NaiveDateTime, resolver: &mut Resolver<'_>| -> Inst {
@@ -301,11 +496,20 @@ fn expand_master(
     for rule in &m.rrules {
         let conv_zone = zone.clone();
         let conv = move |utc: NaiveDateTime| conv_zone.to_local(utc.and_utc());
-        let r = recur::instances(rule, local_start, all_day, &conv, range);
+        let r = recur::instances(rule, local_start, all_day, &conv, range, limits);
         if let Some(why) = &r.error {
             tracing::warn!(uid = %m.uid, reason = %why, "recurrence rule not expanded");
         }
-        truncated |= r.truncated;
+        steps = steps.saturating_add(r.steps);
+        limits.max_steps = limits.max_steps.saturating_sub(r.steps);
+        if r.truncated {
+            truncated = true;
+            reason.get_or_insert_with(|| match &r.error {
+                Some(why) => why.clone(),
+                None if limits.max_steps == 0 => "the expansion's work budget was used up".into(),
+                None => budget_reason(budget),
+            });
+        }
         for t in r.starts {
             insts.push(place(t, resolver));
         }
@@ -328,36 +532,15 @@ fn expand_master(
         });
     }
 
-    // EXDATEs: exact instants, and dates (a DATE EXDATE removes that local day).
-    let mut ex_instants: HashSet<DateTime<Utc>> = HashSet::new();
-    let mut ex_dates: HashSet<NaiveDate> = HashSet::new();
-    for ex in &m.exdates {
-        match ex {
-            IcsTime::Date { date } => {
-                ex_dates.insert(*date);
-            }
-            IcsTime::Floating { at } if !all_day => {
-                ex_instants.insert(zone.to_utc(*at));
-            }
-            other => {
-                ex_instants.insert(resolver.instant(other));
-            }
-        }
-    }
-
     insts.sort_by_key(|i| i.rid);
     insts.dedup_by_key(|i| i.rid);
     let mut emitted = 0usize;
     for inst in insts {
         // (The emptiness checks keep hashing off the common path.)
-        if !ex_instants.is_empty() && ex_instants.contains(&inst.rid) {
+        if exdates.excludes(inst.rid, || {
+            inst.date.unwrap_or_else(|| zone.to_local(inst.rid).date())
+        }) {
             continue;
-        }
-        if !ex_dates.is_empty() {
-            let local_date = inst.date.unwrap_or_else(|| zone.to_local(inst.rid).date());
-            if ex_dates.contains(&local_date) {
-                continue;
-            }
         }
         if !by_rid.is_empty() && by_rid.contains_key(&inst.rid) {
             continue; // listed from the override itself
@@ -399,8 +582,9 @@ fn expand_master(
         if !opts.window.overlaps(start, end) {
             continue;
         }
-        if emitted >= MAX_INSTANCES {
+        if emitted >= quota {
             truncated = true;
+            reason.get_or_insert_with(|| budget_reason(budget));
             break;
         }
         emitted += 1;
@@ -418,7 +602,16 @@ fn expand_master(
             out,
         );
     }
+    budget.take(emitted, per_occ);
+    budget.take_steps(steps);
     if truncated {
+        truncation.cut(|| {
+            format!(
+                "event {:?}: {}",
+                m.uid,
+                reason.unwrap_or_else(|| "occurrences cut".into())
+            )
+        });
         // Flag every occurrence of this event, not only those after the cap.
         for o in out.iter_mut().rev() {
             if o.uid != m.uid {
@@ -427,6 +620,15 @@ fn expand_master(
             o.truncated = true;
         }
     }
+}
+
+/// Why an event's list stopped at its share of the budget, in words.
+fn budget_reason(budget: &Budget) -> String {
+    format!(
+        "the agenda's budget of {} occurrences ({} MB) was reached",
+        budget.total_occurrences,
+        budget.total_bytes >> 20
+    )
 }
 
 fn to_local(zone: &Zone, all_day: bool, opts: &ExpandOptions, t: DateTime<Utc>) -> NaiveDateTime {

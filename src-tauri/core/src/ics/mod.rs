@@ -6,7 +6,9 @@
 //! - [`Calendar`] is `meta` (name, colour, default zone, custom zones, refresh hint) plus
 //!   `events`; both are serde-serialisable so the cache can store `meta` once per source
 //!   and each [`EventRecord`] as its own row.
-//! - [`expand`] lists the occurrences overlapping a window, sorted by start.
+//! - [`expand`] lists the occurrences overlapping a window, sorted by start;
+//!   [`expand_report`] also says what its [`Budget`] cut ([`Truncation`]), and
+//!   [`expand::expand_budgeted`] shares one budget between the feeds of an agenda.
 //! - [`output`] formats occurrences for the command line (`jsonl`, `json`, `text`).
 //! - The system zone (the default of `--tz` and of `ExpandOptions::tz`) is `clock::system_zone`.
 //!
@@ -23,6 +25,7 @@
 //! `examples/bench_engine.rs` (which also times icalendar's parser for comparison).
 
 pub mod attendees;
+pub mod budget;
 pub mod expand;
 pub mod lines;
 pub mod links;
@@ -34,6 +37,7 @@ pub mod text;
 pub mod tz;
 pub mod value;
 pub mod vtimezone;
+pub mod windows_names;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
@@ -41,6 +45,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{Occurrence, Window};
 
+pub use budget::{Budget, Expansion, Truncation};
 pub use vtimezone::{CustomZone, Observance};
 
 /// Why a feed body was rejected as a whole. The caller keeps its last good data.
@@ -66,8 +71,9 @@ pub struct CalendarMeta {
     pub name: Option<String>,
     /// X-APPLE-CALENDAR-COLOR / COLOR, as `#RRGGBB`.
     pub color: Option<String>,
-    /// X-WR-TIMEZONE: the zone of TZIDs that cannot be resolved. Floating times are read
-    /// in `ExpandOptions::tz` (PRODUCT.md: "floating times are read in --tz").
+    /// X-WR-TIMEZONE: the zone of floating times and of TZIDs that cannot be resolved
+    /// (Google and Apple read floating times in the calendar's zone); floating times are
+    /// read in `ExpandOptions::tz` only when the calendar names no (known) zone.
     pub default_tz: Option<String>,
     /// REFRESH-INTERVAL / X-PUBLISHED-TTL in seconds.
     pub refresh_interval_secs: Option<u64>,
@@ -84,7 +90,8 @@ pub struct CalendarMeta {
 pub enum IcsTime {
     /// `VALUE=DATE`: a calendar date, placed in the user's zone.
     Date { date: NaiveDate },
-    /// A local time with no zone: read in the user's zone (`ExpandOptions::tz`).
+    /// A local time with no zone: read in the calendar's X-WR-TIMEZONE, else in the
+    /// user's zone (`ExpandOptions::tz`).
     Floating { at: NaiveDateTime },
     /// A `...Z` time.
     Utc { at: NaiveDateTime },
@@ -192,7 +199,8 @@ pub struct Calendar {
 #[derive(Debug, Clone)]
 pub struct ExpandOptions {
     pub window: Window,
-    /// The user's zone: floating times and all-day dates are placed in it.
+    /// The user's zone: all-day dates are placed in it, and floating times when the
+    /// calendar names no zone (X-WR-TIMEZONE).
     pub tz: Tz,
     /// Display name and id of the source, copied into each occurrence.
     pub source: String,
@@ -209,11 +217,32 @@ pub struct ExpandOptions {
 /// nesting depth is still checked first by [`scan::prescan`] so hostile bodies cost
 /// microseconds.
 pub fn parse_feed(body: &[u8]) -> Result<Calendar, FeedError> {
-    scan::prescan(body)?;
-    Ok(parse::parse_calendar(body))
+    match scan::prescan_shape(body)? {
+        scan::Shape::Calendar => Ok(parse::parse_calendar(body)),
+        scan::Shape::BareEvents => {
+            // Read inside the VCALENDAR the file forgot; the events are not lost.
+            let mut wrapped = Vec::with_capacity(body.len() + 64);
+            wrapped.extend_from_slice(b"BEGIN:VCALENDAR\r\n");
+            wrapped.extend_from_slice(body);
+            wrapped.extend_from_slice(b"\r\nEND:VCALENDAR\r\n");
+            let mut cal = parse::parse_calendar(&wrapped);
+            cal.meta.warnings.insert(
+                0,
+                "the file has no VCALENDAR around its events; read as one calendar".into(),
+            );
+            Ok(cal)
+        }
+    }
 }
 
-/// The occurrences of `calendar` overlapping `opts.window`, sorted by start.
+/// The occurrences of `calendar` overlapping `opts.window`, sorted by start, within the
+/// budget of the window ([`expand_report`] also says what the budget cut).
 pub fn expand(calendar: &Calendar, opts: &ExpandOptions) -> Vec<Occurrence> {
+    expand::expand_calendar(calendar, opts).occurrences
+}
+
+/// [`expand`] with what was cut: `truncation.truncated` when the feed's budget (see
+/// [`budget`]) or a rule's own limits left occurrences out.
+pub fn expand_report(calendar: &Calendar, opts: &ExpandOptions) -> Expansion {
     expand::expand_calendar(calendar, opts)
 }

@@ -11,8 +11,11 @@ use std::collections::BTreeSet;
 use super::attendees;
 use super::lines::{parse_line, ContentLine, Unfolder};
 use super::links;
-use super::text::{split_list, strip_bidi, unescape};
-use super::tz::known_zone;
+use super::text::{
+    clean_description, clean_line, clean_summary, split_list, unescape, MAX_DESCRIPTION_BYTES,
+    MAX_LINE_BYTES,
+};
+use super::tz::is_resolvable;
 use super::value::{
     parse_date, parse_date_time, parse_duration, parse_time_value, parse_utc_offset,
 };
@@ -121,10 +124,20 @@ pub fn parse_calendar(body: &[u8]) -> Calendar {
         }
         if line.name == "END" {
             let comp = line.value.trim().to_ascii_uppercase();
-            // Pop to the matching BEGIN (tolerates a missing END of an inner component).
-            let Some(pos) = stack.iter().rposition(|c| *c == comp) else {
-                bad_lines += 1;
-                continue;
+            // Pop to the matching BEGIN (tolerates a missing END of an inner component). An
+            // END that matches nothing (`BEGIN:VTODO ... END:VTOOD`) closes the innermost
+            // open component, so the rest of the calendar is still read; it never closes the
+            // VCALENDAR itself.
+            let pos = match stack.iter().rposition(|c| *c == comp) {
+                Some(pos) => pos,
+                None if stack.len() > 1 => {
+                    bad_lines += 1;
+                    stack.len() - 1
+                }
+                None => {
+                    bad_lines += 1;
+                    continue;
+                }
             };
             let depth = pos + 1;
             stack.truncate(pos);
@@ -212,8 +225,7 @@ pub fn parse_calendar(body: &[u8]) -> Calendar {
             .chain(ev.exdates.iter());
         for t in times {
             if let IcsTime::Zoned { tzid, .. } = t {
-                if known_zone(tzid).is_none() && !cal.meta.timezones.iter().any(|z| &z.tzid == tzid)
-                {
+                if !unknown.contains(tzid) && !is_resolvable(tzid, &cal.meta.timezones) {
                     unknown.insert(tzid.clone());
                 }
             }
@@ -323,7 +335,10 @@ fn read_meta(cal: &mut Calendar, line: &ContentLine) {
     match line.name.as_str() {
         // X-WR-CALNAME wins over NAME whichever comes first.
         "X-WR-CALNAME" | "NAME" if m.name.is_none() || line.name == "X-WR-CALNAME" => {
-            m.name = Some(strip_bidi(unescape(line.value.trim())));
+            m.name = Some(clean_line(&unescape(raw_prefix(
+                &line.value,
+                MAX_LINE_BYTES,
+            ))));
         }
         "X-APPLE-CALENDAR-COLOR" | "COLOR" => {
             if let Some(c) = normalise_color(&line.value) {
@@ -357,7 +372,7 @@ fn build_event(props: &[ContentLine], alarms: &[Vec<ContentLine>]) -> Result<Eve
     let mut bad_start = false;
     for p in props {
         match p.name.as_str() {
-            "UID" => ev.uid = unescape(p.value.trim()),
+            "UID" => ev.uid = clean_line(&unescape(raw_prefix(&p.value, MAX_LINE_BYTES))),
             "RECURRENCE-ID" => {
                 ev.recurrence_id = Some(p.value.trim().to_string());
                 ev.recurrence_id_time = parse_time_value(&p.value, p);
@@ -366,13 +381,15 @@ fn build_event(props: &[ContentLine], alarms: &[Vec<ContentLine>]) -> Result<Eve
                     .is_some_and(|r| r.eq_ignore_ascii_case("THISANDFUTURE"));
             }
             "SEQUENCE" => ev.sequence = p.value.trim().parse().unwrap_or(0),
-            "SUMMARY" => ev.summary = strip_bidi(unescape(&p.value)),
+            "SUMMARY" => {
+                ev.summary = clean_summary(&unescape(raw_prefix(&p.value, MAX_LINE_BYTES)))
+            }
             "LOCATION" => {
-                let l = strip_bidi(unescape(p.value.trim()));
+                let l = clean_line(&unescape(raw_prefix(&p.value, MAX_LINE_BYTES)));
                 ev.location = (!l.is_empty()).then_some(l);
             }
             "DESCRIPTION" => {
-                let d = unescape(&p.value);
+                let d = clean_description(&unescape(raw_prefix(&p.value, MAX_DESCRIPTION_BYTES)));
                 ev.description = (!d.trim().is_empty()).then_some(d);
             }
             "DTSTART" => {
@@ -391,7 +408,12 @@ fn build_event(props: &[ContentLine], alarms: &[Vec<ContentLine>]) -> Result<Eve
             "X-MICROSOFT-CDO-BUSYSTATUS" => busy_free = p.value.trim().eq_ignore_ascii_case("FREE"),
             "ATTENDEE" => ev.attendees.push(attendees::attendee(p)),
             "ORGANIZER" => ev.organizer = attendees::organizer(p),
-            "CATEGORIES" => ev.categories.extend(split_list(&p.value)),
+            "CATEGORIES" => ev.categories.extend(
+                split_list(raw_prefix(&p.value, MAX_LINE_BYTES))
+                    .iter()
+                    .map(|c| clean_line(c))
+                    .filter(|c| !c.is_empty()),
+            ),
             "COLOR" => ev.color = normalise_color(&p.value),
             "URL" => url = Some(p.value.trim().to_string()),
             "CONFERENCE"
@@ -509,7 +531,9 @@ fn build_zone(
     let tzid = props
         .iter()
         .find(|p| p.name == "TZID")
-        .map(|p| p.value.trim().to_string())
+        // TZID is TEXT: `(UTC+07:00) Bangkok\, Hanoi\, Jakarta` names the zone that
+        // DTSTART;TZID="(UTC+07:00) Bangkok, Hanoi, Jakarta" refers to.
+        .map(|p| unescape(p.value.trim()))
         .ok_or_else(|| "VTIMEZONE without TZID skipped".to_string())?;
     let mut observances = Vec::new();
     for (daylight, lines) in obs {
@@ -602,6 +626,21 @@ pub fn normalise_color(v: &str) -> Option<String> {
         _ => return None,
     };
     Some(named.to_string())
+}
+
+/// A raw TEXT value cut to what can matter after unescaping and [`clean_line`]-style caps:
+/// escapes only shrink text, so `4 * max` raw bytes always hold `max` clean ones (bar
+/// runs of removed controls). A 1 MB SUMMARY is thus never unescaped whole.
+fn raw_prefix(v: &str, max: usize) -> &str {
+    let max = max.saturating_mul(4);
+    if v.len() <= max {
+        return v;
+    }
+    let mut end = max;
+    while !v.is_char_boundary(end) {
+        end -= 1;
+    }
+    &v[..end]
 }
 
 fn fnv1a(bytes: &[u8]) -> u64 {

@@ -4,6 +4,9 @@
 //! `<!-- Copyright` preamble), bodies that do not start with `BEGIN:VCALENDAR`, nesting
 //! deeper than [`MAX_DEPTH`] (a nest bomb is rejected at its 9th level, so the cost does not
 //! grow with its size), and bodies with no `END:VCALENDAR` (cut off mid-transfer).
+//! A body that is a bare `BEGIN:VEVENT ... END:VEVENT` (no VCALENDAR around it, as some
+//! tools export a single event) is accepted as [`Shape::BareEvents`]: the caller wraps it
+//! in a VCALENDAR and says so in a warning.
 //! Only line starts are inspected; folded continuation lines begin with a space or tab and
 //! can never look like `BEGIN:`.
 
@@ -13,8 +16,21 @@ use super::FeedError;
 /// STANDARD is 3; 8 leaves room for vendor extensions without letting a bomb through.
 pub const MAX_DEPTH: usize = 8;
 
+/// What kind of body passed the pre-scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    Calendar,
+    /// VEVENTs with no VCALENDAR around them.
+    BareEvents,
+}
+
 /// Checks a body before parsing. See the module header for the rules.
 pub fn prescan(body: &[u8]) -> Result<(), FeedError> {
+    prescan_shape(body).map(|_| ())
+}
+
+/// [`prescan`], saying whether the body is a calendar or bare events.
+pub fn prescan_shape(body: &[u8]) -> Result<Shape, FeedError> {
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     let start = body.iter().position(|b| !b.is_ascii_whitespace());
     let Some(start) = start else {
@@ -26,7 +42,13 @@ pub fn prescan(body: &[u8]) -> Result<(), FeedError> {
         return Err(FeedError::WebPage);
     }
     let first_line = rest.split(|&b| b == b'\n').next().unwrap_or_default();
-    if !trim_ascii(first_line).eq_ignore_ascii_case(b"BEGIN:VCALENDAR") {
+    let shape = if trim_ascii(first_line).eq_ignore_ascii_case(b"BEGIN:VEVENT") {
+        Shape::BareEvents
+    } else {
+        Shape::Calendar
+    };
+    if shape == Shape::Calendar && !trim_ascii(first_line).eq_ignore_ascii_case(b"BEGIN:VCALENDAR")
+    {
         let head = String::from_utf8_lossy(&first_line[..first_line.len().min(40)]);
         let lower = head.to_ascii_lowercase();
         if lower.contains("html") {
@@ -39,8 +61,13 @@ pub fn prescan(body: &[u8]) -> Result<(), FeedError> {
         )));
     }
 
-    let mut depth = 0usize;
+    // A bare event body is read inside a VCALENDAR the caller adds: one level deeper.
+    let mut depth = usize::from(shape == Shape::BareEvents);
     let mut closed = false;
+    let closing: &[u8] = match shape {
+        Shape::Calendar => b"VCALENDAR",
+        Shape::BareEvents => b"VEVENT",
+    };
     for line in rest.split(|&b| b == b'\n') {
         let line = trim_ascii(line);
         if line.len() >= 6 && line[..6].eq_ignore_ascii_case(b"BEGIN:") {
@@ -50,7 +77,7 @@ pub fn prescan(body: &[u8]) -> Result<(), FeedError> {
             }
         } else if line.len() >= 4 && line[..4].eq_ignore_ascii_case(b"END:") {
             depth = depth.saturating_sub(1);
-            if line[4..].eq_ignore_ascii_case(b"VCALENDAR") {
+            if trim_ascii(&line[4..]).eq_ignore_ascii_case(closing) {
                 closed = true;
             }
         }
@@ -58,7 +85,7 @@ pub fn prescan(body: &[u8]) -> Result<(), FeedError> {
     if !closed {
         return Err(FeedError::Truncated);
     }
-    Ok(())
+    Ok(shape)
 }
 
 /// `<[u8]>::trim_ascii` without the MSRV question: trims ASCII whitespace at both ends.
@@ -105,7 +132,18 @@ mod tests {
             prescan(b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:x\r\n"),
             Err(FeedError::Truncated)
         );
-        assert_eq!(prescan(b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"), Ok(()));
+        assert_eq!(
+            prescan_shape(b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"),
+            Ok(Shape::Calendar)
+        );
+        assert_eq!(
+            prescan_shape(b"BEGIN:VEVENT\r\nUID:x\r\nEND:VEVENT\r\n"),
+            Ok(Shape::BareEvents)
+        );
+        assert_eq!(
+            prescan(b"BEGIN:VEVENT\r\nUID:x\r\n"),
+            Err(FeedError::Truncated)
+        );
     }
 
     #[test]

@@ -2,8 +2,14 @@
 //!
 //! Order (RELIABILITY "Windows zone names"): IANA name (also `/mozilla.org/.../Europe/Berlin`
 //! style prefixes); `tzone://Microsoft/Utc` and UTC spellings; Windows name (CLDR mapping of
-//! the windows-timezones crate); the feed's own VTIMEZONE rules; X-WR-TIMEZONE; finally the
-//! user's zone, with a warning. An event is never dropped for its zone.
+//! the windows-timezones crate); the feed's own VTIMEZONE rules; a Windows display name
+//! (`(UTC-05:00) Eastern Time (US & Canada)`, as Outlook writes it with no VTIMEZONE;
+//! [`super::windows_names`]), else the fixed offset such a name starts with;
+//! X-WR-TIMEZONE; finally the user's zone, with a warning. An event is never dropped for
+//! its zone.
+//!
+//! Floating times are read in the calendar's X-WR-TIMEZONE when it names a known zone
+//! (Google and Apple do), else in the user's zone (`--tz`).
 //!
 //! Local → UTC follows RFC 5545 section 3.3.5: a time in a DST overlap is the first
 //! (earlier) instant, a time in a gap is read with the offset from before the gap, which
@@ -13,7 +19,7 @@ use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, LocalResult, NaiveDateTime, Offset, TimeZone, Utc};
+use chrono::{DateTime, Duration, FixedOffset, LocalResult, NaiveDateTime, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use super::vtimezone::{CustomZone, ZoneRules};
@@ -24,6 +30,8 @@ use super::IcsTime;
 pub enum Zone {
     Iana(Tz),
     Custom(Arc<ZoneRules>),
+    /// A constant offset (from a Windows display name's `(UTC+05:30)` prefix).
+    Fixed(FixedOffset),
 }
 
 impl Zone {
@@ -37,6 +45,9 @@ impl Zone {
                     local.and_utc()
                 })
             }
+            Zone::Fixed(off) => {
+                local.and_utc() - Duration::seconds(i64::from(off.local_minus_utc()))
+            }
         }
     }
 
@@ -47,6 +58,9 @@ impl Zone {
             Zone::Custom(rules) => {
                 let off = rules.offset_at_utc(utc.timestamp());
                 utc.naive_utc() + Duration::seconds(i64::from(off))
+            }
+            Zone::Fixed(off) => {
+                utc.naive_utc() + Duration::seconds(i64::from(off.local_minus_utc()))
             }
         }
     }
@@ -105,25 +119,56 @@ pub fn known_zone(tzid: &str) -> Option<Tz> {
     None
 }
 
+/// A Windows display name's zone: the CLDR mapping of the name, else the fixed offset in
+/// its `(UTC+HH:MM)` (or older `(GMT+HH:MM)`) prefix.
+pub fn display_name_zone(tzid: &str) -> Option<Zone> {
+    let t = tzid.trim().trim_matches('"').trim();
+    let utc_form = t.strip_prefix("(GMT").map(|rest| format!("(UTC{rest}"));
+    let name = utc_form.as_deref().unwrap_or(t);
+    if let Some(iana) = super::windows_names::iana_for_display_name(name) {
+        if let Ok(tz) = Tz::from_str(iana) {
+            return Some(Zone::Iana(tz));
+        }
+    }
+    let rest = name.strip_prefix("(UTC")?;
+    let close = rest.find(')')?;
+    let off = &rest[..close];
+    if off.is_empty() {
+        return Some(Zone::Iana(Tz::UTC));
+    }
+    let (sign, hm) = match off.as_bytes().first()? {
+        b'+' => (1, &off[1..]),
+        b'-' => (-1, &off[1..]),
+        _ => return None,
+    };
+    let (h, m) = hm.split_once(':').unwrap_or((hm, "0"));
+    let (h, m): (i32, i32) = (h.parse().ok()?, m.parse().ok()?);
+    if h > 14 || m > 59 {
+        return None;
+    }
+    FixedOffset::east_opt(sign * (h * 3600 + m * 60)).map(Zone::Fixed)
+}
+
 /// Resolves TZIDs of one calendar, caching results.
 pub struct Resolver<'a> {
     customs: &'a [CustomZone],
     fallback: Zone,
     user: Tz,
+    /// The zone of floating times: X-WR-TIMEZONE when known, else `user`.
+    floating: Tz,
     cache: HashMap<String, Zone>,
 }
 
 impl<'a> Resolver<'a> {
-    /// `default_tz` is X-WR-TIMEZONE; `user` is the zone of floating times and dates.
+    /// `default_tz` is X-WR-TIMEZONE (floating times, unknown TZIDs); `user` is the zone
+    /// of dates, and of floating times when the calendar names no known zone.
     pub fn new(customs: &'a [CustomZone], default_tz: Option<&str>, user: Tz) -> Self {
-        let fallback = default_tz
-            .and_then(known_zone)
-            .map(Zone::Iana)
-            .unwrap_or(Zone::Iana(user));
+        let calendar_zone = default_tz.and_then(known_zone);
         Resolver {
             customs,
-            fallback,
+            fallback: Zone::Iana(calendar_zone.unwrap_or(user)),
             user,
+            floating: calendar_zone.unwrap_or(user),
             cache: HashMap::new(),
         }
     }
@@ -151,7 +196,8 @@ impl<'a> Resolver<'a> {
         match t {
             IcsTime::Zoned { tzid, .. } => self.zone(tzid),
             IcsTime::Utc { .. } => Zone::Iana(Tz::UTC),
-            IcsTime::Floating { .. } | IcsTime::Date { .. } => self.user_zone(),
+            IcsTime::Floating { .. } => Zone::Iana(self.floating),
+            IcsTime::Date { .. } => self.user_zone(),
         }
     }
 
@@ -160,7 +206,7 @@ impl<'a> Resolver<'a> {
         match t {
             IcsTime::Utc { at } => at.and_utc(),
             IcsTime::Zoned { at, tzid } => self.zone(tzid).to_utc(*at),
-            IcsTime::Floating { at } => iana_local_to_utc(self.user, *at),
+            IcsTime::Floating { at } => iana_local_to_utc(self.floating, *at),
             IcsTime::Date { date } => {
                 iana_local_to_utc(self.user, date.and_time(Default::default()))
             }
@@ -168,13 +214,27 @@ impl<'a> Resolver<'a> {
     }
 }
 
+/// True when [`resolve_tzid`] would find a zone, without compiling any VTIMEZONE (used for
+/// the parse-time "unknown time zone" warning, once per event time).
+pub fn is_resolvable(tzid: &str, customs: &[CustomZone]) -> bool {
+    let t = tzid.trim().trim_matches('"').trim();
+    known_zone(tzid).is_some()
+        || customs.iter().any(|c| c.tzid == tzid || c.tzid == t)
+        || display_name_zone(tzid).is_some()
+}
+
 /// A TZID without fallbacks: IANA/Windows/UTC spellings, then the feed's VTIMEZONEs.
 pub fn resolve_tzid(tzid: &str, customs: &[CustomZone]) -> Option<Zone> {
     if let Some(tz) = known_zone(tzid) {
         return Some(Zone::Iana(tz));
     }
-    let custom = customs.iter().find(|c| c.tzid == tzid)?;
-    ZoneRules::compile(custom).map(|r| Zone::Custom(Arc::new(r)))
+    let t = tzid.trim().trim_matches('"').trim();
+    if let Some(custom) = customs.iter().find(|c| c.tzid == tzid || c.tzid == t) {
+        if let Some(rules) = ZoneRules::compile(custom) {
+            return Some(Zone::Custom(Arc::new(rules)));
+        }
+    }
+    display_name_zone(tzid)
 }
 
 #[cfg(test)]
@@ -202,6 +262,21 @@ mod tests {
             Some(Tz::America__New_York)
         );
         assert_eq!(known_zone("Customized Time Zone"), None);
+    }
+
+    #[test]
+    fn windows_display_names_map_or_use_their_offset() {
+        let z = display_name_zone("(UTC-05:00) Eastern Time (US & Canada)").unwrap();
+        assert!(matches!(z, Zone::Iana(Tz::America__New_York)));
+        let z = display_name_zone("(GMT-05:00) Eastern Time (US & Canada)").unwrap();
+        assert!(matches!(z, Zone::Iana(Tz::America__New_York)));
+        // Not a known display name: the offset in it.
+        let z = display_name_zone("(UTC+05:30) Somewhere New").unwrap();
+        assert_eq!(
+            z.to_utc(dt("20260301T100000")),
+            dt("20260301T043000").and_utc()
+        );
+        assert!(display_name_zone("Customized Time Zone").is_none());
     }
 
     #[test]
