@@ -82,6 +82,10 @@ function onChanged() {
   if (pending) return;
   pending = setTimeout(() => { pending = null; if (visible()) reload(); }, 150);
 }
+/**
+ * @param {import('./bindings').EventName} event
+ * @param {() => void} handler
+ */
 function listen(event, handler) {
   const internals = window.__TAURI_INTERNALS__;
   if (!internals || typeof internals.transformCallback !== 'function') return Promise.resolve();
