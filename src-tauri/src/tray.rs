@@ -59,7 +59,7 @@ pub fn spawn_updater_with<R, F, Fut>(app: &AppHandle<R>, step: F)
 where
     R: Runtime,
     F: Fn(AppHandle<R>) -> Fut + Send + 'static,
-    Fut: Future<Output = tauri::Result<DateTime<Utc>>> + Send,
+    Fut: Future<Output = tauri::Result<DateTime<Utc>>> + Send + 'static,
 {
     let app = app.clone();
     let state = app.state::<AppState>();

@@ -29,7 +29,7 @@ pub const READ_ONLY_SETTINGS: &[&str] = &["fetch.allow_local_network", "app.auto
 pub enum Refused {
     #[error(transparent)]
     Location(#[from] SourceError),
-    #[error("{FILE_REFUSED}")]
+    #[error("{}", FILE_REFUSED)]
     File,
     #[error("addresses on this computer or the local network are not allowed from the window (`calendarbot settings set fetch.allow_local_network true` allows them)")]
     LocalNetwork,
