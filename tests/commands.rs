@@ -54,7 +54,10 @@ impl Harness {
     fn demo_copy(&self) -> String {
         let path = self._dir.path().join("demo.ics");
         std::fs::copy(
-            concat!(env!("CARGO_MANIFEST_DIR"), "/src-tauri/core/assets/demo.ics"),
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/src-tauri/core/assets/demo.ics"
+            ),
             &path,
         )
         .unwrap();
@@ -234,7 +237,11 @@ fn diagnostics_show_what_status_shows() {
 fn status_words_and_circuit_states_have_one_spelling() {
     use calendarbot_core::cache::SourceStatus;
     use calendarbot_core::fetch::breaker::CircuitState;
-    let words = |v: Vec<Value>| v.into_iter().map(|w| w.as_str().unwrap().to_string()).collect::<Vec<_>>();
+    let words = |v: Vec<Value>| {
+        v.into_iter()
+            .map(|w| w.as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
     assert_eq!(
         words(
             [
@@ -252,10 +259,14 @@ fn status_words_and_circuit_states_have_one_spelling() {
     );
     assert_eq!(
         words(
-            [CircuitState::Closed, CircuitState::Open, CircuitState::HalfOpen]
-                .iter()
-                .map(|s| serde_json::to_value(s).unwrap())
-                .collect()
+            [
+                CircuitState::Closed,
+                CircuitState::Open,
+                CircuitState::HalfOpen
+            ]
+            .iter()
+            .map(|s| serde_json::to_value(s).unwrap())
+            .collect()
         ),
         ["closed", "open", "half_open"]
     );
@@ -450,9 +461,11 @@ fn serve_demo_calendar() -> String {
     use std::io::{Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
-    let body =
-        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/src-tauri/core/assets/demo.ics"))
-            .unwrap();
+    let body = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src-tauri/core/assets/demo.ics"
+    ))
+    .unwrap();
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { return };
@@ -512,7 +525,11 @@ fn the_window_fetches_no_local_network_address_unless_allowed() {
     ))
     .unwrap();
     let tested = invoke(&h, "test_source", json!({ "input": { "location": url } })).unwrap();
-    assert_eq!((tested["ok"].as_bool(), tested["events"].as_u64()), (Some(true), Some(6)), "{tested}");
+    assert_eq!(
+        (tested["ok"].as_bool(), tested["events"].as_u64()),
+        (Some(true), Some(6)),
+        "{tested}"
+    );
 }
 
 #[test]
@@ -529,7 +546,10 @@ fn the_window_cannot_change_autostart_nor_the_local_network_rule() {
             .find(|s| s["key"] == key)
             .unwrap()
             .clone();
-        assert_eq!((setting["value"].as_str(), setting["read_only"].as_bool()), (Some("false"), Some(true)));
+        assert_eq!(
+            (setting["value"].as_str(), setting["read_only"].as_bool()),
+            (Some("false"), Some(true))
+        );
     }
     assert!(
         !h._dir.path().join("autostart").exists(),
@@ -552,7 +572,12 @@ fn declined_events_are_hidden_when_the_setting_says_so() {
          ATTENDEE;PARTSTAT=ACCEPTED:mailto:me@example.com\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
     )
     .unwrap();
-    invoke(&h, "set_setting", json!({ "key": "me.emails", "value": "me@example.com" })).unwrap();
+    invoke(
+        &h,
+        "set_setting",
+        json!({ "key": "me.emails", "value": "me@example.com" }),
+    )
+    .unwrap();
     let mut health = backend.subscribe_health();
     backend.start();
     invoke(&h, "add_source", json!({ "input": { "location": feed } })).unwrap();
@@ -580,7 +605,12 @@ fn declined_events_are_hidden_when_the_setting_says_so() {
             .collect::<Vec<_>>()
     };
     assert_eq!(summaries(&h), ["Declined one", "Accepted one"]);
-    invoke(&h, "set_setting", json!({ "key": "events.declined", "value": "hide" })).unwrap();
+    invoke(
+        &h,
+        "set_setting",
+        json!({ "key": "events.declined", "value": "hide" }),
+    )
+    .unwrap();
     assert_eq!(summaries(&h), ["Accepted one"]);
     tauri::async_runtime::block_on(backend.shutdown(std::time::Duration::from_secs(5)));
 }
@@ -606,27 +636,45 @@ fn the_tray_updater_survives_tauri_errors() {
         }
     });
     let tray = |l: &Vec<calendarbot_core::backend::LoopHealth>| {
-        l.iter().find(|l| l.name == calendarbot_lib::tray::TRAY_LOOP).cloned()
+        l.iter()
+            .find(|l| l.name == calendarbot_lib::tray::TRAY_LOOP)
+            .cloned()
     };
     tauri::async_runtime::block_on(async {
         let bound = std::time::Duration::from_secs(60);
-        let failing = tokio::time::timeout(bound, loops.wait_for(|l| tray(l).is_some_and(|t| t.failures > 0)))
-            .await
-            .unwrap()
-            .unwrap()
-            .clone();
-        assert!(tray(&failing).unwrap().last_error.unwrap().contains("webview"), "{failing:?}");
+        let failing = tokio::time::timeout(
+            bound,
+            loops.wait_for(|l| tray(l).is_some_and(|t| t.failures > 0)),
+        )
+        .await
+        .unwrap()
+        .unwrap()
+        .clone();
+        assert!(
+            tray(&failing)
+                .unwrap()
+                .last_error
+                .unwrap()
+                .contains("webview"),
+            "{failing:?}"
+        );
         let d = invoke(&h, "get_diagnostics", json!({})).unwrap();
         assert_eq!(d["loops"][0]["name"], "tray", "{d}");
         // A change retries at once (the backoff would too, later): every step after a
         // failure changes the loop health, so each poke is answered.
         while tray(&loops.borrow_and_update()).is_none_or(|t| t.failures > 0) {
             backend.recompute_agenda().await.unwrap();
-            tokio::time::timeout(bound, loops.changed()).await.unwrap().unwrap();
+            tokio::time::timeout(bound, loops.changed())
+                .await
+                .unwrap()
+                .unwrap();
         }
     });
     assert!(calls.load(Ordering::SeqCst) >= 3);
     let report = backend.tasks.report();
-    assert!(report.active.iter().any(|t| t.name == "tray"), "the updater still runs");
+    assert!(
+        report.active.iter().any(|t| t.name == "tray"),
+        "the updater still runs"
+    );
     tauri::async_runtime::block_on(backend.shutdown(std::time::Duration::from_secs(5)));
 }

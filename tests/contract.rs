@@ -66,7 +66,11 @@ fn tsc(dir: &Path) -> (bool, String) {
 /// A copy of tsconfig.json and ui/ to change without touching the tree.
 fn copy_of_the_ui() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(root().join("tsconfig.json"), dir.path().join("tsconfig.json")).unwrap();
+    std::fs::copy(
+        root().join("tsconfig.json"),
+        dir.path().join("tsconfig.json"),
+    )
+    .unwrap();
     let status = Command::new("cp")
         .arg("-r")
         .arg(root().join("ui"))

@@ -75,7 +75,10 @@ where
                 backend.loop_succeeded(TRAY_LOOP);
                 (at, None)
             }
-            Err(e) => (backend.clock.now(), Some(backend.loop_failed(TRAY_LOOP, &e))),
+            Err(e) => (
+                backend.clock.now(),
+                Some(backend.loop_failed(TRAY_LOOP, &e)),
+            ),
         };
         let (mut change_at, mut retry) = attempt(step(app.clone()).await);
         loop {

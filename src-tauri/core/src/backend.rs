@@ -253,8 +253,7 @@ impl Backend {
     /// Records a successful step of the loop `name` (after failures: it recovered).
     pub fn loop_succeeded(&self, name: &str) {
         self.loops.send_if_modified(|loops| {
-            let Some(entry) = loops.iter_mut().find(|l| l.name == name && l.failures > 0)
-            else {
+            let Some(entry) = loops.iter_mut().find(|l| l.name == name && l.failures > 0) else {
                 return false;
             };
             tracing::info!(task = name, failures = entry.failures, "recovered");
