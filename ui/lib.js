@@ -150,7 +150,7 @@ export function when(o) {
   }
   const s = new Date(o.start);
   const e = new Date(o.end);
-  const sameDay = dayKey(s) === dayKey(e) || e - s <= 0;
+  const sameDay = dayKey(s) === dayKey(e) || e.getTime() - s.getTime() <= 0;
   return sameDay
     ? `${dayFmt.format(s)} ${timeFmt.format(s)}–${timeFmt.format(e)}`
     : `${dayFmt.format(s)} ${timeFmt.format(s)} – ${dayFmt.format(e)} ${timeFmt.format(e)}`;

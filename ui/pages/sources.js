@@ -211,7 +211,7 @@ export function createSourcesPage() {
   function render() {
     const list = $('#sources-list');
     // Keep the keyboard focus (and a name being typed) across re-renders.
-    const active = document.activeElement;
+    const active = /** @type {any} */ (document.activeElement);
     const li = active && list.contains(active) ? active.closest('li[data-id]') : null;
     const keep = li ? { id: li.dataset.id, testid: active.dataset.testid, value: active.type === 'text' ? active.value : null } : null;
     list.replaceChildren(...sources.map(sourceRow));
