@@ -27,6 +27,7 @@ test:
 check:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	node_modules/.bin/tsc --noEmit --checkJs -p tsconfig.json
 
 unit:
 	$(CARGO) test --workspace

@@ -18,6 +18,10 @@ case "${1:-build}" in
   deb) want+=("${test[@]}" "${deb[@]}") ;;
   *) echo "usage: $0 build|test|deb" >&2; exit 2 ;;
 esac
+# npm (for the UI's type checker and the bundler) from Debian, unless a node is there.
+if [ "${1:-build}" != build ] && ! command -v npm >/dev/null; then
+  want+=(nodejs npm)
+fi
 
 missing=()
 for pkg in "${want[@]}"; do
@@ -35,6 +39,11 @@ if ! command -v cargo >/dev/null; then
   exit 1
 fi
 
+# The UI's type checker, pinned in package.json (make check runs it).
+tsc_pin=$(sed -n 's/.*"typescript": *"\([^"]*\)".*/\1/p' package.json)
+if [ "${1:-build}" != build ] && [ "$(node_modules/.bin/tsc --version 2>/dev/null)" != "Version $tsc_pin" ]; then
+  npm install --no-save --no-audit --no-fund "typescript@$tsc_pin" >/dev/null
+fi
 if [ "${1:-}" = deb ] && [ ! -x node_modules/.bin/tauri ]; then
   npm install --no-save --no-audit --no-fund @tauri-apps/cli@2 >/dev/null
 fi

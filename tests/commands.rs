@@ -33,7 +33,8 @@ fn harness() -> Harness {
     let app = commands::register(mock_builder())
         .build(tauri::generate_context!())
         .unwrap();
-    app.manage(AppState::new(backend, None, None));
+    // Local calendars from the window must be under "home": the test's directory.
+    app.manage(AppState::new(backend, None, None).with_local_root(dir.path()));
     let webview = WebviewWindowBuilder::new(&app, "main", Default::default())
         .build()
         .unwrap();
@@ -41,6 +42,26 @@ fn harness() -> Harness {
         _app: app,
         webview,
         _dir: dir,
+    }
+}
+
+impl Harness {
+    fn backend(&self) -> Arc<Backend> {
+        self.webview.state::<AppState>().backend.clone()
+    }
+
+    /// A copy of the demo calendar under the harness's home folder.
+    fn demo_copy(&self) -> String {
+        let path = self._dir.path().join("demo.ics");
+        std::fs::copy(
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/src-tauri/core/assets/demo.ics"
+            ),
+            &path,
+        )
+        .unwrap();
+        path.to_str().unwrap().to_string()
     }
 }
 
@@ -151,6 +172,18 @@ fn settings_round_trip_with_structured_errors() {
         .unwrap();
     assert_eq!(lead["value"], "5");
     assert_eq!(lead["kind"], "int");
+    assert_eq!(lead["read_only"], false);
+    let kind_of = |key: &str| {
+        all.as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["key"] == key)
+            .map(|s| s["kind"].clone())
+    };
+    assert_eq!(kind_of("me.emails"), Some(json!("emails")));
+    assert_eq!(kind_of("notify.snooze_minutes"), Some(json!("minutes")));
+    assert_eq!(kind_of("events.declined"), Some(json!("choice")));
+    assert_eq!(kind_of("notify.enabled"), Some(json!("bool")));
     assert_eq!(
         invoke(
             &h,
@@ -172,20 +205,96 @@ fn settings_round_trip_with_structured_errors() {
 }
 
 #[test]
-fn diagnostics_show_tasks_memory_and_paths() {
+fn diagnostics_show_what_status_shows() {
     let h = harness();
+    let empty = invoke(&h, "get_diagnostics", json!({})).unwrap();
+    assert_eq!(empty["sources"], json!([]));
+    assert_eq!(empty["recent_errors"], json!([]));
+    assert_eq!(empty["loops"], json!([]));
+    let input = json!({ "location": h.demo_copy(), "name": "Team" });
+    invoke(&h, "add_source", json!({ "input": input })).unwrap();
     let d = invoke(&h, "get_diagnostics", json!({})).unwrap();
     assert!(d["tasks"]["memory"]["rss_bytes"].as_u64().unwrap() > 0);
+    assert!(d["tasks"]["active"].is_array() && d["tasks"]["finished"].is_array());
     assert!(d["log_dir"].as_str().unwrap().ends_with("logs"));
+    let source = &d["sources"][0];
+    assert_eq!(source["name"], "Team", "{d}");
+    assert_eq!(source["health"]["status"], "pending", "{d}");
+    assert_eq!(source["health"]["circuit"], "closed", "{d}");
+    // A failing background loop is a recent error too.
+    h.backend().loop_failed("agenda", &"database is locked");
+    let d = invoke(&h, "get_diagnostics", json!({})).unwrap();
+    assert_eq!(d["loops"][0]["name"], "agenda");
+    assert_eq!(d["loops"][0]["failures"], 1);
+    assert_eq!(
+        d["recent_errors"][0]["message"], "database is locked",
+        "{d}"
+    );
+}
+
+/// The words the UI compares against, exactly as serialised.
+#[test]
+fn status_words_and_circuit_states_have_one_spelling() {
+    use calendarbot_core::cache::SourceStatus;
+    use calendarbot_core::fetch::breaker::CircuitState;
+    let words = |v: Vec<Value>| {
+        v.into_iter()
+            .map(|w| w.as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        words(
+            [
+                SourceStatus::Ok,
+                SourceStatus::Warning,
+                SourceStatus::Error,
+                SourceStatus::Pending,
+                SourceStatus::Disabled
+            ]
+            .iter()
+            .map(|s| serde_json::to_value(s).unwrap())
+            .collect()
+        ),
+        ["ok", "warning", "error", "pending", "disabled"]
+    );
+    assert_eq!(
+        words(
+            [
+                CircuitState::Closed,
+                CircuitState::Open,
+                CircuitState::HalfOpen
+            ]
+            .iter()
+            .map(|s| serde_json::to_value(s).unwrap())
+            .collect()
+        ),
+        ["closed", "open", "half_open"]
+    );
+    let h = harness();
+    let added = invoke(
+        &h,
+        "add_source",
+        json!({ "input": { "location": h.demo_copy() } }),
+    )
+    .unwrap();
+    let health = |h: &Harness| invoke(h, "list_sources", json!({})).unwrap()[0]["health"].clone();
+    assert_eq!(health(&h)["status"], "pending");
+    assert_eq!(health(&h)["circuit"], "closed");
+    invoke(
+        &h,
+        "update_source",
+        json!({ "id": added["id"], "patch": { "enabled": false } }),
+    )
+    .unwrap();
+    assert_eq!(health(&h)["status"], "disabled");
+    assert_eq!(added["kind"], "file");
+    assert_eq!(added["auth"], "none");
 }
 
 #[test]
 fn sources_can_be_tested_added_renamed_and_removed() {
     let h = harness();
-    let demo = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/src-tauri/core/assets/demo.ics"
-    );
+    let demo = h.demo_copy();
     let input =
         json!({ "location": demo, "name": "Team", "color": "#16a34a", "auth": { "kind": "none" } });
     let tested = invoke(&h, "test_source", json!({ "input": input })).unwrap();
@@ -287,4 +396,285 @@ fn only_the_main_window_may_call_commands() {
         err.as_str().unwrap_or_default().contains("not allowed"),
         "{err}"
     );
+}
+
+/// Every path the window may not use gets the same answer, from Test and Add alike:
+/// the page cannot learn whether a file exists, nor make the app read a device or
+/// block on a FIFO.
+#[test]
+fn the_window_reads_only_calendar_files_under_home() {
+    use calendarbot_core::window_policy::FILE_REFUSED;
+    let h = harness();
+    let home = h._dir.path();
+    let outside = tempfile::tempdir().unwrap();
+    let elsewhere = outside.path().join("team.ics");
+    std::fs::copy(h.demo_copy(), &elsewhere).unwrap();
+    let fifo = home.join("pipe.ics");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let link = home.join("zero.ics");
+    std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+    std::fs::write(home.join("notes.txt"), "BEGIN:VCALENDAR").unwrap();
+    std::fs::create_dir(home.join("folder.ics")).unwrap();
+    let refused = [
+        elsewhere,
+        fifo,
+        link,
+        home.join("notes.txt"),
+        home.join("folder.ics"),
+        home.join("missing.ics"),
+        "/dev/zero".into(),
+        "/etc/passwd".into(),
+    ];
+    for path in &refused {
+        let input = json!({ "location": path });
+        let tested = invoke(&h, "test_source", json!({ "input": input })).unwrap();
+        assert_eq!(
+            (tested["ok"].as_bool(), tested["message"].as_str()),
+            (Some(false), Some(FILE_REFUSED)),
+            "{path:?}"
+        );
+        let err = invoke(&h, "add_source", json!({ "input": input })).unwrap_err();
+        assert_eq!(
+            (err["code"].as_str(), err["message"].as_str()),
+            (Some("invalid_location"), Some(FILE_REFUSED)),
+            "{path:?}"
+        );
+    }
+    assert_eq!(invoke(&h, "list_sources", json!({})).unwrap(), json!([]));
+    // The file under home passes and is stored by its real path.
+    let added = invoke(
+        &h,
+        "add_source",
+        json!({ "input": { "location": h.demo_copy() } }),
+    )
+    .unwrap();
+    let real = std::fs::canonicalize(home.join("demo.ics")).unwrap();
+    assert_eq!(added["location"], real.to_str().unwrap());
+}
+
+/// A one-shot HTTP server on 127.0.0.1 answering every request with the demo calendar.
+fn serve_demo_calendar() -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let body = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src-tauri/core/assets/demo.ics"
+    ))
+    .unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/calendar\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&body);
+        }
+    });
+    format!("http://{addr}/team.ics")
+}
+
+#[test]
+fn the_window_fetches_no_local_network_address_unless_allowed() {
+    let h = harness();
+    let url = serve_demo_calendar();
+    for location in [
+        url.as_str(),
+        "http://[::1]:9/a.ics",
+        "http://10.1.2.3/a.ics",
+        "http://172.20.0.1/a.ics",
+        "http://192.168.0.1/a.ics",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[fd00::1]/a.ics",
+        "http://[fe80::1]/a.ics",
+    ] {
+        let input = json!({ "location": location });
+        let tested = invoke(&h, "test_source", json!({ "input": input })).unwrap();
+        assert_eq!(tested["ok"], false, "{location}");
+        assert!(
+            tested["message"]
+                .as_str()
+                .unwrap()
+                .contains("local network"),
+            "{tested}"
+        );
+        let err = invoke(&h, "add_source", json!({ "input": input })).unwrap_err();
+        assert_eq!(err["code"], "local_network", "{location}");
+    }
+    // The window cannot turn it on; the command line can.
+    let err = invoke(
+        &h,
+        "set_setting",
+        json!({ "key": "fetch.allow_local_network", "value": "true" }),
+    )
+    .unwrap_err();
+    assert_eq!(err["code"], "read_only");
+    let pool = h.backend().pool.clone();
+    tauri::async_runtime::block_on(calendarbot_core::settings::set(
+        &pool,
+        "fetch.allow_local_network",
+        "true",
+    ))
+    .unwrap();
+    let tested = invoke(&h, "test_source", json!({ "input": { "location": url } })).unwrap();
+    assert_eq!(
+        (tested["ok"].as_bool(), tested["events"].as_u64()),
+        (Some(true), Some(6)),
+        "{tested}"
+    );
+}
+
+#[test]
+fn the_window_cannot_change_autostart_nor_the_local_network_rule() {
+    let h = harness();
+    for key in ["app.autostart", "fetch.allow_local_network"] {
+        let err = invoke(&h, "set_setting", json!({ "key": key, "value": "true" })).unwrap_err();
+        assert_eq!(err["code"], "read_only", "{key}");
+        let all = invoke(&h, "get_settings", json!({})).unwrap();
+        let setting = all
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["key"] == key)
+            .unwrap()
+            .clone();
+        assert_eq!(
+            (setting["value"].as_str(), setting["read_only"].as_bool()),
+            (Some("false"), Some(true))
+        );
+    }
+    assert!(
+        !h._dir.path().join("autostart").exists(),
+        "no autostart entry written"
+    );
+}
+
+/// `events.declined = hide` drops declined meetings from every view.
+#[test]
+fn declined_events_are_hidden_when_the_setting_says_so() {
+    let h = harness();
+    let backend = h.backend();
+    let feed = h._dir.path().join("declined.ics");
+    std::fs::write(
+        &feed,
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\n\
+         BEGIN:VEVENT\r\nUID:a@t\r\nDTSTAMP:20260501T000000Z\r\nDTSTART:20260506T090000Z\r\nDTEND:20260506T093000Z\r\nSUMMARY:Declined one\r\n\
+         ATTENDEE;PARTSTAT=DECLINED:mailto:me@example.com\r\nEND:VEVENT\r\n\
+         BEGIN:VEVENT\r\nUID:b@t\r\nDTSTAMP:20260501T000000Z\r\nDTSTART:20260506T100000Z\r\nDTEND:20260506T103000Z\r\nSUMMARY:Accepted one\r\n\
+         ATTENDEE;PARTSTAT=ACCEPTED:mailto:me@example.com\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+    )
+    .unwrap();
+    invoke(
+        &h,
+        "set_setting",
+        json!({ "key": "me.emails", "value": "me@example.com" }),
+    )
+    .unwrap();
+    let mut health = backend.subscribe_health();
+    backend.start();
+    invoke(&h, "add_source", json!({ "input": { "location": feed } })).unwrap();
+    // The source's first fetch lands in the cache.
+    tauri::async_runtime::block_on(async {
+        tokio::time::timeout(std::time::Duration::from_secs(30), async {
+            loop {
+                health.changed().await.unwrap();
+                let list = invoke(&h, "list_sources", json!({})).unwrap();
+                if list[0]["health"]["status"] == "ok" {
+                    return;
+                }
+            }
+        })
+        .await
+        .unwrap();
+    });
+    let summaries = |h: &Harness| {
+        invoke(h, "get_agenda", json!({ "from": "2026-05-06", "days": 1 }))
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["summary"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(summaries(&h), ["Declined one", "Accepted one"]);
+    invoke(
+        &h,
+        "set_setting",
+        json!({ "key": "events.declined", "value": "hide" }),
+    )
+    .unwrap();
+    assert_eq!(summaries(&h), ["Accepted one"]);
+    tauri::async_runtime::block_on(backend.shutdown(std::time::Duration::from_secs(5)));
+}
+
+/// A Tauri error does not end the tray updater: it is shown in the loop health and
+/// Diagnostics, and the next change (or the backoff) retries it.
+#[test]
+fn the_tray_updater_survives_tauri_errors() {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    let h = harness();
+    let backend = h.backend();
+    let calls = Arc::new(AtomicU32::new(0));
+    let counted = calls.clone();
+    let mut loops = backend.subscribe_loops();
+    calendarbot_lib::tray::spawn_updater_with(h.webview.app_handle(), move |_app| {
+        let n = counted.fetch_add(1, Ordering::SeqCst);
+        async move {
+            if n < 2 {
+                Err(tauri::Error::WebviewNotFound)
+            } else {
+                Ok(Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap())
+            }
+        }
+    });
+    let tray = |l: &Vec<calendarbot_core::backend::LoopHealth>| {
+        l.iter()
+            .find(|l| l.name == calendarbot_lib::tray::TRAY_LOOP)
+            .cloned()
+    };
+    tauri::async_runtime::block_on(async {
+        let bound = std::time::Duration::from_secs(60);
+        let failing = tokio::time::timeout(
+            bound,
+            loops.wait_for(|l| tray(l).is_some_and(|t| t.failures > 0)),
+        )
+        .await
+        .unwrap()
+        .unwrap()
+        .clone();
+        assert!(
+            tray(&failing)
+                .unwrap()
+                .last_error
+                .unwrap()
+                .contains("webview"),
+            "{failing:?}"
+        );
+        let d = invoke(&h, "get_diagnostics", json!({})).unwrap();
+        assert_eq!(d["loops"][0]["name"], "tray", "{d}");
+        // A change retries at once (the backoff would too, later): every step after a
+        // failure changes the loop health, so each poke is answered.
+        while tray(&loops.borrow_and_update()).is_none_or(|t| t.failures > 0) {
+            backend.recompute_agenda().await.unwrap();
+            tokio::time::timeout(bound, loops.changed())
+                .await
+                .unwrap()
+                .unwrap();
+        }
+    });
+    assert!(calls.load(Ordering::SeqCst) >= 3);
+    let report = backend.tasks.report();
+    assert!(
+        report.active.iter().any(|t| t.name == "tray"),
+        "the updater still runs"
+    );
+    tauri::async_runtime::block_on(backend.shutdown(std::time::Duration::from_secs(5)));
 }

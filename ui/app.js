@@ -36,16 +36,16 @@ function schedule() {
 function show(page) {
   if (!pages[page]) return;
   current = page;
-  for (const b of document.querySelectorAll('nav button[data-page]')) {
+  for (const b of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('nav button[data-page]'))) {
     if (b.dataset.page === page) b.setAttribute('aria-current', 'page'); else b.removeAttribute('aria-current');
   }
-  for (const s of document.querySelectorAll('.page')) s.hidden = s.id !== `page-${page}`;
+  for (const s of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('.page'))) s.hidden = s.id !== `page-${page}`;
   document.body.dataset.page = page;
   reload();
   schedule();
 }
 
-for (const b of document.querySelectorAll('nav button[data-page]')) b.addEventListener('click', () => show(b.dataset.page));
+for (const b of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('nav button[data-page]'))) b.addEventListener('click', () => show(b.dataset.page));
 
 document.addEventListener('visibilitychange', () => {
   if (visible()) reload();
@@ -62,7 +62,7 @@ document.addEventListener('keydown', (e) => {
 // Keyboard: on the agenda, ←/→ or [/] move, t goes to today, d/w switch the view.
 document.addEventListener('keydown', (e) => {
   if (current !== 'agenda' || e.defaultPrevented || e.ctrlKey || e.altKey || e.metaKey) return;
-  const t = e.target;
+  const t = /** @type {any} */ (e.target);
   if (t && (t.closest('input, select, textarea, [contenteditable]') || t.isContentEditable)) return;
   const agenda = pages.agenda;
   const actions = {
@@ -82,6 +82,10 @@ function onChanged() {
   if (pending) return;
   pending = setTimeout(() => { pending = null; if (visible()) reload(); }, 150);
 }
+/**
+ * @param {import('./bindings').EventName} event
+ * @param {() => void} handler
+ */
 function listen(event, handler) {
   const internals = window.__TAURI_INTERNALS__;
   if (!internals || typeof internals.transformCallback !== 'function') return Promise.resolve();

@@ -19,7 +19,7 @@ pub mod menu_model;
 mod notifications;
 pub mod opener;
 pub mod state;
-mod tray;
+pub mod tray;
 mod window;
 
 use std::process::ExitCode;

@@ -1,6 +1,7 @@
 //! The state Tauri manages: the backend and the exit flags. Cleanup does not live in
 //! `Drop` (Tauri does not drop managed state at exit); `lifecycle` drives it.
 
+use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
@@ -19,6 +20,9 @@ pub struct AppState {
     pub menu: Mutex<Option<MenuModel>>,
     /// Flushes the log file when dropped at the end of shutdown.
     pub log_guard: Mutex<Option<tracing_appender::non_blocking::WorkerGuard>>,
+    /// The folder local calendars added from the window must be under (the user's
+    /// home; see `calendarbot_core::window_policy`).
+    pub local_root: PathBuf,
     /// Held for the life of the process: one instance per data directory.
     _lock: Option<InstanceLock>,
 }
@@ -35,7 +39,17 @@ impl AppState {
             drained: AtomicBool::new(false),
             menu: Mutex::new(None),
             log_guard: Mutex::new(log_guard),
+            // No home: nothing passes the check (a path that does not exist).
+            local_root: std::env::var_os("HOME")
+                .filter(|h| !h.is_empty())
+                .map_or_else(|| PathBuf::from("/nonexistent"), PathBuf::from),
             _lock: lock.into(),
         }
+    }
+
+    /// The same state with another folder for local calendars (tests).
+    pub fn with_local_root(mut self, root: impl Into<PathBuf>) -> Self {
+        self.local_root = root.into();
+        self
     }
 }

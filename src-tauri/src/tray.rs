@@ -4,8 +4,11 @@
 //! next instant the model itself says its text changes (`menu_model::next_change`: each
 //! minute while a countdown is shown, otherwise only at event boundaries), and only
 //! touches the menu when the model actually changed. All work is done on the async
-//! runtime; Tauri marshals the menu calls to the GTK thread.
+//! runtime; Tauri marshals the menu calls to the GTK thread. A Tauri error does not end
+//! the updater: it is logged, shown in the backend's loop health and retried after a
+//! backoff (or at the next change).
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -42,8 +45,22 @@ pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
     Ok(())
 }
 
+/// The updater's name in the task list and the loop health.
+pub const TRAY_LOOP: &str = "tray";
+
 /// Keeps the menu current until shutdown.
 pub fn spawn_updater<R: Runtime>(app: &AppHandle<R>) {
+    spawn_updater_with(app, |app| async move { refresh(&app).await });
+}
+
+/// The updater with its step injected (tests make it fail): `step` re-renders and
+/// returns when the menu's text next changes with time alone.
+pub fn spawn_updater_with<R, F, Fut>(app: &AppHandle<R>, step: F)
+where
+    R: Runtime,
+    F: Fn(AppHandle<R>) -> Fut + Send + 'static,
+    Fut: Future<Output = tauri::Result<DateTime<Utc>>> + Send + 'static,
+{
     let app = app.clone();
     let state = app.state::<AppState>();
     let backend = state.backend.clone();
@@ -51,22 +68,36 @@ pub fn spawn_updater<R: Runtime>(app: &AppHandle<R>) {
     let token = backend.token().clone();
     let tasks = backend.tasks.clone();
     let mut health = backend.subscribe_health();
-    tasks.spawn("tray", async move {
-        let mut change_at = refresh(&app).await?;
+    tasks.spawn(TRAY_LOOP, async move {
+        // Either when the text next changes, or (after a failure) when to retry.
+        let attempt = |outcome: tauri::Result<DateTime<Utc>>| match outcome {
+            Ok(at) => {
+                backend.loop_succeeded(TRAY_LOOP);
+                (at, None)
+            }
+            Err(e) => (
+                backend.clock.now(),
+                Some(backend.loop_failed(TRAY_LOOP, &e)),
+            ),
+        };
+        let (mut change_at, mut retry) = attempt(step(app.clone()).await);
         loop {
             tokio::select! {
-                () = token.cancelled() => return Ok::<(), tauri::Error>(()),
+                () = token.cancelled() => return,
                 changed = agenda.changed() => {
                     if changed.is_err() {
-                        return Ok(());
+                        return;
                     }
                     // The window (if open) reloads its page on this event.
-                    app.emit(events::AGENDA_CHANGED, ())?;
+                    if let Err(e) = app.emit(events::AGENDA_CHANGED, ()) {
+                        tracing::warn!(error = %e, "could not tell the window the agenda changed");
+                    }
                 }
-                changed = health.changed() => if changed.is_err() { return Ok(()) },
-                () = backend.clock.sleep_until(Some(change_at), MAX_SLEEP) => {}
+                changed = health.changed() => if changed.is_err() { return },
+                () = backend.clock.sleep_until(Some(change_at), MAX_SLEEP), if retry.is_none() => {}
+                () = tokio::time::sleep(retry.unwrap_or_default()), if retry.is_some() => {}
             }
-            change_at = refresh(&app).await?;
+            (change_at, retry) = attempt(step(app.clone()).await);
         }
     });
 }

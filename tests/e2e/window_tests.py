@@ -204,8 +204,10 @@ def no_alert(w):
 
 @test
 def window_adds_a_local_source_and_shows_its_events():
-    with tempfile.TemporaryDirectory(prefix="calendarbot-wd-") as data_dir:
-        feed = os.path.join(data_dir, "feed.ics")
+    # The window takes local calendars only from the home folder.
+    with tempfile.TemporaryDirectory(prefix="calendarbot-wd-") as data_dir, \
+            tempfile.TemporaryDirectory(prefix=".calendarbot-e2e-", dir=os.path.expanduser("~")) as home_dir:
+        feed = os.path.join(home_dir, "feed.ics")
         start = tomorrow_at(10)
         with open(feed, "w", newline="") as f:
             f.write("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//e2e//EN\r\n"

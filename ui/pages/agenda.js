@@ -5,6 +5,8 @@ import {
   timeFmt, dayFmt, longDayFmt, parseDay, dayKey, addDays, dayStart,
 } from '../lib.js';
 
+/** @typedef {import('../bindings').OccurrenceView} OccurrenceView */
+
 const DESCRIPTION_LIMIT = 4000;
 
 /** Monday of the week holding `date`. */
@@ -16,6 +18,7 @@ function weekStart(date) {
 const ms = (s) => new Date(s).getTime();
 
 /** Keys of the timed, attended occurrences that overlap another one. */
+/** @param {OccurrenceView[]} list */
 function concurrentKeys(list) {
   const timed = list
     .filter((o) => !o.all_day && !o.cancelled && !o.free && o.my_status !== 'declined' && ms(o.end) > ms(o.start))
@@ -31,6 +34,12 @@ function concurrentKeys(list) {
   return keys;
 }
 
+/**
+ * @param {OccurrenceView} o
+ * @param {string} key
+ * @param {number} start
+ * @param {number} end
+ */
 function onDay(o, key, start, end) {
   if (o.all_day) {
     const first = o.start_date || dayKey(new Date(o.start));
@@ -43,6 +52,11 @@ function onDay(o, key, start, end) {
   return s < end && e > start;
 }
 
+/**
+ * @param {OccurrenceView} o
+ * @param {number} start
+ * @param {number} end
+ */
 function timeLabel(o, start, end) {
   const s = ms(o.start);
   const e = ms(o.end);
@@ -53,6 +67,7 @@ function timeLabel(o, start, end) {
   return `${from}–${to}`;
 }
 
+/** @param {OccurrenceView} o */
 function details(o) {
   const parts = [];
   if (o.organizer) parts.push(el('div', {}, 'Organizer: ', el('span', { dir: 'auto' }, o.organizer)));
@@ -77,7 +92,13 @@ export function createAgendaPage() {
 
   function onError(e) { say($('#agenda-status'), errorText(e), 'error'); }
 
+  /**
+   * @param {OccurrenceView} o
+   * @param {string} label
+   * @param {boolean} concurrent
+   */
   function row(o, label, concurrent) {
+    /** @type {[string, string][]} */
     const extra = concurrent ? [['concurrent', 'overlaps another meeting']] : [];
     return el('li', { class: eventClasses(o), 'data-key': o.key, 'data-testid': 'agenda-item' },
       dot(o.color),
@@ -91,6 +112,11 @@ export function createAgendaPage() {
       joinButton(o, onError));
   }
 
+  /**
+   * @param {OccurrenceView[]} list
+   * @param {Date} first
+   * @param {number} days
+   */
   function render(list, first, days) {
     const concurrent = concurrentKeys(list);
     const today = dayKey(new Date());

@@ -1,7 +1,11 @@
-// Diagnostics: tasks, memory, circuit breakers, recent errors, paths and version.
-// Every field except tasks, data_dir, log_dir and version is optional.
+// Diagnostics: what `calendarbot status` shows (sources with health and circuit
+// breakers, recent errors, tasks and memory), the background loops, paths and version.
 import { $, el, invoke, errorText, say, bytes, duration, formatDateTime, relative } from '../lib.js';
 import { health } from './sources.js';
+
+/** @typedef {import('../bindings').Diagnostics} Diagnostics */
+/** @typedef {import('../bindings').CircuitState} CircuitState */
+/** @typedef {import('../bindings').SourceStatus} SourceStatus */
 
 function table(id, caption, headers, rows, empty) {
   if (!rows.length) return el('div', { id, class: 'diag-block' }, el('h3', {}, caption), el('p', { class: 'muted empty' }, empty));
@@ -17,18 +21,18 @@ function dl(id, caption, pairs) {
     el('dl', { class: 'diag-pairs' }, items.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, String(v))])));
 }
 
+/** @type {Record<CircuitState, string>} */
 const CIRCUIT = { closed: 'closed (normal)', open: 'open (paused)', half_open: 'half-open (retrying)' };
+/** @type {Record<SourceStatus, string>} */
+const STATUS = { ok: 'ok', warning: 'warning', error: 'error', pending: 'not fetched yet', disabled: 'disabled' };
 
 export function createDiagnosticsPage() {
   let seq = 0;
 
+  /** @param {Diagnostics} d */
   function render(d) {
-    const t = d.tasks || {};
-    const mem = t.memory || {};
-    const active = Array.isArray(t.active) ? t.active : [];
-    const finished = Array.isArray(t.finished) ? t.finished : [];
-    const sources = Array.isArray(d.sources) ? d.sources : null;
-    const errors = Array.isArray(d.recent_errors) ? d.recent_errors : null;
+    const t = d.tasks;
+    const mem = t.memory;
     const blocks = [
       dl('diag-app', 'Application', [
         ['Version', d.version], ['Data folder', d.data_dir], ['Log folder', d.log_dir],
@@ -37,25 +41,24 @@ export function createDiagnosticsPage() {
         ['Resident memory', bytes(mem.rss_bytes)], ['Anonymous memory', bytes(mem.anon_bytes)],
         ['Blocking jobs in flight', t.blocking_in_flight], ['Blocking jobs in total', t.blocking_total],
       ]),
+      table('diag-sources', 'Calendars and circuit breakers', ['Calendar', 'Enabled', 'Status', 'Circuit', 'Last success', 'Events', 'Problems'],
+        d.sources.map((s) => {
+          const h = s.health;
+          return [s.name, s.enabled ? 'yes' : 'no', h ? STATUS[h.status] : '', h ? CIRCUIT[h.circuit] : '',
+            h && h.last_success ? relative(h.last_success) : 'never',
+            h ? String(h.events) : '', health(h).problems.join(' ') || 'none'];
+        }), 'No calendars configured: the demo calendar is shown.'),
+      table('diag-errors', 'Recent errors', ['When', 'Where', 'Message'],
+        d.recent_errors.map((e) => [formatDateTime(e.at), e.source, e.message]), 'No recent errors.'),
+      table('diag-loops', 'Background updates that failed', ['Task', 'Failures in a row', 'Failing since', 'Next try', 'Last error'],
+        d.loops.map((l) => [l.name, String(l.failures), l.failing_since ? formatDateTime(l.failing_since) : 'recovered',
+          l.retry_at ? relative(l.retry_at) : '', l.last_error || '']), 'None: every background update works.'),
       table('diag-active', 'Running tasks', ['Id', 'Task', 'Started', 'Running for'],
-        active.map((a) => [String(a.id ?? ''), a.name, formatDateTime(a.started_at), duration(a.running_ms)]), 'No task is running.'),
+        t.active.map((a) => [String(a.id), a.name, formatDateTime(a.started_at), duration(a.running_ms)]), 'No task is running.'),
       table('diag-finished', 'Recently finished tasks', ['Task', 'Started', 'Took', 'Outcome', 'Memory change'],
-        finished.map((f) => [f.name, formatDateTime(f.started_at), duration(f.duration_ms), f.outcome, bytes(f.rss_delta_bytes)]),
+        t.finished.map((f) => [f.name, formatDateTime(f.started_at), duration(f.duration_ms), f.outcome, bytes(f.rss_delta_bytes)]),
         'No finished task yet.'),
     ];
-    if (sources) {
-      blocks.push(table('diag-sources', 'Calendars and circuit breakers', ['Calendar', 'Enabled', 'Status', 'Circuit', 'Last success', 'Events', 'Problems'],
-        sources.map((s) => {
-          const h = s.health || {};
-          return [s.name, s.enabled === false ? 'no' : 'yes', h.status, CIRCUIT[h.circuit] || h.circuit,
-            h.last_success ? relative(h.last_success) : 'never',
-            typeof h.events === 'number' ? String(h.events) : '', health(h).problems.join(' ') || 'none'];
-        }), 'No calendars configured.'));
-    }
-    if (errors) {
-      blocks.push(table('diag-errors', 'Recent errors', ['When', 'Calendar', 'Message'],
-        errors.map((e) => [formatDateTime(e.at), e.source, e.message]), 'No recent errors.'));
-    }
     $('#diagnostics').replaceChildren(...blocks);
   }
 
@@ -64,7 +67,7 @@ export function createDiagnosticsPage() {
     try {
       const d = await invoke('get_diagnostics');
       if (mine !== seq) return;
-      render(d || {});
+      render(d);
       say($('#diagnostics-status'), `Updated ${new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' }).format(new Date())}.`);
     } catch (e) {
       if (mine === seq) say($('#diagnostics-status'), errorText(e), 'error');

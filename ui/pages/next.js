@@ -2,10 +2,13 @@
 // coming events. Re-loaded every 30 s while the window is visible and shown.
 import { $, el, invoke, errorText, dot, when, joinButton, badges, eventClasses } from '../lib.js';
 
+/** @typedef {import('../bindings').OccurrenceView} OccurrenceView */
+
 function showError(e) {
   $('#headline').replaceChildren(el('span', { class: 'error' }, errorText(e)));
 }
 
+/** @param {OccurrenceView} o */
 function eventRow(o) {
   return el('li', { class: eventClasses(o), 'data-key': o.key }, dot(o.color),
     el('span', { class: 'time' }, when(o)),
@@ -13,6 +16,11 @@ function eventRow(o) {
     el('span', { class: 'muted source', dir: 'auto' }, o.source), joinButton(o, showError));
 }
 
+/**
+ * @param {string} label
+ * @param {OccurrenceView | null} o
+ * @param {string} id
+ */
 function card(label, o, id) {
   if (!o) return '';
   return el('div', { class: `card ${eventClasses(o)}`.trim(), id, 'data-key': o.key },
@@ -43,7 +51,7 @@ export function createNextPage({ go }) {
         ' under Sources.')
       : '';
     $('#now-next').replaceChildren(card('Now', o.current, 'now-card'), card('Next', o.next, 'next-card'), demo);
-    const upcoming = Array.isArray(o.upcoming) ? o.upcoming.slice(0, 50) : [];
+    const upcoming = o.upcoming.slice(0, 50);
     $('#upcoming').replaceChildren(...upcoming.map(eventRow));
     if (!upcoming.length) $('#upcoming').append(el('li', { class: 'muted empty' }, 'Nothing in the coming week.'));
   }

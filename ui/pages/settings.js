@@ -1,11 +1,21 @@
 // Settings: one control per key, saved on change; pause notifications; refresh now.
 import { $, el, invoke, errorText, say, formatDateTime } from '../lib.js';
 
+/** @typedef {import('../bindings').SettingView} SettingView */
+/** @typedef {import('../bindings').PauseMode} PauseMode */
+
 const cssId = (key) => `setting-${String(key).replace(/[^A-Za-z0-9_-]/g, '-')}`;
 
+/**
+ * @param {SettingView} s
+ * @param {(input: any, value: string) => void} save
+ */
 function control(s, save) {
   const id = cssId(s.key);
-  const common = { id, 'data-key': s.key, 'data-testid': 'setting', 'aria-describedby': `${id}-help ${id}-status` };
+  // Read-only here (changed with the command line only): shown, not editable.
+  const common = {
+    id, 'data-key': s.key, 'data-testid': 'setting', 'aria-describedby': `${id}-help ${id}-status`, disabled: s.read_only,
+  };
   switch (s.kind) {
     case 'bool':
       return el('input', { ...common, type: 'checkbox', checked: s.value === 'true', on: { change: (e) => save(e.target, e.target.checked ? 'true' : 'false') } });
@@ -18,7 +28,8 @@ function control(s, save) {
     case 'choice':
       return el('select', { ...common, on: { change: (e) => save(e.target, e.target.value) } },
         (s.choices || []).map((c) => el('option', { value: c, selected: c === s.value ? 'selected' : null }, c)));
-    default: // 'emails', 'minutes' and anything new: free text
+    case 'emails':
+    case 'minutes':
       return el('input', {
         ...common, type: 'text', value: s.value, spellcheck: 'false', autocomplete: 'off',
         placeholder: { emails: 'me@example.com, me@work.example', minutes: '5,10' }[s.kind] || null,
@@ -57,6 +68,7 @@ export function createSettingsPage() {
     }
   }
 
+  /** @param {SettingView} s */
   function row(s) {
     const id = cssId(s.key);
     const input = control(s, save);
@@ -72,7 +84,8 @@ export function createSettingsPage() {
     return el('li', { class: `setting setting-${s.kind}`, 'data-setting': s.key },
       isBool ? el('div', { class: 'setting-control' }, input, label) : el('div', { class: 'setting-control' }, label, input),
       el('p', { id: `${id}-help`, class: 'muted help' }, s.help || '', range,
-        s.default !== undefined && s.default !== null && s.default !== '' ? ` Default: ${s.default}.` : ''),
+        s.default !== '' ? ` Default: ${s.default}.` : '',
+        s.read_only ? ` Changed only from the command line: calendarbot settings set ${s.key} VALUE.` : ''),
       status);
   }
 
@@ -84,13 +97,14 @@ export function createSettingsPage() {
     try {
       const settings = await invoke('get_settings');
       if (mine !== seq) return;
-      list.replaceChildren(...(Array.isArray(settings) ? settings : []).map(row));
+      list.replaceChildren(...settings.map(row));
       say($('#settings-status'), '');
     } catch (e) {
       if (mine === seq) say($('#settings-status'), errorText(e), 'error');
     }
   }
 
+  /** @param {PauseMode} mode */
   async function pause(mode) {
     say($('#pause-status'), 'Saving…');
     try {

@@ -3,13 +3,24 @@
 // and cleared from the form afterwards.
 import { $, el, invoke, errorText, say, dot, validColor, relative, formatDateTime, clean } from '../lib.js';
 
+/** @typedef {import('../bindings').SourceView} SourceView */
+/** @typedef {import('../bindings').HealthView} HealthView */
+/** @typedef {import('../bindings').SourceStatus} SourceStatus */
+/** @typedef {import('../bindings').AuthKind} AuthKind */
+/** @typedef {import('../bindings').StoreKind} StoreKind */
+/** @typedef {import('../bindings').SourceInput} SourceInput */
+/** @typedef {import('../bindings').SourcePatch} SourcePatch */
+
 const PALETTE = ['#2563eb', '#16a34a', '#db2777', '#ea580c', '#7c3aed', '#0891b2', '#ca8a04', '#dc2626'];
 
+/** @type {Record<AuthKind, string>} */
 const AUTH_WORDS = { none: 'no sign-in', basic: 'user name and password', bearer: 'token', headers: 'extra headers' };
+/** @type {Record<SourceStatus, string>} */
 const STATUS_WORDS = {
-  ok: 'Working', warning: 'Working, with warnings', error: 'Failing', never: 'Not fetched yet', stale: 'Out of date',
+  ok: 'Working', warning: 'Working, with warnings', error: 'Failing', pending: 'Not fetched yet', disabled: 'Disabled',
 };
 
+/** @param {StoreKind | null | undefined} store */
 export function secretStoreWords(store) {
   if (store === 'keyring') return 'Credentials are stored in the system keyring.';
   if (store === 'file') return "Credentials are stored in a private file in the app's data folder (no keyring available).";
@@ -18,16 +29,22 @@ export function secretStoreWords(store) {
 
 const sentence = (t) => (/[.!?…]$/.test(t) ? t : `${t}.`);
 
-/** The health of a source in words: what is fine, and what is wrong. */
+/**
+ * The health of a source in words: what is fine, and what is wrong.
+ * @param {HealthView | null | undefined} h
+ * @param {boolean} [enabled]
+ * @returns {{ info: string[], problems: string[] }}
+ */
 export function health(h, enabled = true) {
   const info = [];
   const problems = [];
   if (!enabled) info.push('Disabled.');
   if (!h) return { info, problems };
-  const status = STATUS_WORDS[h.status] || String(h.status || '');
+  // "Disabled." is said once, above.
+  const status = h.status === 'disabled' ? '' : STATUS_WORDS[h.status];
   if (status) info.push(`${status}.`);
   if (h.last_success) info.push(`Last updated ${relative(h.last_success)} (${formatDateTime(h.last_success)}).`);
-  else if (h.status !== 'never') info.push('Never updated successfully.');
+  else if (h.status !== 'pending' && h.status !== 'disabled') info.push('Never updated successfully.');
   if (h.last_checked && h.last_checked !== h.last_success) info.push(`Last checked ${relative(h.last_checked)}.`);
   if (typeof h.events === 'number') info.push(`${h.events} event${h.events === 1 ? '' : 's'}.`);
   if (h.last_error) problems.push(sentence(`Last error: ${h.last_error}`));
@@ -37,7 +54,11 @@ export function health(h, enabled = true) {
   return { info, problems };
 }
 
-/** The health of a source as one line of words. */
+/**
+ * The health of a source as one line of words.
+ * @param {HealthView | null | undefined} h
+ * @param {boolean} [enabled]
+ */
 export function healthWords(h, enabled = true) {
   const { info, problems } = health(h, enabled);
   return [...info, ...problems];
@@ -58,6 +79,11 @@ export function createSourcesPage() {
     say($(`#sources-list li[data-id="${CSS.escape(String(id))}"] .row-status`), text, kind);
   }
 
+  /**
+   * @param {number} id
+   * @param {SourcePatch} patch
+   * @param {any} [input] the control to put back when the change is refused
+   */
   async function update(id, patch, input) {
     note(id, 'Saving…');
     try {
@@ -73,6 +99,7 @@ export function createSourcesPage() {
     }
   }
 
+  /** @param {SourceView} s */
   async function remove(s) {
     note(s.id, 'Removing…');
     try {
@@ -85,6 +112,7 @@ export function createSourcesPage() {
     }
   }
 
+  /** @param {SourceView} s */
   function sourceRow(s) {
     const id = s.id;
     const nameInput = el('input', {
@@ -140,10 +168,10 @@ export function createSourcesPage() {
         on: { click: () => { confirming.add(id); render(); } },
       }, 'Remove…');
 
-    const h = s.health || {};
+    const h = s.health;
     const interval = typeof s.interval_minutes === 'number' ? `every ${s.interval_minutes} min` : 'default refresh interval';
     return el('li', {
-      class: `source status-${h.status || 'unknown'}${s.enabled ? '' : ' disabled'}${h.stale ? ' stale' : ''}`,
+      class: `source status-${h ? h.status : 'unknown'}${s.enabled ? '' : ' disabled'}${h && h.stale ? ' stale' : ''}`,
       'data-id': String(id), 'data-testid': 'source',
     },
     el('div', { class: 'source-head' }, dot(s.color), nameInput, colorInput,
@@ -167,18 +195,23 @@ export function createSourcesPage() {
     return p;
   }
 
+  /**
+   * @param {HealthView | null} h
+   * @param {boolean} enabled
+   */
   function sourceHealth(h, enabled) {
     const { info, problems } = health(h, enabled);
-    return el('div', { class: `health health-${h.status || 'unknown'}`, 'data-testid': 'source-health' },
+    return el('div', { class: `health health-${h ? h.status : 'unknown'}`, 'data-testid': 'source-health' },
       el('p', { class: 'health-info' }, info.join(' ')),
       problems.map((t) => el('p', { class: 'health-problem' }, t)));
   }
 
+  /** @type {SourceView[]} */
   let sources = [];
   function render() {
     const list = $('#sources-list');
     // Keep the keyboard focus (and a name being typed) across re-renders.
-    const active = document.activeElement;
+    const active = /** @type {any} */ (document.activeElement);
     const li = active && list.contains(active) ? active.closest('li[data-id]') : null;
     const keep = li ? { id: li.dataset.id, testid: active.dataset.testid, value: active.type === 'text' ? active.value : null } : null;
     list.replaceChildren(...sources.map(sourceRow));
@@ -215,12 +248,13 @@ export function createSourcesPage() {
     $('#source-bearer').hidden = kind !== 'bearer';
   }
 
+  /** @returns {SourceInput} */
   function formInput() {
     const location = $('#source-location').value.trim();
     const kind = $('#source-auth').value;
     const name = $('#source-name').value.trim();
     const color = $('#source-color').value;
-    if (!location) throw new Error('Enter the calendar’s address (https://…, webcal://…) or a file path.');
+    if (!location) throw new Error('Enter the calendar’s address (https://…, webcal://…) or the path of a .ics file in your home folder.');
     const auth = { kind, user: null, password: null, token: null };
     if (kind === 'basic') {
       auth.user = $('#source-user').value;
@@ -245,7 +279,7 @@ export function createSourcesPage() {
     say(formStatus(), 'Testing the connection…');
     try {
       const r = await invoke('test_source', { input });
-      const what = [r.provider, typeof r.events === 'number' ? `${r.events} event${r.events === 1 ? '' : 's'}` : ''].filter(Boolean).join(', ');
+      const what = [r.provider, r.ok ? `${r.events} event${r.events === 1 ? '' : 's'}` : ''].filter(Boolean).join(', ');
       const text = r.ok
         ? `Connection works${what ? ` (${what})` : ''}.${r.message ? ` ${r.message}` : ''}`
         : `It did not work${r.provider ? ` (${r.provider})` : ''}: ${r.message || 'unknown error'}`;

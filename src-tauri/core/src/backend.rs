@@ -5,6 +5,10 @@
 //! scheduler read. Every loop it starts selects on the token; [`Backend::shutdown`]
 //! cancels, waits for the tasks with a bound and closes the pool (checkpointing the WAL).
 //! It is idempotent, so Quit, SIGTERM and the exit fallback can all call it.
+//!
+//! No loop ends on a recoverable error: a failed step is logged, recorded in
+//! [`Backend::loop_health`] (Diagnostics and the tray show it) and retried after a
+//! capped exponential backoff, or at once when the data changes.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -18,8 +22,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::agenda::{self, SourceCalendar};
 use crate::clock::{system_zone, Clock};
-use crate::fetch::{FetchConfig, FetchError, Fetcher};
-use crate::model::{Occurrence, Window};
+use crate::fetch::{ErrorKind, FetchConfig, FetchError, Fetched, Fetcher, Validators};
+use crate::model::{Occurrence, PartStat, Window};
 use crate::monitor::Tasks;
 use crate::paths::Paths;
 use crate::refresh::{self, Deps, Pipeline, PipelineOptions};
@@ -28,7 +32,8 @@ use crate::reminders::{
 };
 use crate::secrets::{Preference, SecretStore};
 use crate::settings::Settings;
-use crate::{cache, db, demo, ics, sources, system_events};
+use crate::sources::{provider_name, Auth, Location, Target};
+use crate::{cache, db, demo, ics, sources, system_events, window_policy};
 
 /// Days after today the live agenda covers (the tray shows today; reminders and the
 /// window's week view need the rest).
@@ -36,6 +41,38 @@ const AGENDA_DAYS: u64 = 8;
 /// The longest wait for midnight on a clock that cannot report suspends or jumps (the
 /// system clock can: see [`Clock::sleep_until`]).
 const MAX_CLOCK_SLEEP: Duration = Duration::from_secs(3600);
+/// A failing background loop retries after this, doubling (with jitter) per failure...
+const RETRY_BASE: Duration = Duration::from_secs(2);
+/// ...up to this.
+const RETRY_CAP: Duration = Duration::from_secs(300);
+/// The agenda loop's name in [`Backend::loop_health`].
+pub const AGENDA_LOOP: &str = "agenda";
+
+/// A background loop's health: failing (with the error and the next try) or fine.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
+pub struct LoopHealth {
+    pub name: String,
+    /// Failures in a row; 0 while it works.
+    pub failures: u32,
+    pub last_error: Option<String>,
+    pub failing_since: Option<DateTime<Utc>>,
+    /// When the loop tries again (it also tries at once when the data changes).
+    pub retry_at: Option<DateTime<Utc>>,
+}
+
+/// The delay before the `failures`-th retry of a background loop.
+pub fn retry_delay(failures: u32) -> Duration {
+    crate::fetch::backoff(RETRY_BASE, failures.max(1)).min(RETRY_CAP)
+}
+
+/// What "Test connection" found: one fetch and parse, nothing stored.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
+pub struct ConnectionTest {
+    pub ok: bool,
+    pub provider: String,
+    pub events: usize,
+    pub message: String,
+}
 
 /// What the tray, window and scheduler see: the occurrences of the agenda window.
 #[derive(Debug, Clone)]
@@ -90,6 +127,8 @@ pub struct Backend {
     reminders: OnceLock<ReminderHandle>,
     /// Poked whenever cached data or settings change; the agenda loop recomputes.
     changed: Arc<Notify>,
+    /// The health of the loops that retry ([`LoopHealth`]), by name.
+    loops: watch::Sender<Vec<LoopHealth>>,
     shut_down: AtomicBool,
 }
 
@@ -133,6 +172,7 @@ impl Backend {
             reminder_config,
             reminders: OnceLock::new(),
             changed: Arc::new(Notify::new()),
+            loops: watch::channel(Vec::new()).0,
             shut_down: AtomicBool::new(false),
         });
         backend.recompute_agenda().await?;
@@ -162,6 +202,65 @@ impl Backend {
         self.changed.notify_one();
     }
 
+    /// The loops that failed at least once, with their state now.
+    pub fn loop_health(&self) -> Vec<LoopHealth> {
+        self.loops.borrow().clone()
+    }
+
+    /// Changes whenever a loop fails or recovers.
+    pub fn subscribe_loops(&self) -> watch::Receiver<Vec<LoopHealth>> {
+        self.loops.subscribe()
+    }
+
+    /// Records a failed step of the loop `name` and returns how long it should wait
+    /// before trying again.
+    pub fn loop_failed(&self, name: &str, error: &dyn std::fmt::Display) -> Duration {
+        let now = self.clock.now();
+        let mut delay = RETRY_CAP;
+        self.loops.send_modify(|loops| {
+            let i = loops
+                .iter()
+                .position(|l| l.name == name)
+                .unwrap_or_else(|| {
+                    loops.push(LoopHealth {
+                        name: name.to_string(),
+                        failures: 0,
+                        last_error: None,
+                        failing_since: None,
+                        retry_at: None,
+                    });
+                    loops.len() - 1
+                });
+            let entry = &mut loops[i];
+            entry.failures += 1;
+            delay = retry_delay(entry.failures);
+            entry.last_error = Some(error.to_string());
+            entry.failing_since.get_or_insert(now);
+            entry.retry_at = chrono::Duration::from_std(delay).ok().map(|d| now + d);
+            tracing::warn!(
+                task = name,
+                failures = entry.failures,
+                error = %error,
+                "background step failed; retrying in {delay:?}"
+            );
+        });
+        delay
+    }
+
+    /// Records a successful step of the loop `name` (after failures: it recovered).
+    pub fn loop_succeeded(&self, name: &str) {
+        self.loops.send_if_modified(|loops| {
+            let Some(entry) = loops.iter_mut().find(|l| l.name == name && l.failures > 0) else {
+                return false;
+            };
+            tracing::info!(task = name, failures = entry.failures, "recovered");
+            entry.failures = 0;
+            entry.failing_since = None;
+            entry.retry_at = None;
+            true
+        });
+    }
+
     /// Starts the background loops: the refresh scheduler (which refreshes every
     /// source once at start, after the tray is already populated from the cache) and
     /// the agenda loop; and renews the autostart entry if start at login is on (this
@@ -171,7 +270,7 @@ impl Backend {
         self.pipeline.spawn_scheduler();
         let this = self.clone();
         self.tasks
-            .spawn("agenda", async move { this.agenda_loop().await });
+            .spawn(AGENDA_LOOP, async move { this.agenda_loop().await });
         self.watch_system_events();
         let this = self.clone();
         self.tasks.spawn("autostart", async move {
@@ -250,19 +349,28 @@ impl Backend {
     }
 
     /// Recomputes the agenda when data changes and at the next local midnight (the
-    /// window is anchored on "today"); otherwise it sleeps.
-    async fn agenda_loop(self: Arc<Self>) -> Result<(), BackendError> {
+    /// window is anchored on "today"); otherwise it sleeps. A failed recompute (the
+    /// database is busy, damaged or gone) keeps the last agenda and is retried.
+    async fn agenda_loop(self: Arc<Self>) {
         let mut cached = self.pipeline.subscribe();
+        let mut retry: Option<Duration> = None;
         loop {
             let snapshot = self.agenda();
             let rollover = snapshot.window.from + chrono::Duration::days(1);
             tokio::select! {
-                () = self.token.cancelled() => return Ok(()),
+                () = self.token.cancelled() => return,
                 () = self.changed.notified() => {}
-                changed = cached.changed() => if changed.is_err() { return Ok(()) },
-                () = self.clock.sleep_until(Some(rollover), MAX_CLOCK_SLEEP) => {}
+                changed = cached.changed() => if changed.is_err() { return },
+                () = self.clock.sleep_until(Some(rollover), MAX_CLOCK_SLEEP), if retry.is_none() => {}
+                () = tokio::time::sleep(retry.unwrap_or_default()), if retry.is_some() => {}
             }
-            self.recompute_agenda().await?;
+            retry = match self.recompute_agenda().await {
+                Ok(()) => {
+                    self.loop_succeeded(AGENDA_LOOP);
+                    None
+                }
+                Err(e) => Some(self.loop_failed(AGENDA_LOOP, &e)),
+            };
         }
     }
 
@@ -276,9 +384,58 @@ impl Backend {
         let settings = Settings::load(&self.pool).await?;
         Ok(self
             .tasks
-            .blocking(move || agenda::expand_all(&calendars, window, tz, &settings))
+            .blocking(move || shown(&calendars, window, tz, &settings))
             .await
             .unwrap_or_default())
+    }
+
+    /// "Test connection": fetches and parses `location` once through the shared client
+    /// and its policies, storing nothing. File errors all read the same (see
+    /// [`window_policy`]: the window must not learn which paths exist).
+    pub async fn test_location(
+        &self,
+        location: Location,
+        auth: Auth,
+    ) -> Result<ConnectionTest, BackendError> {
+        let provider = provider_name(&location).to_string();
+        let is_file = matches!(location, Location::File(_));
+        let target = match location {
+            Location::File(path) => Target::File { path },
+            Location::Url { url, .. } => Target::Http { url, auth },
+        };
+        let fail = |message: String| ConnectionTest {
+            ok: false,
+            provider: provider.clone(),
+            events: 0,
+            message,
+        };
+        let fetched = self
+            .fetcher
+            .fetch(0, &target, &Validators::default(), &self.token)
+            .await;
+        let body = match fetched {
+            Ok(Fetched::Body { body, .. }) => body,
+            Ok(Fetched::NotModified) => {
+                return Ok(fail(
+                    "the server answered 'not modified' to a first request".into(),
+                ))
+            }
+            Err(e) if is_file && matches!(e.kind, ErrorKind::File(_)) => {
+                return Ok(fail(window_policy::FILE_REFUSED.into()))
+            }
+            Err(e) => return Ok(fail(e.to_string())),
+        };
+        let parsed = self.tasks.blocking(move || ics::parse_feed(&body)).await;
+        Ok(match parsed {
+            Err(_) => fail("the feed could not be read".into()),
+            Ok(Err(e)) => fail(e.to_string()),
+            Ok(Ok(calendar)) => ConnectionTest {
+                ok: true,
+                message: format!("{provider} calendar with {} events", calendar.events.len()),
+                events: calendar.events.len(),
+                provider,
+            },
+        })
     }
 
     /// Expands the calendars over [today, today + AGENDA_DAYS) and publishes the result.
@@ -296,7 +453,7 @@ impl Backend {
         };
         let occurrences = self
             .tasks
-            .blocking(move || agenda::expand_all(&calendars, window, tz, &settings))
+            .blocking(move || shown(&calendars, window, tz, &settings))
             .await
             .unwrap_or_default();
         tracing::debug!(count = occurrences.len(), "agenda recomputed");
@@ -346,6 +503,21 @@ impl Backend {
         db::close(&self.pool).await;
         tracing::info!("shutdown complete");
     }
+}
+
+/// The occurrences the tray, the window and the reminders see: declined ones are
+/// dropped when `events.declined` is `hide` (otherwise the window dims them).
+fn shown(
+    calendars: &[SourceCalendar],
+    window: Window,
+    tz: Tz,
+    settings: &Settings,
+) -> Vec<Occurrence> {
+    let mut list = agenda::expand_all(calendars, window, tz, settings);
+    if settings.hide_declined {
+        list.retain(|o| o.my_status != Some(PartStat::Declined));
+    }
+    list
 }
 
 /// The calendars to show, from the cache; the demo calendar while no source is

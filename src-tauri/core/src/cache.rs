@@ -365,17 +365,56 @@ pub async fn load_calendars(pool: &SqlitePool) -> Result<Vec<CachedCalendar>, Ca
     Ok(out)
 }
 
+/// A source's health in one word, spelt the same in `status --format json` and the window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceStatus {
+    /// Fetched, and the data is recent.
+    Ok,
+    /// The last attempt failed but the data is recent.
+    Warning,
+    /// Stale, or never fetched after failures.
+    Error,
+    /// Never tried yet.
+    Pending,
+    Disabled,
+}
+
+impl SourceStatus {
+    /// The word as serialised (`status --format json`, the window).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Warning => "warning",
+            Self::Error => "error",
+            Self::Pending => "pending",
+            Self::Disabled => "disabled",
+        }
+    }
+}
+
+impl std::fmt::Display for SourceStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Compares with the serialised word (`status == "ok"`).
+impl PartialEq<&str> for SourceStatus {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 /// The health of a source, for `calendarbot status` and the window's Sources page.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct SourceHealth {
     pub source_id: i64,
     pub name: String,
     /// `scheme://host[:port]` or the file path.
     pub display: String,
     pub enabled: bool,
-    /// ok | warning (last attempt failed but data is recent) | error (stale or never
-    /// fetched after failures) | pending (never tried) | disabled.
-    pub status: &'static str,
+    pub status: SourceStatus,
     pub last_success: Option<DateTime<Utc>>,
     pub last_checked: Option<DateTime<Utc>>,
     /// The last error in words; `None` after a success.
@@ -429,19 +468,19 @@ pub async fn health(
         let age = st.last_success.map(|t| (now - t).num_seconds());
         let stale = st.last_success.is_none_or(|t| now - t > interval * 2);
         let status = if !source.enabled {
-            "disabled"
+            SourceStatus::Disabled
         } else if st.last_checked.is_none() && st.last_success.is_none() {
-            "pending"
+            SourceStatus::Pending
         } else if st.last_error.is_none() && !stale {
-            "ok"
+            SourceStatus::Ok
         } else if st.error_kind.as_deref() == Some(EMPTY_FEED) {
             // The feed answers; it is its content that is doubtful, and the last good
             // data is still shown however old it is.
-            "warning"
+            SourceStatus::Warning
         } else if st.last_success.is_some() && !stale {
-            "warning"
+            SourceStatus::Warning
         } else {
-            "error"
+            SourceStatus::Error
         };
         out.push(SourceHealth {
             source_id: source.id,

@@ -12,6 +12,7 @@
 //! - [`cache`]: per-source feed state and events in SQLite, replaced atomically.
 //! - [`refresh`]: producers → bounded channel → one batching writer; the refresh scheduler.
 //! - [`agenda`]: windows, merged expansion, "next meeting".
+//! - [`window_policy`]: what the window (a less trusted caller) may ask for.
 //! - [`backend`]: owns the pool, the tasks, the cancellation token and the agenda channel.
 //! - [`reminders`]: the reminder planner, ledger, scheduler loop and desktop notifier.
 //!
@@ -38,3 +39,4 @@ pub mod settings;
 pub mod sources;
 pub mod system_events;
 pub mod wall_timer;
+pub mod window_policy;

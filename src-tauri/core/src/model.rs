@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 /// The user's participation in an event, read from the ATTENDEE line that matches
 /// one of the user's addresses (`me.emails`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum PartStat {
     Accepted,
@@ -20,7 +20,7 @@ pub enum PartStat {
 }
 
 /// When an alarm fires, as the event's VALARM says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum AlarmTrigger {
     /// Seconds relative to the occurrence's start (negative: before it).
@@ -31,7 +31,7 @@ pub enum AlarmTrigger {
 }
 
 /// One occurrence of an event, ready to show and to remind about.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Occurrence {
     /// Display name of the calendar it came from (the file name for `--ics`).
     pub source: String,

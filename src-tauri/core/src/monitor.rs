@@ -17,7 +17,7 @@ use tokio_util::task::TaskTracker;
 const FINISHED_KEPT: usize = 50;
 
 /// Process memory, read from `/proc/self/status` (a cheap read, no sampling thread).
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, ts_rs::TS)]
 pub struct Memory {
     pub rss_bytes: u64,
     pub anon_bytes: u64,
@@ -55,7 +55,7 @@ impl Memory {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 pub struct ActiveTask {
     pub id: u64,
     pub name: String,
@@ -63,7 +63,7 @@ pub struct ActiveTask {
     pub running_ms: u64,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 pub struct FinishedTask {
     pub name: String,
     pub started_at: DateTime<Utc>,
@@ -96,7 +96,7 @@ impl<T, E: std::fmt::Display> Outcome for Result<T, E> {
 }
 
 /// What Diagnostics and `status --format json` show.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 pub struct TaskReport {
     pub active: Vec<ActiveTask>,
     pub finished: Vec<FinishedTask>,

@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 const SERVICE: &str = "calendarbot";
 
 /// Where secrets are kept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum StoreKind {
     /// The OS keyring (Secret Service).

@@ -45,7 +45,7 @@ impl SourceKind {
 }
 
 /// The kind of authentication, without the secret parts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum AuthKind {
     None,

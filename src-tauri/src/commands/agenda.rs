@@ -4,6 +4,7 @@
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::Serialize;
 use tauri::State;
+use ts_rs::TS;
 
 use calendarbot_core::backend::Backend;
 
@@ -15,7 +16,7 @@ use crate::menu_model;
 use crate::state::AppState;
 
 /// An occurrence as the UI sees it: with its key, for Join and selection.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct OccurrenceView {
     pub key: String,
     #[serde(flatten)]
@@ -31,7 +32,7 @@ impl From<&Occurrence> for OccurrenceView {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct Overview {
     pub now: DateTime<Utc>,
     pub tz: String,

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tauri::{Runtime, State, WebviewWindow};
+use ts_rs::TS;
 
 use calendarbot_core::backend::Backend;
 use calendarbot_core::reminders::PauseFor;
@@ -23,7 +24,7 @@ pub fn close_window<R: Runtime>(window: WebviewWindow<R>) -> CmdResult<()> {
     window.close().map_err(IpcError::internal)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, TS)]
 pub enum PauseMode {
     #[serde(rename = "1h")]
     OneHour,
@@ -33,7 +34,7 @@ pub enum PauseMode {
     Resume,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct PauseState {
     pub paused_until: Option<DateTime<Utc>>,
 }

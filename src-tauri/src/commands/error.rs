@@ -2,8 +2,11 @@
 //! code the UI can branch on and a message safe to show (no URLs, no secrets).
 
 use serde::Serialize;
+use ts_rs::TS;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+use calendarbot_core::window_policy::Refused;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct IpcError {
     pub code: &'static str,
     pub message: String,
@@ -41,6 +44,17 @@ impl From<calendarbot_core::settings::SettingsError> for IpcError {
 impl From<calendarbot_core::backend::BackendError> for IpcError {
     fn from(e: calendarbot_core::backend::BackendError) -> Self {
         Self::internal(e)
+    }
+}
+
+impl From<Refused> for IpcError {
+    fn from(e: Refused) -> Self {
+        match e {
+            Refused::Location(e) => e.into(),
+            Refused::File => Self::new("invalid_location", e.to_string()),
+            Refused::LocalNetwork => Self::new("local_network", e.to_string()),
+            Refused::ReadOnlySetting(_) => Self::new("read_only", e.to_string()),
+        }
     }
 }
 

@@ -1,8 +1,13 @@
 //! The commands the window may call. Each is thin: validate, call one backend
 //! method, map the error to `{ code, message }`. Commands take ids and keys, never
-//! SQL, paths or URLs to open.
+//! SQL, paths or URLs to open (a local calendar's path is checked by
+//! `window_policy`).
+//!
+//! The table below is the one list of commands: it registers them and declares their
+//! arguments and results for the UI's typed contract (`contract`, `ui/bindings.d.ts`).
 
 pub mod agenda;
+pub mod contract;
 pub mod control;
 pub mod diagnostics;
 pub mod error;
@@ -20,24 +25,42 @@ use calendarbot_core::settings::Settings;
 use crate::menu_model::{MenuContext, MenuId};
 use crate::state::AppState;
 
-/// Registers every command on a builder (generic, so tests use the mock runtime).
-pub fn register<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
-    builder.invoke_handler(tauri::generate_handler![
-        agenda::get_overview,
-        agenda::get_agenda,
-        agenda::join_occurrence,
-        settings::get_settings,
-        settings::set_setting,
-        diagnostics::get_diagnostics,
-        control::refresh_now,
-        control::pause_notifications,
-        control::close_window,
-        sources::list_sources,
-        sources::add_source,
-        sources::update_source,
-        sources::remove_source,
-        sources::test_source,
-    ])
+/// Declares every command once: `module::name(argument: Type, ...) -> Result;` (the
+/// arguments the page sends; `State`, `AppHandle` and the window are Tauri's).
+macro_rules! commands {
+    ($( $module:ident :: $name:ident ( $($arg:ident : $ty:ty),* ) -> $ret:ty; )*) => {
+        /// Registers every command on a builder (generic, so tests use the mock runtime).
+        pub fn register<R: Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+            builder.invoke_handler(tauri::generate_handler![$($module::$name),*])
+        }
+
+        /// Each command's name, arguments and result in TypeScript, declaring the types
+        /// they use on `types`.
+        pub fn signatures(types: &mut contract::Declarations) -> Vec<contract::Signature> {
+            vec![$(contract::Signature {
+                name: stringify!($name),
+                args: vec![$((stringify!($arg), types.name_of::<$ty>())),*],
+                result: types.name_of::<$ret>(),
+            }),*]
+        }
+    };
+}
+
+commands! {
+    agenda::get_overview() -> agenda::Overview;
+    agenda::get_agenda(from: String, days: u32) -> Vec<agenda::OccurrenceView>;
+    agenda::join_occurrence(key: String) -> ();
+    settings::get_settings() -> Vec<settings::SettingView>;
+    settings::set_setting(key: String, value: String) -> String;
+    diagnostics::get_diagnostics() -> diagnostics::Diagnostics;
+    control::refresh_now() -> ();
+    control::pause_notifications(mode: control::PauseMode) -> control::PauseState;
+    control::close_window() -> ();
+    sources::list_sources() -> Vec<sources::SourceView>;
+    sources::add_source(input: sources::SourceInput) -> sources::SourceView;
+    sources::update_source(id: i64, patch: sources::SourcePatch) -> sources::SourceView;
+    sources::remove_source(id: i64) -> ();
+    sources::test_source(input: sources::SourceInput) -> calendarbot_core::backend::ConnectionTest;
 }
 
 /// Joins an occurrence from a tray click, logging failures (there is no UI to show them).
@@ -82,7 +105,18 @@ pub async fn menu_context(backend: &Arc<Backend>) -> MenuContext {
         Some(r) => r.paused_until().await.ok().flatten(),
         None => None,
     };
-    let health_warning = match Settings::load(&backend.pool).await {
+    let failing_loop = backend
+        .loop_health()
+        .into_iter()
+        .find(|l| l.failures > 0)
+        .map(|l| {
+            format!(
+                "{} updates are failing: {}",
+                l.name,
+                l.last_error.unwrap_or_default()
+            )
+        });
+    let source_warning = match Settings::load(&backend.pool).await {
         Ok(settings) => cache::health(&backend.pool, backend.clock.now(), &settings)
             .await
             .ok()
@@ -99,7 +133,7 @@ pub async fn menu_context(backend: &Arc<Backend>) -> MenuContext {
         Err(_) => None,
     };
     MenuContext {
-        health_warning,
+        health_warning: failing_loop.or(source_warning),
         paused_until,
         demo: false,
     }

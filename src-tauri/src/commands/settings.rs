@@ -1,25 +1,43 @@
 //! Settings commands: every key with its value, type and help; and validated changes.
+//! The settings that widen what the app may read or fetch, or write outside the data
+//! directory, are shown but not changed from here (`window_policy::READ_ONLY_SETTINGS`).
 
 use serde::Serialize;
 use tauri::State;
+use ts_rs::TS;
 
-use calendarbot_core::autostart;
 use calendarbot_core::settings::{self, Kind};
+use calendarbot_core::window_policy;
 
-use super::error::{CmdResult, IpcError};
+use super::error::CmdResult;
 use crate::state::AppState;
 
-#[derive(Debug, Clone, Serialize)]
+/// How a setting is edited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum SettingKind {
+    Bool,
+    Int,
+    /// Comma-separated e-mail addresses.
+    Emails,
+    /// Comma-separated minutes ("5,10").
+    Minutes,
+    /// One of `choices`.
+    Choice,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct SettingView {
     pub key: &'static str,
     pub value: String,
     pub default: &'static str,
-    /// "bool", "int", "emails" or "choice".
-    pub kind: &'static str,
+    pub kind: SettingKind,
     pub min: Option<i64>,
     pub max: Option<i64>,
     pub choices: Vec<&'static str>,
     pub help: &'static str,
+    /// Changed only with `calendarbot settings set`, not from the window.
+    pub read_only: bool,
 }
 
 #[tauri::command]
@@ -30,11 +48,11 @@ pub async fn get_settings(state: State<'_, AppState>) -> CmdResult<Vec<SettingVi
         .filter_map(|(key, value)| {
             let spec = settings::spec(key).ok()?;
             let (kind, min, max, choices) = match spec.kind {
-                Kind::Bool => ("bool", None, None, vec![]),
-                Kind::Int { min, max } => ("int", Some(min), Some(max), vec![]),
-                Kind::Emails => ("emails", None, None, vec![]),
-                Kind::MinutesList { .. } => ("minutes", None, None, vec![]),
-                Kind::Choice(c) => ("choice", None, None, c.to_vec()),
+                Kind::Bool => (SettingKind::Bool, None, None, vec![]),
+                Kind::Int { min, max } => (SettingKind::Int, Some(min), Some(max), vec![]),
+                Kind::Emails => (SettingKind::Emails, None, None, vec![]),
+                Kind::MinutesList { .. } => (SettingKind::Minutes, None, None, vec![]),
+                Kind::Choice(c) => (SettingKind::Choice, None, None, c.to_vec()),
             };
             Some(SettingView {
                 key,
@@ -45,6 +63,7 @@ pub async fn get_settings(state: State<'_, AppState>) -> CmdResult<Vec<SettingVi
                 max,
                 choices,
                 help: spec.help,
+                read_only: window_policy::check_setting(key).is_err(),
             })
         })
         .collect())
@@ -57,15 +76,8 @@ pub async fn set_setting(
     key: String,
     value: String,
 ) -> CmdResult<String> {
+    window_policy::check_setting(&key)?;
     let stored = settings::set(&state.backend.pool, &key, &value).await?;
-    if key == autostart::SETTING {
-        autostart::follow_setting(stored == "true", &state.backend.paths).map_err(|e| {
-            IpcError {
-                code: "autostart",
-                message: format!("saved, but the autostart entry could not be written: {e}"),
-            }
-        })?;
-    }
     state.backend.notify_changed();
     Ok(stored)
 }

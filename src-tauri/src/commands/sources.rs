@@ -1,17 +1,21 @@
 //! Source commands for the window: list with health, add, edit, remove, and "test
 //! connection" (one fetch and parse without saving anything). Locations shown are
-//! `scheme://host` only: feed URLs are credentials.
+//! `scheme://host` only: feed URLs are credentials. Locations typed or chosen in the
+//! window go through `window_policy` first (files under home only, no local network).
 
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Emitter, Runtime, State};
+use ts_rs::TS;
 
-use calendarbot_core::cache::{self, SourceHealth};
-use calendarbot_core::fetch::{Fetched, Validators};
+use calendarbot_core::backend::{Backend, ConnectionTest};
+use calendarbot_core::cache::{self, SourceHealth, SourceStatus};
+use calendarbot_core::fetch::breaker::CircuitState;
+use calendarbot_core::secrets::StoreKind;
 use calendarbot_core::settings::Settings;
 use calendarbot_core::sources::{
-    self, Auth, Location, NewSource, Source, SourceError, SourceUpdate, Target,
+    self, Auth, AuthKind, Location, NewSource, Source, SourceError, SourceUpdate,
 };
-use calendarbot_core::{ics, sources::provider_name};
+use calendarbot_core::window_policy;
 
 use super::error::{CmdResult, IpcError};
 use crate::events;
@@ -33,33 +37,45 @@ impl From<SourceError> for IpcError {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct HealthView {
-    pub status: &'static str,
+    pub status: SourceStatus,
     pub last_success: Option<chrono::DateTime<chrono::Utc>>,
     pub last_checked: Option<chrono::DateTime<chrono::Utc>>,
     pub last_error: Option<String>,
-    pub circuit: String,
+    pub circuit: CircuitState,
+    /// Until when an open circuit waits before its next probe.
+    pub circuit_open_until: Option<chrono::DateTime<chrono::Utc>>,
+    pub consecutive_failures: u32,
     pub stale: bool,
     pub events: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// How a source is reached, as the Sources page words it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum LocationKind {
+    File,
+    /// http, https or webcal.
+    Http,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct SourceView {
     pub id: i64,
     pub name: String,
     /// `scheme://host[:port]` or the file path.
     pub location: String,
-    pub kind: &'static str,
+    pub kind: LocationKind,
     pub color: Option<String>,
     pub enabled: bool,
-    pub auth: &'static str,
+    pub auth: AuthKind,
     pub interval_minutes: Option<i64>,
     /// No reminders for this calendar.
     pub muted: bool,
     /// Its own reminder lead time; `None`: notify.lead_minutes.
     pub lead_minutes: Option<i64>,
-    pub secret_store: Option<&'static str>,
+    pub secret_store: Option<StoreKind>,
     pub health: Option<HealthView>,
 }
 
@@ -69,32 +85,33 @@ fn view(s: Source, health: Option<&SourceHealth>) -> SourceView {
         name: s.name,
         location: s.display,
         kind: if s.kind.as_str() == "file" {
-            "file"
+            LocationKind::File
         } else {
-            "http"
+            LocationKind::Http
         },
         color: s.color,
         enabled: s.enabled,
-        auth: s.auth.as_str(),
+        auth: s.auth,
         interval_minutes: s.interval_minutes,
         muted: s.muted,
         lead_minutes: s.lead_minutes,
-        secret_store: s.secret_store.map(|k| k.as_str()),
+        secret_store: s.secret_store,
         health: health.map(|h| HealthView {
             status: h.status,
             last_success: h.last_success,
             last_checked: h.last_checked,
             last_error: h.last_error.clone(),
-            circuit: format!("{:?}", h.circuit).to_ascii_lowercase(),
+            circuit: h.circuit,
+            circuit_open_until: h.circuit_open_until,
+            consecutive_failures: h.consecutive_failures,
             stale: h.stale,
             events: h.event_count,
         }),
     }
 }
 
-#[tauri::command]
-pub async fn list_sources(state: State<'_, AppState>) -> CmdResult<Vec<SourceView>> {
-    let backend = &state.backend;
+/// Every source with its health, as the Sources and Diagnostics pages show them.
+pub async fn source_views(backend: &Backend) -> CmdResult<Vec<SourceView>> {
     let settings = Settings::load(&backend.pool).await?;
     let health = cache::health(&backend.pool, backend.clock.now(), &settings)
         .await
@@ -109,20 +126,54 @@ pub async fn list_sources(state: State<'_, AppState>) -> CmdResult<Vec<SourceVie
         .collect())
 }
 
+#[tauri::command]
+pub async fn list_sources(state: State<'_, AppState>) -> CmdResult<Vec<SourceView>> {
+    source_views(&state.backend).await
+}
+
+/// Applies the window's rules to a location typed or chosen there.
+async fn checked_location(state: &AppState, input: &str) -> Result<Location, IpcError> {
+    let settings = Settings::load(&state.backend.pool).await?;
+    let root = state.local_root.clone();
+    let input = input.to_string();
+    // Reads the file system (canonicalize, metadata): on the blocking pool.
+    state
+        .backend
+        .tasks
+        .blocking(move || {
+            window_policy::check_location(&input, &root, settings.allow_local_network)
+        })
+        .await
+        .map_err(IpcError::internal)?
+        .map_err(IpcError::from)
+}
+
 /// What the Add and Test forms send.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, TS)]
+#[ts(optional_fields)]
 pub struct SourceInput {
+    /// An http(s) or webcal address, or the path of a .ics file under the home folder.
     pub location: String,
     pub name: Option<String>,
     pub color: Option<String>,
     #[serde(default)]
-    pub auth: AuthInput,
+    pub auth: Option<AuthInput>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+/// The sign-in a form chose; absent: none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthChoice {
+    None,
+    Basic,
+    Bearer,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, TS)]
+#[ts(optional_fields)]
 pub struct AuthInput {
     #[serde(default)]
-    pub kind: Option<String>,
+    pub kind: Option<AuthChoice>,
     pub user: Option<String>,
     pub password: Option<String>,
     pub token: Option<String>,
@@ -131,25 +182,21 @@ pub struct AuthInput {
 impl AuthInput {
     fn into_auth(self) -> CmdResult<Auth> {
         let missing = |what: &str| IpcError::new("invalid_value", format!("{what} is required"));
-        match self.kind.as_deref().unwrap_or("none") {
-            "none" | "" => Ok(Auth::None),
-            "basic" => Ok(Auth::Basic {
+        match self.kind.unwrap_or(AuthChoice::None) {
+            AuthChoice::None => Ok(Auth::None),
+            AuthChoice::Basic => Ok(Auth::Basic {
                 user: self
                     .user
                     .filter(|u| !u.is_empty())
                     .ok_or_else(|| missing("a user name"))?,
                 password: self.password.unwrap_or_default(),
             }),
-            "bearer" => Ok(Auth::Bearer {
+            AuthChoice::Bearer => Ok(Auth::Bearer {
                 token: self
                     .token
                     .filter(|t| !t.is_empty())
                     .ok_or_else(|| missing("a token"))?,
             }),
-            _ => Err(IpcError::new(
-                "invalid_value",
-                "unknown authentication kind",
-            )),
         }
     }
 }
@@ -165,11 +212,16 @@ pub async fn add_source<R: Runtime>(
     input: SourceInput,
 ) -> CmdResult<SourceView> {
     let backend = &state.backend;
+    let location = match checked_location(&state, &input.location).await? {
+        // The canonical path: what was checked is what is stored.
+        Location::File(path) => path.to_string_lossy().into_owned(),
+        Location::Url { .. } => input.location,
+    };
     let new = NewSource {
-        location: input.location,
+        location,
         name: blank_to_none(input.name),
         color: blank_to_none(input.color),
-        auth: input.auth.into_auth()?,
+        auth: input.auth.unwrap_or_default().into_auth()?,
         interval_minutes: None,
         muted: false,
         lead_minutes: None,
@@ -181,7 +233,9 @@ pub async fn add_source<R: Runtime>(
     Ok(view(source, None))
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+/// The fields of a source to change; absent ones stay as they are.
+#[derive(Debug, Clone, Default, Deserialize, TS)]
+#[ts(optional_fields)]
 pub struct SourcePatch {
     pub name: Option<String>,
     pub color: Option<String>,
@@ -190,6 +244,7 @@ pub struct SourcePatch {
     pub muted: Option<bool>,
     /// Absent: unchanged; `null`: back to notify.lead_minutes; a number: minutes.
     #[serde(default, deserialize_with = "present")]
+    #[ts(optional, type = "number | null")]
     pub lead_minutes: Option<Option<i64>>,
 }
 
@@ -236,59 +291,26 @@ pub async fn remove_source<R: Runtime>(
     Ok(())
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct TestResult {
-    pub ok: bool,
-    pub provider: &'static str,
-    pub events: usize,
-    pub message: String,
-}
-
 /// Fetches and parses a location once, through the shared client and its policies,
-/// without storing anything.
+/// without storing anything. A location the window may not use is a failed test with
+/// the policy's words (one message for every path refused).
 #[tauri::command]
-pub async fn test_source(state: State<'_, AppState>, input: SourceInput) -> CmdResult<TestResult> {
-    let backend = &state.backend;
-    let location = sources::parse_location(&input.location)?;
-    let provider = provider_name(&location);
-    let target = match location {
-        Location::File(path) => Target::File { path },
-        Location::Url { url, .. } => Target::Http {
-            url,
-            auth: input.auth.into_auth()?,
-        },
-    };
-    let fail = |message: String| TestResult {
-        ok: false,
-        provider,
-        events: 0,
-        message,
-    };
-    let fetched = backend
-        .fetcher
-        .fetch(0, &target, &Validators::default(), backend.token())
-        .await;
-    let body = match fetched {
-        Ok(Fetched::Body { body, .. }) => body,
-        Ok(Fetched::NotModified) => {
-            return Ok(fail(
-                "the server answered 'not modified' to a first request".into(),
-            ))
+pub async fn test_source(
+    state: State<'_, AppState>,
+    input: SourceInput,
+) -> CmdResult<ConnectionTest> {
+    let location = match checked_location(&state, &input.location).await {
+        Ok(location) => location,
+        Err(e) if e.code == "invalid_location" || e.code == "local_network" => {
+            return Ok(ConnectionTest {
+                ok: false,
+                provider: String::new(),
+                events: 0,
+                message: e.message,
+            })
         }
-        Err(e) => return Ok(fail(e.to_string())),
+        Err(e) => return Err(e),
     };
-    let parsed = backend
-        .tasks
-        .blocking(move || ics::parse_feed(&body))
-        .await
-        .map_err(IpcError::internal)?;
-    Ok(match parsed {
-        Ok(calendar) => TestResult {
-            ok: true,
-            provider,
-            events: calendar.events.len(),
-            message: format!("{provider} calendar with {} events", calendar.events.len()),
-        },
-        Err(e) => fail(e.to_string()),
-    })
+    let auth = input.auth.unwrap_or_default().into_auth()?;
+    Ok(state.backend.test_location(location, auth).await?)
 }

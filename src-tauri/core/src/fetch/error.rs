@@ -115,6 +115,7 @@ impl ErrorKind {
                 std::io::ErrorKind::PermissionDenied => {
                     "file not readable (permission denied)".into()
                 }
+                std::io::ErrorKind::InvalidInput => "not a regular file".into(),
                 _ => "file could not be read".into(),
             },
             ErrorKind::CircuitOpen => "paused after repeated failures".into(),

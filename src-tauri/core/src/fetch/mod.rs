@@ -29,6 +29,7 @@ use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use reqwest::StatusCode;
+use tokio::io::AsyncReadExt;
 use tokio_util::sync::CancellationToken;
 
 use crate::settings::Settings;
@@ -347,6 +348,13 @@ impl Fetcher {
     ) -> Result<Fetched, FetchError> {
         let file_err = |e: std::io::Error| FetchError::new(ErrorKind::File(e.kind()));
         let meta = tokio::fs::metadata(path).await.map_err(file_err)?;
+        // A device (/dev/zero), a FIFO or a directory is not a calendar file; a FIFO
+        // would also block the reader until someone writes to it.
+        if !meta.is_file() {
+            return Err(FetchError::new(ErrorKind::File(
+                std::io::ErrorKind::InvalidInput,
+            )));
+        }
         let mtime = meta
             .modified()
             .ok()
@@ -358,7 +366,16 @@ impl Fetcher {
         if meta.len() > max {
             return Err(ErrorKind::TooLarge { max_bytes: max }.into());
         }
-        let body = Bytes::from(tokio::fs::read(path).await.map_err(file_err)?);
+        // Bounded: the file may grow between the size check and the read.
+        let mut body = Vec::new();
+        tokio::fs::File::open(path)
+            .await
+            .map_err(file_err)?
+            .take(max + 1)
+            .read_to_end(&mut body)
+            .await
+            .map_err(file_err)?;
+        let body = Bytes::from(body);
         if body.len() as u64 > max {
             return Err(ErrorKind::TooLarge { max_bytes: max }.into());
         }
@@ -374,8 +391,9 @@ impl Fetcher {
     }
 }
 
-/// Jittered exponential backoff: base × 2^(attempt-1), ±50 %.
-fn backoff(base: Duration, attempt: u32) -> Duration {
+/// Jittered exponential backoff: base × 2^(attempt-1), ±50 %, the exponent capped at 6.
+/// Also the retry delay of the app's background loops.
+pub fn backoff(base: Duration, attempt: u32) -> Duration {
     let exp = base.saturating_mul(1u32 << attempt.saturating_sub(1).min(6));
     let jitter: f64 = rand::random_range(0.5..1.5);
     exp.mul_f64(jitter)

@@ -1,0 +1,179 @@
+// Generated from the Rust types by ts-rs (src-tauri/src/commands/contract.rs).
+// Do not edit: `UPDATE_BINDINGS=1 cargo test --test contract` rewrites it.
+
+export type ActiveTask = { id: number, name: string, started_at: string, running_ms: number, };
+export type AlarmTrigger = { "kind": "relative", seconds: number, } | { "kind": "absolute", at: string, };
+export type AppEvent = "agenda-changed" | "sources-changed";
+export type AuthChoice = "none" | "basic" | "bearer";
+export type AuthInput = { kind?: AuthChoice, user?: string, password?: string, token?: string, };
+export type AuthKind = "none" | "basic" | "bearer" | "headers";
+export type CircuitState = "closed" | "open" | "half_open";
+export type ConnectionTest = { ok: boolean, provider: string, events: number, message: string, };
+export type Diagnostics = { version: string, data_dir: string, log_dir: string, 
+/**
+ * Tasks, blocking pool and memory.
+ */
+tasks: TaskReport, sources: Array<SourceView>, 
+/**
+ * Background loops that failed at least once since the start.
+ */
+loops: Array<LoopHealth>, 
+/**
+ * Newest first.
+ */
+recent_errors: Array<RecentError>, };
+export type FinishedTask = { name: string, started_at: string, duration_ms: number, 
+/**
+ * "ok", "cancelled" or the error in words.
+ */
+outcome: string, 
+/**
+ * Change in resident memory across the task (can be negative).
+ */
+rss_delta_bytes: number, };
+export type HealthView = { status: SourceStatus, last_success: string | null, last_checked: string | null, last_error: string | null, circuit: CircuitState, 
+/**
+ * Until when an open circuit waits before its next probe.
+ */
+circuit_open_until: string | null, consecutive_failures: number, stale: boolean, events: number, };
+export type LocationKind = "file" | "http";
+export type LoopHealth = { name: string, 
+/**
+ * Failures in a row; 0 while it works.
+ */
+failures: number, last_error: string | null, failing_since: string | null, 
+/**
+ * When the loop tries again (it also tries at once when the data changes).
+ */
+retry_at: string | null, };
+export type Memory = { rss_bytes: number, anon_bytes: number, };
+export type OccurrenceView = { key: string, 
+/**
+ * Display name of the calendar it came from (the file name for `--ics`).
+ */
+source: string, 
+/**
+ * Id of the configured source; `None` for `agenda --ics` files.
+ */
+source_id: number | null, uid: string, 
+/**
+ * The occurrence's original start (its RECURRENCE-ID), RFC 3339 UTC; together with
+ * `source_id` and `uid` it identifies the occurrence even when an override moves it.
+ */
+recurrence_id: string | null, summary: string, 
+/**
+ * Start instant. For all-day occurrences: midnight of `start_date` in the zone the
+ * agenda was expanded in.
+ */
+start: string, 
+/**
+ * End instant (exclusive); equal to `start` for zero-length events.
+ */
+end: string, all_day: boolean, 
+/**
+ * Calendar dates of an all-day occurrence; `end_date` is exclusive.
+ */
+start_date: string | null, end_date: string | null, 
+/**
+ * STATUS:CANCELLED on the master or the instance (or an Outlook "Canceled:" title
+ * when that setting is on).
+ */
+cancelled: boolean, 
+/**
+ * STATUS:TENTATIVE on the event itself.
+ */
+tentative: boolean, 
+/**
+ * TRANSP:TRANSPARENT or X-MICROSOFT-CDO-BUSYSTATUS:FREE.
+ */
+free: boolean, location: string | null, description: string | null, 
+/**
+ * The meeting link, already checked to be https/http or a known meeting scheme.
+ */
+join_url: string | null, 
+/**
+ * The user's own participation status, when one of `me.emails` is an attendee.
+ */
+my_status: PartStat | null, attendees: number, organizer: string | null, 
+/**
+ * The event's own VALARM triggers (DISPLAY and AUDIO alarms).
+ */
+alarms: Array<AlarmTrigger>, categories: Array<string>, 
+/**
+ * Event colour (RFC 7986 COLOR) or the calendar's colour, as `#RRGGBB`.
+ */
+color: string | null, 
+/**
+ * Expansion hit its budget for this event (a "suspicious recurrence").
+ */
+truncated: boolean, };
+export type Overview = { now: string, tz: string, demo: boolean, 
+/**
+ * "in 4 min: Standup", as in the tray.
+ */
+headline: string, current: OccurrenceView | null, next: OccurrenceView | null, 
+/**
+ * The agenda window's occurrences (today and the coming week).
+ */
+upcoming: Array<OccurrenceView>, };
+export type PartStat = "accepted" | "declined" | "tentative" | "needs_action" | "delegated";
+export type PauseMode = "1h" | "tomorrow" | "resume";
+export type PauseState = { paused_until: string | null, };
+export type RecentError = { at: string | null, 
+/**
+ * The calendar's name, or the background task's.
+ */
+source: string, message: string, };
+export type SettingKind = "bool" | "int" | "emails" | "minutes" | "choice";
+export type SettingView = { key: string, value: string, default: string, kind: SettingKind, min: number | null, max: number | null, choices: Array<string>, help: string, 
+/**
+ * Changed only with `calendarbot settings set`, not from the window.
+ */
+read_only: boolean, };
+export type SourceInput = { 
+/**
+ * An http(s) or webcal address, or the path of a .ics file under the home folder.
+ */
+location: string, name?: string, color?: string, auth?: AuthInput, };
+export type SourcePatch = { name?: string, color?: string, enabled?: boolean, interval_minutes?: number, muted?: boolean, 
+/**
+ * Absent: unchanged; `null`: back to notify.lead_minutes; a number: minutes.
+ */
+lead_minutes?: number | null, };
+export type SourceStatus = "ok" | "warning" | "error" | "pending" | "disabled";
+export type SourceView = { id: number, name: string, 
+/**
+ * `scheme://host[:port]` or the file path.
+ */
+location: string, kind: LocationKind, color: string | null, enabled: boolean, auth: AuthKind, interval_minutes: number | null, 
+/**
+ * No reminders for this calendar.
+ */
+muted: boolean, 
+/**
+ * Its own reminder lead time; `None`: notify.lead_minutes.
+ */
+lead_minutes: number | null, secret_store: StoreKind | null, health: HealthView | null, };
+export type StoreKind = "keyring" | "file";
+export type TaskReport = { active: Array<ActiveTask>, finished: Array<FinishedTask>, blocking_in_flight: number, blocking_total: number, memory: Memory, };
+
+/** Every command the window may call: its arguments and its result. */
+export interface Commands {
+  get_overview: { args: {  }; result: Overview };
+  get_agenda: { args: { from: string; days: number }; result: Array<OccurrenceView> };
+  join_occurrence: { args: { key: string }; result: null };
+  get_settings: { args: {  }; result: Array<SettingView> };
+  set_setting: { args: { key: string; value: string }; result: string };
+  get_diagnostics: { args: {  }; result: Diagnostics };
+  refresh_now: { args: {  }; result: null };
+  pause_notifications: { args: { mode: PauseMode }; result: PauseState };
+  close_window: { args: {  }; result: null };
+  list_sources: { args: {  }; result: Array<SourceView> };
+  add_source: { args: { input: SourceInput }; result: SourceView };
+  update_source: { args: { id: number; patch: SourcePatch }; result: SourceView };
+  remove_source: { args: { id: number }; result: null };
+  test_source: { args: { input: SourceInput }; result: ConnectionTest };
+}
+
+/** The events the window listens to. */
+export type EventName = AppEvent;
