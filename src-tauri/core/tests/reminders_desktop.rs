@@ -17,9 +17,7 @@
 use std::time::Duration;
 
 use calendarbot_core::reminders::desktop::capabilities;
-use calendarbot_core::reminders::{
-    Action, DesktopNotifier, Notification, Notifier, NotifierEvent,
-};
+use calendarbot_core::reminders::{Action, DesktopNotifier, Notification, Notifier, NotifierEvent};
 use tokio::sync::mpsc;
 
 fn sample() -> Notification {

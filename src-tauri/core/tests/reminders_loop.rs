@@ -664,11 +664,7 @@ async fn actions_join_default_and_dismiss_reach_the_shell_and_the_ledger_and_clo
     let mut rig = Rig::start(clock.clone(), pool(&dir).await, agenda, no_start()).await;
     rig.run_until(t("2026-03-02T09:05:00Z")).await;
     let id = rig.shown()[0].id;
-    let send = |r: &Rig, id, action| {
-        r.events
-            .send(NotifierEvent::Action { id, action })
-            .unwrap()
-    };
+    let send = |r: &Rig, id, action| r.events.send(NotifierEvent::Action { id, action }).unwrap();
     rig.stimulate(|r| send(r, id, Action::Join)).await;
     assert_eq!(
         rig.shell.try_recv().unwrap(),
@@ -698,7 +694,10 @@ async fn actions_join_default_and_dismiss_reach_the_shell_and_the_ledger_and_clo
     assert_eq!(rig.notifier.count(), 3, "nothing after the dismiss");
     tokio::task::yield_now().await;
     let closed = rig.notifier.closed();
-    assert!(closed.contains(&b) && closed.contains(&again[2].id), "{closed:?}");
+    assert!(
+        closed.contains(&b) && closed.contains(&again[2].id),
+        "{closed:?}"
+    );
     rig.stop().await;
 }
 
@@ -719,7 +718,10 @@ async fn a_failed_show_stays_claimed_is_retried_within_seconds_and_health_says_s
     assert!(rig.status.borrow().failing);
     let h = health::read(&rig.pool).await.unwrap();
     let since = h.failing_since.unwrap() - t("2026-03-02T09:05:00Z");
-    assert!(since >= Duration::zero() && since < Duration::seconds(1), "{since}");
+    assert!(
+        since >= Duration::zero() && since < Duration::seconds(1),
+        "{since}"
+    );
     assert_eq!(h.pending, 1);
     let problem = h.problem().unwrap();
     assert!(
@@ -732,7 +734,10 @@ async fn a_failed_show_stays_claimed_is_retried_within_seconds_and_health_says_s
     assert_eq!(shown.len(), 2, "a once (after retries), then b");
     assert_eq!(shown[0].notification.title, "Meeting a");
     let late = shown[0].at - t("2026-03-02T09:05:00Z");
-    assert!(late <= Duration::seconds(7), "retried within seconds: {late}");
+    assert!(
+        late <= Duration::seconds(7),
+        "retried within seconds: {late}"
+    );
     assert_eq!(rig.notifier.failed_calls(), 3);
     assert!(!rig.status.borrow().failing);
     let h = health::read(&rig.pool).await.unwrap();
@@ -788,7 +793,10 @@ async fn a_burst_of_300_meetings_and_100_valarms_is_a_handful_of_notifications_o
         .map(|s| (s.notification.title.clone(), s.at))
         .collect();
     let expect = [
-        ("300 meetings start at 10:00 (in 5 min)", "2026-03-02T09:55:00Z"),
+        (
+            "300 meetings start at 10:00 (in 5 min)",
+            "2026-03-02T09:55:00Z",
+        ),
         ("300 meetings start at 10:00 (now)", "2026-03-02T10:00:00Z"),
         ("Meeting alarms", "2026-03-02T10:25:00Z"), // lead (= the -5 min VALARM)
         ("Meeting alarms", "2026-03-02T10:27:00Z"), // the three latest VALARMs
@@ -808,7 +816,9 @@ async fn a_burst_of_300_meetings_and_100_valarms_is_a_handful_of_notifications_o
     assert_eq!(shown[0].notification.actions, vec![Action::Open]);
     // The alarms of one meeting replace each other: one notification on screen.
     let first = shown[2].id;
-    assert!(shown[3..].iter().all(|s| s.notification.replaces == Some(first)));
+    assert!(shown[3..]
+        .iter()
+        .all(|s| s.notification.replaces == Some(first)));
     // An Open on the burst opens the window and closes it.
     let burst = shown[1].id;
     rig.stimulate(|r| {

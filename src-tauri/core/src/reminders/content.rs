@@ -226,7 +226,11 @@ pub fn burst_notification(
     Notification {
         title: format!("{} meetings start {when}", reminders.len()),
         body: lines.join("\n"),
-        actions: if actions { vec![Action::Open] } else { Vec::new() },
+        actions: if actions {
+            vec![Action::Open]
+        } else {
+            Vec::new()
+        },
         urgent: false,
         replaces: None,
     }

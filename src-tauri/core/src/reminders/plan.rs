@@ -341,8 +341,11 @@ pub fn plan(
         out.fire
             .retain(|f| kept.contains(&(f.reminder.ledger_key(), f.reminder.due)));
     }
-    let shown: std::collections::HashSet<_> =
-        out.fire.iter().map(|f| occurrence_key(&f.reminder)).collect();
+    let shown: std::collections::HashSet<_> = out
+        .fire
+        .iter()
+        .map(|f| occurrence_key(&f.reminder))
+        .collect();
     let (covered, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut out.summary)
         .into_iter()
         .partition(|r| shown.contains(&occurrence_key(r)));

@@ -328,8 +328,7 @@ impl Loop {
                     if retry {
                         // Claimed reminders wait for the next round: come back soon.
                         let again = now
-                            + Duration::from_std(SHOW_RETRY.min(self.s.sentinel))
-                                .unwrap_or(RETRY);
+                            + Duration::from_std(SHOW_RETRY.min(self.s.sentinel)).unwrap_or(RETRY);
                         plan.next_due = Some(plan.next_due.map_or(again, |d| d.min(again)));
                     }
                     let until_due = plan
