@@ -1,4 +1,5 @@
-//! Starting the tray app: runtime, logging, single instance, backend, tray, signals.
+//! Starting the tray app: display and session bus, single instance, runtime, logging,
+//! backend, tray, signals.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -15,7 +16,8 @@ use crate::state::AppState;
 use crate::{commands, instance, logging, notifications, tray, window};
 
 /// Runs the tray app until Quit or a signal. Exit codes: 0 after a graceful
-/// shutdown or when another instance took over, 2 without a display, 1 on failure.
+/// shutdown or when another instance was asked to show its window, 2 without a display or
+/// a session bus, 1 on failure.
 pub fn run(data_dir: Option<&Path>, show: bool) -> ExitCode {
     if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
         eprintln!(
@@ -24,10 +26,35 @@ pub fn run(data_dir: Option<&Path>, show: bool) -> ExitCode {
         );
         return ExitCode::from(2);
     }
+    // Before the lock: a copy that cannot run the tray, notifications or the forwarding
+    // of a second launch must not hold it (a later normal launch would then do nothing).
+    let bus = match instance::session_bus() {
+        Ok(bus) => bus,
+        Err(e) => {
+            eprintln!(
+                "calendarbot: no D-Bus session bus ({e}), so the tray app cannot start (its tray icon, notifications and single-instance check need one).\n\
+                 Use the command line instead, e.g. `calendarbot agenda`, `calendarbot next` or `calendarbot --help`."
+            );
+            return ExitCode::from(2);
+        }
+    };
     let paths = match Paths::resolve(data_dir).and_then(|p| p.create().map(|()| p)) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("calendarbot: cannot prepare the data directory: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let bus_name = instance::bus_name(&paths.data_dir);
+    let lock = match instance::claim(&paths.lock_file(), &bus, &bus_name) {
+        Ok(instance::Launch::Primary(lock)) => lock,
+        Ok(instance::Launch::Forwarded { pid }) => {
+            let pid = pid.map_or_else(String::new, |p| format!(" (pid {p})"));
+            eprintln!("calendarbot: already running{pid}; asked it to show its window");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("calendarbot: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -51,35 +78,18 @@ pub fn run(data_dir: Option<&Path>, show: bool) -> ExitCode {
     tauri::async_runtime::set(runtime.handle().clone());
     let runtime_handle = runtime.handle().clone();
 
-    let lock = match instance::acquire(&paths.lock_file()) {
-        Ok(lock) => lock,
-        Err(e) => {
-            eprintln!("calendarbot: cannot take the instance lock: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-
-    let builder = tauri::Builder::default()
-        // First, so a second launch is forwarded before anything else starts.
-        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
-            tracing::info!("another launch asked for the window");
-            window::open(app);
-        }));
+    let builder = tauri::Builder::default();
     let app = commands::register(builder)
         .setup(move |app| {
             // Setup runs on the GTK thread: enter the runtime so tasks spawned here
             // (through the tracker) land on it.
             let _runtime = runtime_handle.enter();
-            let lock = match lock {
-                Ok(lock) => lock,
-                Err(pid) => {
-                    // The plugin forwards a second launch over D-Bus and exits before
-                    // this point; getting here means there is no session bus to do it.
-                    let pid = pid.map_or_else(String::new, |p| format!(" (pid {p})"));
-                    eprintln!("calendarbot: already running{pid}; not starting a second copy");
-                    std::process::exit(0);
-                }
-            };
+            // First, so a second launch that waits for the name is answered early.
+            let handle = app.handle().clone();
+            if let Err(e) = instance::serve(&bus, &bus_name, move || window::open(&handle)) {
+                tracing::warn!(error = %e, "cannot serve --show on the session bus");
+            }
+            app.manage(instance::BusClaim(bus));
             let started = std::time::Instant::now();
             let backend = tauri::async_runtime::block_on(Backend::open(
                 paths.clone(),

@@ -1,15 +1,18 @@
-//! Desktop notifications: connects the core's D-Bus notifier (on the blocking pool:
-//! it waits for the session bus) and starts the reminder scheduler with it, then
-//! carries out what the user asks from a notification (open the window, join).
+//! Desktop notifications: starts the reminder scheduler with the core's desktop notifier
+//! (notify-rust, a connection per notification), then carries out what the user asks from
+//! a notification (open the window, join).
 //!
-//! Without a notification server the app still runs (tray, window, refresh); the
-//! reminder scheduler is not started and pausing says notifications are unavailable.
+//! The scheduler always runs: without a notification server (none yet, or one that went
+//! away) shows fail, the reminders stay claimed and are retried every few seconds, and
+//! `calendarbot status` says notifications are failing. The server's capabilities are
+//! logged once at start-up for diagnostics.
 
 use std::sync::Arc;
 
 use tauri::{AppHandle, Manager, Runtime};
 
-use calendarbot_core::reminders::{DbusNotifier, ShellRequest};
+use calendarbot_core::reminders::desktop::capabilities;
+use calendarbot_core::reminders::{DesktopNotifier, ShellRequest};
 
 use crate::state::AppState;
 use crate::{opener, window};
@@ -22,21 +25,11 @@ pub fn start<R: Runtime>(app: &AppHandle<R>) {
     let tasks = backend.tasks.clone();
     tasks.spawn("notifications", async move {
         let (events_tx, events_rx) = tokio::sync::mpsc::unbounded_channel();
-        let connected = backend
-            .tasks
-            .blocking(move || DbusNotifier::connect(APP_NAME, events_tx))
-            .await;
-        let notifier = match connected {
-            Ok(Ok(n)) => n,
-            Ok(Err(e)) => {
-                tracing::warn!(error = %e, "no notification server: reminders are off");
-                return;
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "notifier start-up task failed");
-                return;
-            }
-        };
+        match capabilities().await {
+            Ok(caps) => tracing::info!(caps = ?caps.raw, "notification server"),
+            Err(e) => tracing::warn!(error = %e, "no notification server yet; reminders are retried until one answers"),
+        }
+        let notifier = DesktopNotifier::new(APP_NAME, events_tx);
         let mut requests = backend.start_reminders(Arc::new(notifier), events_rx);
         let token = backend.token().clone();
         loop {

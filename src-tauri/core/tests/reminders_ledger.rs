@@ -28,6 +28,7 @@ fn claim(o: &Occurrence, alarm: AlarmId, snoozed: bool) -> Claim {
         event_start: o.start,
         due: o.start,
         snoozed,
+        retry: false,
     }
 }
 
@@ -50,6 +51,27 @@ async fn a_claim_is_won_once_and_survives_reopening() {
             l.claim(&[claim(&o, AlarmId::Lead, false)], now)
                 .await
                 .unwrap(),
+            vec![false]
+        );
+        // Claimed, not shown yet: a retry (after a failed show) wins it again, once shown
+        // nothing does.
+        assert_eq!(
+            l.load().await.unwrap()[&LedgerKey::new(&o, &AlarmId::Lead)].state,
+            LedgerState::Claimed
+        );
+        let retry = Claim {
+            retry: true,
+            ..claim(&o, AlarmId::Lead, false)
+        };
+        assert_eq!(
+            l.claim(std::slice::from_ref(&retry), now).await.unwrap(),
+            vec![true]
+        );
+        assert_eq!(l.pending().await.unwrap(), 1);
+        l.mark_shown(&[retry.key.clone()], now).await.unwrap();
+        assert_eq!(l.pending().await.unwrap(), 0);
+        assert_eq!(
+            l.claim(std::slice::from_ref(&retry), now).await.unwrap(),
             vec![false]
         );
         // Another alarm of the same occurrence is independent.

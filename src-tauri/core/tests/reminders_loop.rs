@@ -22,6 +22,7 @@ use calendarbot_core::clock::Clock;
 use calendarbot_core::db;
 use calendarbot_core::model::{AlarmTrigger, Occurrence, PartStat};
 use calendarbot_core::monitor::Tasks;
+use calendarbot_core::reminders::health;
 use calendarbot_core::reminders::ledger::Ledger;
 use calendarbot_core::reminders::notifier::Shown;
 use calendarbot_core::reminders::scheduler::Status;
@@ -285,7 +286,14 @@ async fn fires_on_time_never_early_at_most_once_and_idles_at_one_wakeup_a_minute
         assert!(late <= Duration::milliseconds(5), "{title} late by {late}");
     }
     // Content: time range in the zone, location, calendar; actions with Join.
-    assert_eq!(shown[0].notification.body, "09:20 – 09:50\nRoom 4\nWork");
+    assert_eq!(
+        shown[0].notification.body,
+        "in 5 min · 09:20 – 09:50\nRoom 4\nWork"
+    );
+    // The at-start reminder takes the lead one's place.
+    assert_eq!(shown[2].notification.replaces, Some(shown[0].id));
+    assert_eq!(shown[0].notification.replaces, None);
+    assert!(shown[2].notification.body.starts_with("now · "));
     assert_eq!(
         shown[0].notification.actions,
         vec![
@@ -645,51 +653,213 @@ async fn pause_for_an_hour_is_persisted_and_skips_reminders() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn actions_join_default_and_dismiss_reach_the_shell_and_the_ledger() {
+async fn actions_join_default_and_dismiss_reach_the_shell_and_the_ledger_and_close() {
     let _g = NoAutoAdvance::new();
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(TokioClock::new(t(T0)));
-    let agenda = vec![occ("a", t("2026-03-02T09:10:00Z"))];
+    let agenda = vec![
+        occ("a", t("2026-03-02T09:10:00Z")),
+        occ("b", t("2026-03-02T09:20:00Z")),
+    ];
     let mut rig = Rig::start(clock.clone(), pool(&dir).await, agenda, no_start()).await;
     rig.run_until(t("2026-03-02T09:05:00Z")).await;
     let id = rig.shown()[0].id;
-    rig.stimulate(|r| {
-        r.events
-            .send(NotifierEvent::Action {
-                id,
-                action: Action::Join,
-            })
-            .unwrap()
-    })
-    .await;
+    let send = |r: &Rig, id, action| r.events.send(NotifierEvent::Action { id, action }).unwrap();
+    rig.stimulate(|r| send(r, id, Action::Join)).await;
     assert_eq!(
         rig.shell.try_recv().unwrap(),
         ShellRequest::Join {
             url: "https://meet.google.com/a".into()
         }
     );
+    // Join took the notification off the screen; a later action on it does nothing.
+    tokio::task::yield_now().await;
+    assert_eq!(rig.notifier.closed(), vec![id]);
+    rig.stimulate(|r| send(r, id, Action::Dismiss)).await;
     rig.stimulate(|r| r.events.send(NotifierEvent::Default { id }).unwrap())
         .await;
     assert_eq!(rig.shell.try_recv().unwrap(), ShellRequest::OpenWindow);
-    rig.stimulate(|r| {
-        r.events
-            .send(NotifierEvent::Action {
-                id,
-                action: Action::Snooze(5),
-            })
-            .unwrap()
-    })
-    .await;
-    rig.stimulate(|r| {
-        r.events
-            .send(NotifierEvent::Action {
-                id,
-                action: Action::Dismiss,
-            })
-            .unwrap()
-    })
-    .await;
+
+    // b: snoozed, then dismissed before the snooze ends; both close what they act on.
+    rig.run_until(t("2026-03-02T09:15:00Z")).await;
+    let b = rig.shown()[1].id;
+    rig.stimulate(|r| send(r, b, Action::Snooze(5))).await;
+    rig.run_until(t("2026-03-02T09:20:01Z")).await;
+    let again = rig.shown();
+    assert_eq!(again.len(), 3, "the snooze came back once");
+    assert!(again[2].notification.body.contains("snoozed reminder"));
+    rig.stimulate(|r| send(r, again[2].id, Action::Dismiss))
+        .await;
     rig.run_for(Duration::minutes(30)).await;
-    assert_eq!(rig.notifier.count(), 1, "dismiss cancelled the snooze");
+    assert_eq!(rig.notifier.count(), 3, "nothing after the dismiss");
+    tokio::task::yield_now().await;
+    let closed = rig.notifier.closed();
+    assert!(
+        closed.contains(&b) && closed.contains(&again[2].id),
+        "{closed:?}"
+    );
+    rig.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_show_stays_claimed_is_retried_within_seconds_and_health_says_so() {
+    let _g = NoAutoAdvance::new();
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(TokioClock::new(t(T0)));
+    let agenda = vec![
+        occ("a", t("2026-03-02T09:10:00Z")),
+        occ("b", t("2026-03-02T09:30:00Z")),
+    ];
+    let mut rig = Rig::start(clock.clone(), pool(&dir).await, agenda, no_start()).await;
+    // The server went away: three calls fail (a lost connection, a restart).
+    rig.notifier.fail_next(3);
+    rig.run_until(t("2026-03-02T09:05:03Z")).await;
+    assert_eq!(rig.notifier.failed_calls(), 2);
+    assert!(rig.status.borrow().failing);
+    let h = health::read(&rig.pool).await.unwrap();
+    let since = h.failing_since.unwrap() - t("2026-03-02T09:05:00Z");
+    assert!(
+        since >= Duration::zero() && since < Duration::seconds(1),
+        "{since}"
+    );
+    assert_eq!(h.pending, 1);
+    let problem = h.problem().unwrap();
+    assert!(
+        problem.contains("failing") && problem.contains("1 reminder waiting"),
+        "{problem}"
+    );
+
+    rig.run_until(t("2026-03-02T09:26:00Z")).await;
+    let shown = rig.shown();
+    assert_eq!(shown.len(), 2, "a once (after retries), then b");
+    assert_eq!(shown[0].notification.title, "Meeting a");
+    let late = shown[0].at - t("2026-03-02T09:05:00Z");
+    assert!(
+        late <= Duration::seconds(7),
+        "retried within seconds: {late}"
+    );
+    assert_eq!(rig.notifier.failed_calls(), 3);
+    assert!(!rig.status.borrow().failing);
+    let h = health::read(&rig.pool).await.unwrap();
+    assert_eq!(h.failing_since, None);
+    assert_eq!(h.pending, 0);
+    assert!(h.problem().is_none());
+    rig.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_claimed_but_unshown_reminder_is_shown_once_after_a_restart() {
+    let _g = NoAutoAdvance::new();
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(TokioClock::new(t(T0)));
+    let agenda = vec![occ("a", t("2026-03-02T09:10:00Z"))];
+    let mut rig = Rig::start(clock.clone(), pool(&dir).await, agenda.clone(), no_start()).await;
+    rig.notifier.fail_next(1000);
+    rig.run_until(t("2026-03-02T09:05:10Z")).await;
+    assert_eq!(rig.notifier.count(), 0);
+    let (pool, _) = rig.stop().await;
+    assert_eq!(Ledger::new(pool.clone()).pending().await.unwrap(), 1);
+
+    let mut rig = Rig::start(clock.clone(), pool, agenda, no_start()).await;
+    rig.run_until(t("2026-03-02T09:20:00Z")).await;
+    assert_eq!(rig.notifier.count(), 1, "{:#?}", rig.shown());
+    assert_eq!(Ledger::new(rig.pool.clone()).pending().await.unwrap(), 0);
+    rig.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_burst_of_300_meetings_and_100_valarms_is_a_handful_of_notifications_on_time() {
+    let _g = NoAutoAdvance::new();
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(TokioClock::new(t(T0)));
+    let ten = t("2026-03-02T10:00:00Z");
+    let mut agenda: Vec<Occurrence> = (0..300).map(|i| occ(&format!("m{i:03}"), ten)).collect();
+    let mut many = occ("alarms", t("2026-03-02T10:30:00Z"));
+    many.alarms = (1..=100)
+        .map(|m| AlarmTrigger::Relative { seconds: -60 * m })
+        .collect();
+    agenda.push(many);
+    let mut rig = Rig::start(
+        clock.clone(),
+        pool(&dir).await,
+        agenda,
+        ReminderConfig::default(),
+    )
+    .await;
+    rig.run_until(t("2026-03-02T10:31:00Z")).await;
+    let shown = rig.shown();
+    let got: Vec<(String, DateTime<Utc>)> = shown
+        .iter()
+        .map(|s| (s.notification.title.clone(), s.at))
+        .collect();
+    let expect = [
+        (
+            "300 meetings start at 10:00 (in 5 min)",
+            "2026-03-02T09:55:00Z",
+        ),
+        ("300 meetings start at 10:00 (now)", "2026-03-02T10:00:00Z"),
+        ("Meeting alarms", "2026-03-02T10:25:00Z"), // lead (= the -5 min VALARM)
+        ("Meeting alarms", "2026-03-02T10:27:00Z"), // the three latest VALARMs
+        ("Meeting alarms", "2026-03-02T10:28:00Z"),
+        ("Meeting alarms", "2026-03-02T10:29:00Z"),
+        ("Meeting alarms", "2026-03-02T10:30:00Z"), // at start
+    ];
+    assert_eq!(got.len(), expect.len(), "{got:#?}");
+    for ((title, at), (et, ed)) in got.iter().zip(expect) {
+        assert_eq!(title, et);
+        let late = *at - t(ed);
+        assert!(
+            late >= Duration::zero() && late <= Duration::milliseconds(50),
+            "{title} off by {late}"
+        );
+    }
+    assert_eq!(shown[0].notification.actions, vec![Action::Open]);
+    // The alarms of one meeting replace each other: one notification on screen.
+    let first = shown[2].id;
+    assert!(shown[3..]
+        .iter()
+        .all(|s| s.notification.replaces == Some(first)));
+    // An Open on the burst opens the window and closes it.
+    let burst = shown[1].id;
+    rig.stimulate(|r| {
+        r.events
+            .send(NotifierEvent::Action {
+                id: burst,
+                action: Action::Open,
+            })
+            .unwrap()
+    })
+    .await;
+    assert_eq!(rig.shell.try_recv().unwrap(), ShellRequest::OpenWindow);
+    tokio::task::yield_now().await;
+    assert_eq!(rig.notifier.closed(), vec![burst]);
+    rig.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn several_alarms_of_one_meeting_due_at_once_give_one_notification() {
+    // A resume after 20 minutes: the lead, two VALARMs and the start are all due.
+    let _g = NoAutoAdvance::new();
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(TokioClock::new(t(T0)));
+    let mut o = occ("a", t("2026-03-02T09:10:00Z"));
+    o.alarms = vec![
+        AlarmTrigger::Relative { seconds: -120 },
+        AlarmTrigger::Relative { seconds: -60 },
+    ];
+    let mut rig = Rig::start(
+        clock.clone(),
+        pool(&dir).await,
+        vec![o],
+        ReminderConfig::default(),
+    )
+    .await;
+    rig.run_until(t("2026-03-02T09:01:00Z")).await;
+    clock.jump(Duration::minutes(11));
+    rig.stimulate(|r| r.handle.wake()).await;
+    rig.run_for(Duration::minutes(30)).await;
+    let shown = rig.shown();
+    assert_eq!(shown.len(), 1, "{shown:#?}");
+    assert!(shown[0].notification.body.starts_with("started 2 min ago"));
     rig.stop().await;
 }

@@ -291,6 +291,7 @@ fn case45_clock_jump_back_does_not_refire_what_the_ledger_has() {
             LedgerKey::new(&o[0], &alarm),
             LedgerEntry {
                 event_start: o[0].start,
+                due: o[0].start,
                 state: LedgerState::Fired,
                 snooze_until: None,
             },
@@ -334,6 +335,7 @@ fn case44_47_snooze_is_due_at_its_end_and_void_when_the_event_moves() {
         LedgerKey::new(&o, &AlarmId::Lead),
         LedgerEntry {
             event_start: o.start,
+            due: o.start,
             state: LedgerState::Snoozed,
             snooze_until: Some(t("2026-03-02T10:05:00Z")),
         },
@@ -342,6 +344,7 @@ fn case44_47_snooze_is_due_at_its_end_and_void_when_the_event_moves() {
         LedgerKey::new(&o, &AlarmId::Start),
         LedgerEntry {
             event_start: o.start,
+            due: o.start,
             state: LedgerState::Fired,
             snooze_until: None,
         },
@@ -377,6 +380,7 @@ fn case44_47_snooze_is_due_at_its_end_and_void_when_the_event_moves() {
         LedgerKey::new(&moved, &AlarmId::Lead),
         LedgerEntry {
             event_start: o.start,
+            due: o.start,
             state: LedgerState::Snoozed,
             snooze_until: Some(t("2026-03-02T10:05:00Z")),
         },
@@ -484,4 +488,87 @@ fn case46_all_day_alarm_follows_the_expansion_zone_utc_ones_do_not() {
         Some(t("2026-07-05T13:50:00Z")),
         "UTC-anchored alarm unchanged"
     );
+}
+
+#[test]
+fn at_most_three_valarms_per_occurrence_the_latest_ones() {
+    let mut o = occ("a", "2026-03-02T10:00:00Z");
+    // 100 VALARMs, every minute before the start, in a shuffled order, some duplicated.
+    o.alarms = (1..=100)
+        .rev()
+        .chain([7, 3])
+        .map(|m| AlarmTrigger::Relative { seconds: -60 * m })
+        .collect();
+    let a = alarms_of(&o, &cfg());
+    assert_eq!(
+        a,
+        vec![
+            (AlarmId::Lead, t("2026-03-02T09:55:00Z")),
+            (AlarmId::ValarmRelative(-180), t("2026-03-02T09:57:00Z")),
+            (AlarmId::ValarmRelative(-120), t("2026-03-02T09:58:00Z")),
+            (AlarmId::ValarmRelative(-60), t("2026-03-02T09:59:00Z")),
+            (AlarmId::Start, t("2026-03-02T10:00:00Z")),
+        ]
+    );
+}
+
+#[test]
+fn one_notification_per_occurrence_per_round_the_rest_superseded() {
+    let mut o = occ("a", "2026-03-02T10:00:00Z");
+    o.alarms = vec![AlarmTrigger::Relative { seconds: -120 }];
+    let b = occ("b", "2026-03-02T10:00:00Z");
+    let since = t("2026-03-02T09:50:00Z");
+    let p = plan(
+        &[o, b],
+        &cfg(),
+        None,
+        &empty(),
+        since,
+        t("2026-03-02T10:00:30Z"),
+    );
+    assert_eq!(
+        fired(&p),
+        vec![
+            ("a".into(), AlarmId::Start, t("2026-03-02T10:00:00Z")),
+            ("b".into(), AlarmId::Start, t("2026-03-02T10:00:00Z")),
+        ]
+    );
+    let mut sup: Vec<_> = p
+        .superseded
+        .iter()
+        .map(|r| (r.occurrence.uid.clone(), r.alarm.clone()))
+        .collect();
+    sup.sort_by_key(|(u, a)| (u.clone(), a.as_key()));
+    assert_eq!(
+        sup,
+        vec![
+            ("a".into(), AlarmId::Lead),
+            ("a".into(), AlarmId::ValarmRelative(-120)),
+            ("b".into(), AlarmId::Lead),
+        ]
+    );
+}
+
+#[test]
+fn a_claimed_row_is_due_again_whatever_the_watermark() {
+    let o = occ("a", "2026-03-02T10:00:00Z");
+    let key = LedgerKey::new(&o, &AlarmId::Lead);
+    let mut ledger = empty();
+    ledger.insert(
+        key,
+        LedgerEntry {
+            event_start: o.start,
+            due: t("2026-03-02T09:55:00Z"),
+            state: LedgerState::Claimed,
+            snooze_until: None,
+        },
+    );
+    let now = t("2026-03-02T09:55:04Z");
+    // The watermark is already past the due instant (the round that claimed it ran).
+    let p = plan(&[o], &cfg(), None, &ledger, t("2026-03-02T09:55:02Z"), now);
+    assert_eq!(
+        fired(&p),
+        vec![("a".into(), AlarmId::Lead, t("2026-03-02T09:55:00Z"))]
+    );
+    assert_eq!(p.fire[0].late_by, None, "4 s is not late");
 }

@@ -430,6 +430,9 @@ async fn status(paths: &Paths, pool: &db::SqlitePool, format: TextOrJson) -> Res
     let health = cache::health(pool, Utc::now(), &settings)
         .await
         .map_err(CliError::failed)?;
+    let notifications = calendarbot_core::reminders::health::read(pool)
+        .await
+        .map_err(CliError::failed)?;
     // The app's memory now; its last published figure if /proc cannot be read.
     let app = monitor::read_snapshot(&paths.runtime_status()).map(|snap| {
         let memory = Memory::of(snap.pid).unwrap_or(snap.tasks.memory);
@@ -448,6 +451,7 @@ async fn status(paths: &Paths, pool: &db::SqlitePool, format: TextOrJson) -> Res
             let out = serde_json::json!({
                 "sources": health,
                 "app": app,
+                "notifications": notifications,
                 "version": env!("CARGO_PKG_VERSION"),
             });
             println!(
@@ -472,6 +476,9 @@ async fn status(paths: &Paths, pool: &db::SqlitePool, format: TextOrJson) -> Res
                     }
                 }
                 None => println!("CalendarBot is not running"),
+            }
+            if let Some(problem) = notifications.problem() {
+                println!("{problem}");
             }
             if health.is_empty() {
                 println!("no sources configured: showing the demo calendar");

@@ -1,17 +1,101 @@
-//! The text of reminder notifications: title = the event's summary; body = its time range
-//! in the user's zone, location and calendar name; a late mark when it was missed.
+//! The text of reminder notifications: title = the event's summary; body = when it starts
+//! relative to now ("in 5 min", "now", "started 3 min ago") and its time range in the
+//! user's zone, location and calendar name; a late mark when it was missed. Also the burst
+//! summary ("4 meetings start at 10:00") and the missed-reminders summary.
 //!
-//! Text is plain: bidi controls are stripped here (the tray shows the same strings), markup
-//! escaping is the D-Bus notifier's job because it depends on the server's capabilities.
+//! Text is plain and harmless here: [`clean_line`] is the one rule for feed text that
+//! reaches a notification (NUL, every control character, bidi controls, unbounded
+//! length). Markup escaping is the desktop notifier's job because it depends on the
+//! server's capabilities.
+//!
+//! `clean_line` is a private fallback until the engine's text boundary
+//! (`ics/text.rs`) strips controls from every display field itself; it then stays as the
+//! reminders' own guard, since a NUL in a D-Bus string makes the bus drop the sender.
 
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
-use super::notifier::{strip_bidi, Action, Notification};
+use super::notifier::{Action, Notification};
 use super::plan::{AlarmId, Fire, Reminder};
 
-/// The most events listed by name in the missed-reminders summary.
+/// The most events listed by name in the missed-reminders and burst summaries.
 const SUMMARY_LINES: usize = 8;
+/// The longest line kept (characters): a hostile 1 MB SUMMARY is not a notification.
+const MAX_LINE: usize = 200;
+
+/// True for characters that must never reach a notification server: C0 and C1 controls
+/// (NUL included), DEL, line/paragraph separators, and the bidi controls that let a feed
+/// reverse how a title reads (case 54).
+fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+                | '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{FEFF}'
+        )
+}
+
+/// Feed text for one notification line: whitespace controls (tab, newline) become a space,
+/// every other unsafe character is dropped, runs of spaces are collapsed, the result is
+/// trimmed and cut at [`MAX_LINE`] characters with an ellipsis.
+pub fn clean_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(MAX_LINE * 4));
+    let mut count = 0;
+    let mut space = false;
+    for c in text.chars() {
+        let c = if c.is_whitespace() { ' ' } else { c };
+        if is_unsafe(c) {
+            continue;
+        }
+        if c == ' ' {
+            space = !out.is_empty();
+            continue;
+        }
+        if space {
+            out.push(' ');
+            count += 1;
+            space = false;
+        }
+        if count >= MAX_LINE {
+            out.push('…');
+            break;
+        }
+        out.push(c);
+        count += 1;
+    }
+    out
+}
+
+/// A multi-line text made safe: each line through [`clean_line`], empty lines dropped.
+pub fn clean_text(text: &str) -> String {
+    text.split('\n')
+        .map(clean_line)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// "in 5 min", "in 1 h 5 min", "now" (within a minute either side), "started 3 min ago".
+/// Minutes ahead round up (4 min 10 s ahead is "in 5 min"), minutes past round down.
+pub fn when_text(start: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let ahead = (start - now).num_seconds();
+    let hm = |mins: i64| {
+        if mins < 60 {
+            format!("{mins} min")
+        } else if mins % 60 == 0 {
+            format!("{} h", mins / 60)
+        } else {
+            format!("{} h {} min", mins / 60, mins % 60)
+        }
+    };
+    if ahead > 59 {
+        format!("in {}", hm((ahead + 59) / 60))
+    } else if ahead >= -59 {
+        "now".into()
+    } else {
+        format!("started {} ago", hm(-ahead / 60))
+    }
+}
 
 fn hm(t: DateTime<Utc>, tz: Tz) -> String {
     t.with_timezone(&tz).format("%H:%M").to_string()
@@ -43,9 +127,8 @@ pub fn time_range(r: &Reminder, tz: Tz, now: DateTime<Utc>) -> String {
     s
 }
 
-/// Feed text for a notification line: bidi controls stripped, then trimmed.
 fn clean(text: &str) -> String {
-    strip_bidi(text).trim().to_string()
+    clean_line(text)
 }
 
 /// "missed by 20 min" / "missed by 2 h 5 min".
@@ -76,7 +159,12 @@ pub fn reminder_notification(
     } else {
         title
     };
-    let mut lines = vec![time_range(r, tz, now)];
+    let range = time_range(r, tz, now);
+    let mut lines = vec![if o.all_day {
+        range
+    } else {
+        format!("{} · {range}", when_text(o.start, now))
+    }];
     if let Some(late) = fire.late_by {
         lines.push(late_text(late));
     } else if r.snoozed {
@@ -101,6 +189,50 @@ pub fn reminder_notification(
         body: lines.join("\n"),
         actions: wanted,
         urgent: r.alarm == AlarmId::Start && fire.late_by.is_none(),
+        replaces: None,
+    }
+}
+
+/// One notification for a burst: more than a few reminders due in the same minute
+/// ("4 meetings start at 10:00: A, B, C, D"), with an Open button.
+pub fn burst_notification(
+    reminders: &[Reminder],
+    tz: Tz,
+    now: DateTime<Utc>,
+    actions: bool,
+) -> Notification {
+    let first = reminders.iter().map(|r| r.occurrence.start).min();
+    let last = reminders.iter().map(|r| r.occurrence.start).max();
+    let when = match (first, last) {
+        (Some(a), Some(b)) if a == b => format!("at {} ({})", hm(a, tz), when_text(a, now)),
+        (Some(a), Some(b)) => format!("between {} and {}", hm(a, tz), hm(b, tz)),
+        _ => String::new(),
+    };
+    let names: Vec<String> = reminders
+        .iter()
+        .map(|r| {
+            let t = clean(&r.occurrence.summary);
+            if t.is_empty() {
+                "(no title)".into()
+            } else {
+                t
+            }
+        })
+        .collect();
+    let mut lines: Vec<String> = names.iter().take(SUMMARY_LINES).cloned().collect();
+    if names.len() > SUMMARY_LINES {
+        lines.push(format!("and {} more", names.len() - SUMMARY_LINES));
+    }
+    Notification {
+        title: format!("{} meetings start {when}", reminders.len()),
+        body: lines.join("\n"),
+        actions: if actions {
+            vec![Action::Open]
+        } else {
+            Vec::new()
+        },
+        urgent: false,
+        replaces: None,
     }
 }
 
@@ -129,6 +261,7 @@ pub fn summary_notification(missed: &[Reminder], tz: Tz, now: DateTime<Utc>) -> 
         body: lines.join("\n"),
         actions: Vec::new(),
         urgent: false,
+        replaces: None,
     }
 }
 
@@ -162,6 +295,7 @@ mod tests {
             alarm: AlarmId::Lead,
             due: start - Duration::minutes(5),
             snoozed: false,
+            retry: false,
         }
     }
 
@@ -180,8 +314,11 @@ mod tests {
             &[5, 10],
         );
         assert_eq!(n.title, "Standup");
-        // Markup is left for the D-Bus layer, which knows whether the server parses it.
-        assert_eq!(n.body, "10:00 – 10:30\nmissed by 20 min\nRoom <4>\nWork");
+        // Markup is left for the desktop notifier, which knows whether the server parses it.
+        assert_eq!(
+            n.body,
+            "started 15 min ago · 10:00 – 10:30\nmissed by 20 min\nRoom <4>\nWork"
+        );
         assert_eq!(
             n.actions,
             vec![Action::Snooze(5), Action::Snooze(10), Action::Dismiss],
@@ -200,6 +337,53 @@ mod tests {
         assert!(n.body.starts_with("Sun 1 Mar, 09:00 – 09:30  E0\n"));
         assert!(n.body.ends_with("and 2 more"));
         assert!(n.actions.is_empty());
+    }
+
+    #[test]
+    fn nul_controls_bidi_and_length_never_reach_a_line() {
+        assert_eq!(clean_line("a\0b\u{1}c\u{7f}\u{9b}d\u{202E}e"), "abcde");
+        assert_eq!(clean_line("  x\r\n\ty  \u{2028} z "), "x y z");
+        assert_eq!(clean_line("\0\u{202E} "), "");
+        let long = clean_line(&"é".repeat(5000));
+        assert_eq!(long.chars().count(), MAX_LINE + 1);
+        assert!(long.ends_with('…'));
+        assert_eq!(clean_text("a\0\n\n b \nc\u{1}"), "a\nb\nc");
+        assert_eq!(clean_line("東京 📅 <b>&"), "東京 📅 <b>&");
+    }
+
+    #[test]
+    fn when_text_says_in_now_and_ago() {
+        let start = at("2026-03-02T10:00:00Z");
+        let cases = [
+            (-300, "in 5 min"),
+            (-250, "in 5 min"),
+            (-3900, "in 1 h 5 min"),
+            (-7200, "in 2 h"),
+            (-59, "now"),
+            (0, "now"),
+            (59, "now"),
+            (60, "started 1 min ago"),
+            (200, "started 3 min ago"),
+        ];
+        for (offset, want) in cases {
+            assert_eq!(
+                when_text(start, start + Duration::seconds(offset)),
+                want,
+                "{offset}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_burst_is_one_notification_with_open() {
+        let rs: Vec<_> = (0..10)
+            .map(|i| reminder(&format!("M{i}\0"), "2026-03-02T10:00:00Z"))
+            .collect();
+        let n = burst_notification(&rs, chrono_tz::UTC, at("2026-03-02T09:55:00Z"), true);
+        assert_eq!(n.title, "10 meetings start at 10:00 (in 5 min)");
+        assert!(n.body.starts_with("M0\nM1\n"), "{}", n.body);
+        assert!(n.body.ends_with("and 2 more"));
+        assert_eq!(n.actions, vec![Action::Open]);
     }
 
     #[test]

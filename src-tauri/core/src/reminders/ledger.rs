@@ -1,14 +1,21 @@
-//! The reminder ledger: fired, snoozed and dismissed state per (source, UID, occurrence,
-//! alarm) in SQLite, plus the pause and the processing watermark.
+//! The reminder ledger: claimed, fired, snoozed and dismissed state per (source, UID,
+//! occurrence, alarm) in SQLite, plus the pause and the processing watermark.
 //!
-//! Delivery is **at most once**: a reminder's `fired` row is committed (in a
-//! `BEGIN IMMEDIATE` transaction that re-reads the row) *before* the notification is shown.
-//! - killed before the commit: nothing was recorded, so the next start shows it exactly once
-//!   (late if need be);
-//! - killed between the commit and the D-Bus call: it is never shown (the one loss we
-//!   accept, a window of a few milliseconds, rather than a duplicate);
-//! - a second instance (or a second scheduler) racing for the same reminder: the write
-//!   lock serialises the two claims, the second sees the row and does not show it (case 43).
+//! Delivery is **exactly once** as far as a process can make it:
+//! - a reminder is `claimed` (committed, in a `BEGIN IMMEDIATE` transaction that re-reads
+//!   the row) *before* the notification is shown, and becomes `fired` only when the server
+//!   answered with an id ([`Ledger::mark_shown`]);
+//! - a claimed row is due again: a failed show (connection lost, server gone, a bad
+//!   argument) is retried by the next round within seconds, and a crash or restart between
+//!   the claim and the answer shows it after the restart;
+//! - killed before the claim: nothing was recorded, so the next start shows it (late if
+//!   need be);
+//! - the one duplicate left: killed after the server answered and before `mark_shown`
+//!   committed (a few milliseconds), which we prefer to a lost reminder;
+//! - one scheduler per database: the instance lock guarantees it, so re-claiming a
+//!   `claimed` row (a [`Claim::retry`]) is always a retry of this process's own claim. Two
+//!   writers racing for a new reminder still show it once: the write lock serialises the
+//!   claims and the second, not a retry, loses (case 43).
 
 use std::collections::HashMap;
 
@@ -47,6 +54,8 @@ impl LedgerKey {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LedgerState {
+    /// Claimed for showing; not yet answered by the server (retried until it is).
+    Claimed,
     Fired,
     Snoozed,
     Dismissed,
@@ -55,6 +64,7 @@ pub enum LedgerState {
 impl LedgerState {
     fn as_str(self) -> &'static str {
         match self {
+            LedgerState::Claimed => "claimed",
             LedgerState::Fired => "fired",
             LedgerState::Snoozed => "snoozed",
             LedgerState::Dismissed => "dismissed",
@@ -63,6 +73,7 @@ impl LedgerState {
 
     fn parse(s: &str) -> Option<Self> {
         match s {
+            "claimed" => Some(LedgerState::Claimed),
             "fired" => Some(LedgerState::Fired),
             "snoozed" => Some(LedgerState::Snoozed),
             "dismissed" => Some(LedgerState::Dismissed),
@@ -75,6 +86,8 @@ impl LedgerState {
 pub struct LedgerEntry {
     /// The occurrence's start when the row was written.
     pub event_start: DateTime<Utc>,
+    /// When the row's reminder was due (the alarm, or the end of the snooze claimed).
+    pub due: DateTime<Utc>,
     pub state: LedgerState,
     pub snooze_until: Option<DateTime<Utc>>,
 }
@@ -90,6 +103,10 @@ pub struct Claim {
     pub due: DateTime<Utc>,
     /// Claiming the end of a snooze (the row must still be that snooze).
     pub snoozed: bool,
+    /// Showing again a reminder this scheduler claimed and could not show (the row must
+    /// still be `claimed`). A claim that is not a retry loses to a `claimed` row, so two
+    /// writers racing for a new reminder still show it once.
+    pub retry: bool,
 }
 
 fn ms(t: DateTime<Utc>) -> i64 {
@@ -117,7 +134,7 @@ impl Ledger {
     /// Every row, for the planner.
     pub async fn load(&self) -> Result<LedgerView, sqlx::Error> {
         let rows = sqlx::query(
-            "SELECT source_id, uid, occurrence, alarm, event_start, state, snooze_until FROM reminder_ledger",
+            "SELECT source_id, uid, occurrence, alarm, event_start, due, state, snooze_until FROM reminder_ledger",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -135,6 +152,7 @@ impl Ledger {
             };
             let entry = LedgerEntry {
                 event_start: from_ms(row.try_get("event_start")?),
+                due: from_ms(row.try_get("due")?),
                 state,
                 snooze_until: row.try_get::<Option<i64>, _>("snooze_until")?.map(from_ms),
             };
@@ -143,9 +161,10 @@ impl Ledger {
         Ok(view)
     }
 
-    /// Records the claims as fired in one write transaction and returns, per claim, whether
-    /// this caller won it (and so must show it). A claim is lost when the row already says
-    /// fired or dismissed for the same start, or is a snooze that the claim is not for.
+    /// Records the claims as `claimed` in one write transaction and returns, per claim,
+    /// whether this caller won it (and so must show it). A claim is lost when the row
+    /// already says fired or dismissed for the same start, or is a snooze that the claim is
+    /// not for; a row still `claimed` is won again by a retry only.
     pub async fn claim(
         &self,
         claims: &[Claim],
@@ -170,15 +189,16 @@ impl Ledger {
             let ok = match row {
                 None => !c.snoozed,
                 Some((start, _)) if start != ms(c.event_start) => !c.snoozed,
+                Some((_, state)) if state == "claimed" => c.retry,
                 Some((_, state)) => c.snoozed && state == "snoozed",
             };
             if ok {
                 sqlx::query(
                     "INSERT INTO reminder_ledger
                        (source_id, uid, occurrence, alarm, event_start, due, state, snooze_until, updated_at)
-                     VALUES (?, ?, ?, ?, ?, ?, 'fired', NULL, ?)
+                     VALUES (?, ?, ?, ?, ?, ?, 'claimed', NULL, ?)
                      ON CONFLICT (source_id, uid, occurrence, alarm) DO UPDATE SET
-                       event_start = excluded.event_start, due = excluded.due, state = 'fired',
+                       event_start = excluded.event_start, due = excluded.due, state = 'claimed',
                        snooze_until = NULL, updated_at = excluded.updated_at",
                 )
                 .bind(c.key.source_id)
@@ -195,6 +215,68 @@ impl Ledger {
         }
         tx.commit().await?;
         Ok(won)
+    }
+
+    /// The server answered: these claimed reminders were shown (or are covered by one that
+    /// was). Rows no longer `claimed` (dismissed meanwhile) are left alone.
+    pub async fn mark_shown(
+        &self,
+        keys: &[LedgerKey],
+        now: DateTime<Utc>,
+    ) -> Result<(), sqlx::Error> {
+        self.update_claimed(
+            keys,
+            now,
+            "UPDATE reminder_ledger SET state = 'fired', attempts = 0, updated_at = ?
+             WHERE source_id = ? AND uid = ? AND occurrence = ? AND alarm = ? AND state = 'claimed'",
+        )
+        .await
+    }
+
+    /// A show of these claimed reminders failed: they stay claimed (and are retried);
+    /// the attempt is counted.
+    pub async fn mark_failed(
+        &self,
+        keys: &[LedgerKey],
+        now: DateTime<Utc>,
+    ) -> Result<(), sqlx::Error> {
+        self.update_claimed(
+            keys,
+            now,
+            "UPDATE reminder_ledger SET attempts = attempts + 1, updated_at = ?
+             WHERE source_id = ? AND uid = ? AND occurrence = ? AND alarm = ? AND state = 'claimed'",
+        )
+        .await
+    }
+
+    async fn update_claimed(
+        &self,
+        keys: &[LedgerKey],
+        now: DateTime<Utc>,
+        sql: &'static str,
+    ) -> Result<(), sqlx::Error> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let mut tx = db::begin_immediate(&self.pool).await?;
+        for k in keys {
+            sqlx::query(sql)
+                .bind(ms(now))
+                .bind(k.source_id)
+                .bind(&k.uid)
+                .bind(&k.occurrence)
+                .bind(&k.alarm)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await
+    }
+
+    /// How many reminders are claimed and not yet shown.
+    pub async fn pending(&self) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM reminder_ledger WHERE state = 'claimed'")
+            .fetch_one(&self.pool)
+            .await
     }
 
     async fn set_state(

@@ -1,10 +1,12 @@
 //! The side effect of the reminder scheduler: showing a desktop notification.
 //!
 //! The scheduler only talks to the [`Notifier`] trait, so its tests run with a
-//! [`RecordingNotifier`] and no session bus; the app uses [`super::dbus::DbusNotifier`].
+//! [`RecordingNotifier`] and no session bus; the app uses [`super::desktop::DesktopNotifier`]
+//! (notify-rust).
 //! User actions on a shown notification come back as [`NotifierEvent`]s on a tokio channel
 //! whose receiver the scheduler owns.
 
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
@@ -23,6 +25,8 @@ pub enum Action {
     /// Snooze for this many minutes (`notify.snooze_minutes` lists the buttons).
     Snooze(u16),
     Dismiss,
+    /// Open the window (the burst summary's button).
+    Open,
 }
 
 impl Action {
@@ -32,6 +36,7 @@ impl Action {
             Action::Join => "join".into(),
             Action::Snooze(m) => format!("snooze-{m}"),
             Action::Dismiss => "dismiss".into(),
+            Action::Open => "open".into(),
         }
     }
 
@@ -41,6 +46,7 @@ impl Action {
             Action::Join => "Join".into(),
             Action::Snooze(m) => format!("Snooze {m} min"),
             Action::Dismiss => "Dismiss".into(),
+            Action::Open => "Open".into(),
         }
     }
 
@@ -48,6 +54,7 @@ impl Action {
         match key {
             "join" => Some(Action::Join),
             "dismiss" => Some(Action::Dismiss),
+            "open" => Some(Action::Open),
             _ => key
                 .strip_prefix("snooze-")
                 .and_then(|m| m.parse().ok())
@@ -72,6 +79,9 @@ pub struct Notification {
     /// Show as urgent (a reminder marked late or the missed summary is not: only
     /// at-start reminders are).
     pub urgent: bool,
+    /// Replace this earlier notification (the spec's `replaces_id`): the at-start reminder
+    /// takes the place of the lead one instead of stacking under it.
+    pub replaces: Option<NotificationId>,
 }
 
 /// Something the user did with a shown notification.
@@ -94,6 +104,8 @@ pub enum NotifyError {
     Server(String),
     #[error("the notifier thread has stopped")]
     Stopped,
+    #[error("the notification server did not answer in time")]
+    Timeout,
 }
 
 /// Shows notifications. Implementations must not block the calling async worker: the
@@ -104,23 +116,18 @@ pub trait Notifier: Send + Sync + 'static {
         &self,
         notification: Notification,
     ) -> BoxFuture<'static, Result<NotificationId, NotifyError>>;
-}
 
-/// Removes Unicode bidirectional controls (U+202A-U+202E, U+2066-U+2069, U+200E/F, U+061C),
-/// which let a feed reverse how a title reads (case 54).
-pub fn strip_bidi(text: &str) -> String {
-    text.chars()
-        .filter(|c| {
-            !matches!(
-                c,
-                '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}'
-            )
-        })
-        .collect()
+    /// Takes a shown notification off the screen (`CloseNotification`): after Join,
+    /// Snooze or Dismiss, which dunst and others leave on screen otherwise. Best effort.
+    fn close(&self, id: NotificationId) -> BoxFuture<'static, ()> {
+        let _ = id;
+        Box::pin(std::future::ready(()))
+    }
 }
 
 /// Escapes the three characters the notification spec's body markup gives meaning to
-/// (case 57). Only needed when the server advertises "body-markup".
+/// (case 57). Only needed when the server advertises "body-markup"; then it is applied to
+/// the summary too, because dunst parses markup in both.
 pub fn escape_markup(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -145,11 +152,23 @@ pub struct Shown {
     pub notification: Notification,
 }
 
-/// A notifier for tests and benchmarks: records every call, shows nothing.
+/// A notifier for tests and benchmarks: records every call, shows nothing. It can be
+/// told to fail the next calls ([`RecordingNotifier::fail_next`]), like a server that went
+/// away, and records the ids it was asked to close.
 #[derive(Clone)]
 pub struct RecordingNotifier {
     clock: Arc<dyn Clock>,
     shown: Arc<Mutex<Vec<Shown>>>,
+    state: Arc<Mutex<RecState>>,
+}
+
+#[derive(Default)]
+struct RecState {
+    /// Errors the next calls return, in order.
+    failures: VecDeque<NotifyError>,
+    failed_calls: usize,
+    closed: Vec<NotificationId>,
+    next_id: NotificationId,
 }
 
 impl RecordingNotifier {
@@ -157,7 +176,31 @@ impl RecordingNotifier {
         Self {
             clock,
             shown: Arc::default(),
+            state: Arc::default(),
         }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, RecState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Makes the next `n` calls to `show` fail as a lost connection would.
+    pub fn fail_next(&self, n: usize) {
+        let mut st = self.state();
+        for _ in 0..n {
+            st.failures
+                .push_back(NotifyError::Server("the connection was closed".into()));
+        }
+    }
+
+    /// How many `show` calls failed.
+    pub fn failed_calls(&self) -> usize {
+        self.state().failed_calls
+    }
+
+    /// The ids passed to `close`, in order.
+    pub fn closed(&self) -> Vec<NotificationId> {
+        self.state().closed.clone()
     }
 
     /// Everything shown so far, in order.
@@ -175,8 +218,19 @@ impl Notifier for RecordingNotifier {
         &self,
         notification: Notification,
     ) -> BoxFuture<'static, Result<NotificationId, NotifyError>> {
+        let id = {
+            let mut st = self.state();
+            if let Some(e) = st.failures.pop_front() {
+                st.failed_calls += 1;
+                return Box::pin(std::future::ready(Err(e)));
+            }
+            // A replacement keeps its id, as servers do.
+            notification.replaces.unwrap_or_else(|| {
+                st.next_id += 1;
+                st.next_id
+            })
+        };
         let mut shown = self.shown.lock().unwrap_or_else(|e| e.into_inner());
-        let id = shown.len() as NotificationId + 1;
         shown.push(Shown {
             id,
             at: self.clock.now(),
@@ -185,17 +239,16 @@ impl Notifier for RecordingNotifier {
         });
         Box::pin(std::future::ready(Ok(id)))
     }
+
+    fn close(&self, id: NotificationId) -> BoxFuture<'static, ()> {
+        self.state().closed.push(id);
+        Box::pin(std::future::ready(()))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn bidi_controls_are_stripped() {
-        assert_eq!(strip_bidi("ab\u{202E}cd\u{2066}e\u{200F}"), "abcde");
-        assert_eq!(strip_bidi("東京 📅 é"), "東京 📅 é");
-    }
 
     #[test]
     fn markup_is_escaped() {
@@ -213,6 +266,7 @@ mod tests {
             Action::Snooze(10),
             Action::Snooze(1),
             Action::Dismiss,
+            Action::Open,
         ] {
             assert_eq!(Action::from_key(&a.key()), Some(a));
         }

@@ -17,6 +17,12 @@
 //!   all-day ones unless `notify_all_day` (cases 24, 25).
 //! - A ledger row applies only while the occurrence still starts where it did when the row
 //!   was written: a feed update that moves it voids its fired and snoozed state (case 47).
+//! - A `claimed` row (claimed, not yet shown: the server failed or the app stopped) is due
+//!   again whatever the watermark says, by the same lateness rules.
+//! - At most [`MAX_VALARMS`] VALARMs per occurrence (the latest ones), and at most one
+//!   notification per occurrence per round: when several of its alarms are due at once
+//!   (after a wake-up), the latest stands for the others, which are `superseded` (claimed
+//!   and recorded as shown with it).
 
 use std::collections::HashMap;
 
@@ -34,6 +40,8 @@ pub const LATE_MARK: Duration = Duration::seconds(60);
 pub const LATE_INDIVIDUAL: Duration = Duration::minutes(30);
 /// Missed reminders older than this are dropped; younger ones go into one summary.
 pub const MISSED_HORIZON: Duration = Duration::hours(12);
+/// VALARMs kept per occurrence: a feed with 100 alarms on one event gets the 3 latest.
+pub const MAX_VALARMS: usize = 3;
 
 /// A calendar's own reminder settings (see [`ReminderConfig::with_sources`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -136,6 +144,8 @@ pub struct Reminder {
     pub due: DateTime<Utc>,
     /// It comes from a snooze rather than from the alarm itself.
     pub snoozed: bool,
+    /// It was claimed and not shown yet: this is a retry.
+    pub retry: bool,
 }
 
 impl Reminder {
@@ -159,6 +169,9 @@ pub struct Plan {
     pub fire: Vec<Fire>,
     /// Missed reminders to list in one summary notification, in due order.
     pub summary: Vec<Reminder>,
+    /// Due reminders covered by a later one of the same occurrence in `fire` or `summary`:
+    /// claimed and recorded with it, never shown on their own.
+    pub superseded: Vec<Reminder>,
     /// Reminders skipped because notifications are paused (recorded in nothing: the
     /// watermark moves past them).
     pub paused: usize,
@@ -211,7 +224,46 @@ pub fn alarms_of(o: &Occurrence, cfg: &ReminderConfig) -> Vec<(AlarmId, DateTime
     // Stable sort keeps the first of equal instants: lead, then start, then VALARMs.
     out.sort_by_key(|(_, due)| *due);
     out.dedup_by_key(|(_, due)| *due);
+    // Only the latest MAX_VALARMS VALARMs survive (a hostile feed can carry hundreds).
+    let valarms = out.iter().filter(|(a, _)| is_valarm(a)).count();
+    let mut drop = valarms.saturating_sub(MAX_VALARMS);
+    out.retain(|(a, _)| {
+        if drop > 0 && is_valarm(a) {
+            drop -= 1;
+            false
+        } else {
+            true
+        }
+    });
     out
+}
+
+fn is_valarm(a: &AlarmId) -> bool {
+    matches!(a, AlarmId::ValarmRelative(_) | AlarmId::ValarmAbsolute(_))
+}
+
+/// The identity of one occurrence across its alarms (the ledger key without the alarm).
+fn occurrence_key(r: &Reminder) -> (i64, String, String) {
+    let k = r.ledger_key();
+    (k.source_id, k.uid, k.occurrence)
+}
+
+/// Keeps the latest due reminder of each occurrence in `list` and moves the others to
+/// `superseded`. `list` is in due order.
+fn one_per_occurrence(list: &mut Vec<Reminder>, superseded: &mut Vec<Reminder>) {
+    let mut latest: HashMap<(i64, String, String), usize> = HashMap::new();
+    for (i, r) in list.iter().enumerate() {
+        latest.insert(occurrence_key(r), i);
+    }
+    let mut i = 0;
+    list.retain(|r| {
+        let keep = latest.get(&occurrence_key(r)) == Some(&i);
+        if !keep {
+            superseded.push(r.clone());
+        }
+        i += 1;
+        keep
+    });
 }
 
 /// Computes the plan. See the module documentation for the rules.
@@ -230,10 +282,11 @@ pub fn plan(
             let key = LedgerKey::new(o, &alarm);
             // A row written for another start is void: the event moved (case 47).
             let entry = ledger.get(&key).filter(|e| e.event_start == o.start);
-            let (due, snoozed) = match entry {
-                None => (alarm_due, false),
+            let (due, snoozed, retry) = match entry {
+                None => (alarm_due, false, false),
                 Some(e) => match (e.state, e.snooze_until) {
-                    (LedgerState::Snoozed, Some(until)) => (until, true),
+                    (LedgerState::Snoozed, Some(until)) => (until, true, false),
+                    (LedgerState::Claimed, _) => (e.due, false, true),
                     _ => continue,
                 },
             };
@@ -243,7 +296,7 @@ pub fn plan(
                 }
                 continue;
             }
-            if due <= since {
+            if due <= since && !retry {
                 continue;
             }
             if paused_until.is_some_and(|p| due < p) {
@@ -256,6 +309,7 @@ pub fn plan(
                 alarm,
                 due,
                 snoozed,
+                retry,
             };
             if late <= LATE_INDIVIDUAL {
                 out.fire.push(Fire {
@@ -276,5 +330,27 @@ pub fn plan(
             .then_with(|| a.reminder.occurrence.uid.cmp(&b.reminder.occurrence.uid))
     });
     out.summary.sort_by_key(|r| r.due);
+    // One notification per occurrence: first among the individual ones, then a missed one
+    // covered by an individual one of the same occurrence is superseded too.
+    let mut fires: Vec<Reminder> = out.fire.iter().map(|f| f.reminder.clone()).collect();
+    let before = fires.len();
+    one_per_occurrence(&mut fires, &mut out.superseded);
+    if fires.len() != before {
+        let kept: std::collections::HashSet<_> =
+            fires.iter().map(|r| (r.ledger_key(), r.due)).collect();
+        out.fire
+            .retain(|f| kept.contains(&(f.reminder.ledger_key(), f.reminder.due)));
+    }
+    let shown: std::collections::HashSet<_> = out
+        .fire
+        .iter()
+        .map(|f| occurrence_key(&f.reminder))
+        .collect();
+    let (covered, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut out.summary)
+        .into_iter()
+        .partition(|r| shown.contains(&occurrence_key(r)));
+    out.superseded.extend(covered);
+    out.summary = rest;
+    one_per_occurrence(&mut out.summary, &mut out.superseded);
     out
 }

@@ -12,8 +12,19 @@
 //! Every round recomputes from wall-clock time, so a suspend or a clock jump needs no
 //! special path: the round after it sees the instants as they are. A wall/monotonic
 //! mismatch is only logged.
+//!
+//! Delivery: everything due is claimed first (one transaction), then shown; a reminder is
+//! recorded as shown only when the server answered. A failed show leaves it claimed and
+//! the loop comes back within [`SHOW_RETRY`] (the desktop notifier uses a fresh connection
+//! per call, so a server restart or a dropped connection is simply retried); the failure
+//! and the recovery are recorded in [`super::health`].
+//!
+//! Bursts: more than [`BURST_LIMIT`] reminders due in the same minute are one notification
+//! ("4 meetings start at 10:00") with Open; the planner already keeps one reminder per
+//! occurrence per round. The at-start reminder replaces the occurrence's earlier
+//! notification (`replaces_id`), and every action closes the notification it came from.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
@@ -27,9 +38,10 @@ use crate::model::Occurrence;
 use crate::monitor::Tasks;
 
 use super::content;
+use super::health;
 use super::ledger::{Claim, Ledger, LedgerKey};
-use super::notifier::{Action, NotificationId, Notifier, NotifierEvent, NotifyError};
-use super::plan::{plan, Plan, ReminderConfig};
+use super::notifier::{Action, Notification, NotificationId, Notifier, NotifierEvent, NotifyError};
+use super::plan::{plan, Fire, Plan, Reminder, ReminderConfig};
 
 /// The longest sleep on a clock that cannot report suspends or jumps (see
 /// [`Clock::sleep_until`]): they are noticed within this.
@@ -38,6 +50,10 @@ pub const SENTINEL: StdDuration = StdDuration::from_secs(60);
 const RETRY: Duration = Duration::seconds(5);
 /// How many shown notifications are remembered for their actions.
 const SHOWN_CAP: usize = 512;
+/// A failed show is tried again this soon.
+pub const SHOW_RETRY: StdDuration = StdDuration::from_secs(2);
+/// More reminders than this due in the same minute are shown as one burst notification.
+pub const BURST_LIMIT: usize = 3;
 /// A wall-clock move this much larger or smaller than the monotonic one is a jump/resume.
 const JUMP_THRESHOLD: Duration = Duration::seconds(2);
 /// Ledger rows of occurrences that started this long ago are pruned at start-up.
@@ -83,6 +99,8 @@ pub struct Status {
     pub wake_at: tokio::time::Instant,
     /// Notifications shown so far by this scheduler.
     pub shown: u64,
+    /// The last show failed (reminders are being retried); see [`super::health`].
+    pub failing: bool,
 }
 
 /// Everything the loop needs; build it and call [`Scheduler::spawn`].
@@ -168,9 +186,31 @@ pub fn next_local_midnight(now: DateTime<Utc>, tz: chrono_tz::Tz) -> DateTime<Ut
 /// A notification shown by this process, remembered for its actions.
 #[derive(Debug, Clone)]
 struct ShownInfo {
+    /// The reminder it shows; None for a burst or missed summary.
+    reminder: Option<ShownReminder>,
+}
+
+#[derive(Debug, Clone)]
+struct ShownReminder {
     key: LedgerKey,
     event_start: DateTime<Utc>,
     join_url: Option<String>,
+}
+
+/// One occurrence, whatever the alarm (for `replaces_id`).
+type OccurrenceKey = (i64, String, String);
+
+fn occurrence_key(r: &Reminder) -> OccurrenceKey {
+    let k = r.ledger_key();
+    (k.source_id, k.uid, k.occurrence)
+}
+
+/// One notification to show and the claimed reminders it stands for.
+struct Delivery {
+    notification: Notification,
+    keys: Vec<LedgerKey>,
+    /// For an individual reminder: its occurrence and what actions need.
+    single: Option<(OccurrenceKey, ShownReminder)>,
 }
 
 impl Scheduler {
@@ -207,6 +247,7 @@ impl Scheduler {
             next_due: None,
             wake_at: tokio::time::Instant::now(),
             shown: 0,
+            failing: false,
         };
         let (status_tx, status_rx) = watch::channel(initial);
         let ledger = Ledger::new(self.pool.clone());
@@ -225,6 +266,8 @@ impl Scheduler {
             status_tx,
             shown: BTreeMap::new(),
             shown_count: 0,
+            replaces: HashMap::new(),
+            failing: false,
         };
         tasks.spawn("reminders", task.run());
         (handle, shell_rx)
@@ -239,6 +282,10 @@ struct Loop {
     status_tx: watch::Sender<Status>,
     shown: BTreeMap<NotificationId, ShownInfo>,
     shown_count: u64,
+    /// The last notification shown for each occurrence (the next one replaces it).
+    replaces: HashMap<OccurrenceKey, NotificationId>,
+    /// The last show failed (as recorded in the health table).
+    failing: bool,
 }
 
 impl Loop {
@@ -253,6 +300,9 @@ impl Loop {
                 start
             }
         };
+        self.failing = health::read(&self.s.pool)
+            .await
+            .is_ok_and(|h| h.failing_since.is_some());
         if let Err(e) = self.ledger.prune(start - PRUNE_AFTER).await {
             tracing::warn!(error = %e, "pruning the reminder ledger failed");
         }
@@ -273,8 +323,14 @@ impl Loop {
             // How long the status says the loop sleeps, the instant it wakes for, and the
             // next reminder (none known after a failed round, which is retried soon).
             let (sleep_for, wake_for, next_due) = match self.round(since, now).await {
-                Ok((plan, delivered)) => {
+                Ok((mut plan, delivered, retry)) => {
                     since = now;
+                    if retry {
+                        // Claimed reminders wait for the next round: come back soon.
+                        let again = now
+                            + Duration::from_std(SHOW_RETRY.min(self.s.sentinel)).unwrap_or(RETRY);
+                        plan.next_due = Some(plan.next_due.map_or(again, |d| d.min(again)));
+                    }
                     let until_due = plan
                         .next_due
                         .map(|d| (d - now).to_std().unwrap_or(StdDuration::ZERO));
@@ -304,6 +360,7 @@ impl Loop {
             let mono_start = tokio::time::Instant::now();
             let wake_at = mono_start + sleep_for;
             let shown = self.shown_count;
+            let failing = self.failing;
             // Never a zero sleep: a due instant a few ns ahead must not spin.
             let wake_for = wake_for.map(|d| d.max(now + Duration::milliseconds(1)));
             let sleep = self.s.clock.sleep_until(wake_for, self.s.sentinel);
@@ -312,6 +369,7 @@ impl Loop {
                 next_due,
                 wake_at,
                 shown,
+                failing,
             });
 
             tokio::select! {
@@ -347,20 +405,20 @@ impl Loop {
         }
     }
 
-    /// One planning round: plan, claim, show. Returns the plan and whether anything was
-    /// claimed (the watermark is then saved).
+    /// One planning round: plan, claim, show. Returns the plan, whether anything was
+    /// claimed (the watermark is then saved) and whether a show failed (retry soon).
     async fn round(
         &mut self,
         since: DateTime<Utc>,
         now: DateTime<Utc>,
-    ) -> Result<(Plan, bool), ReminderError> {
+    ) -> Result<(Plan, bool, bool), ReminderError> {
         let agenda = self.s.agenda.borrow().clone();
         let cfg = self.s.config.borrow().clone();
         let pause = self.ledger.pause_until().await?;
         let view = self.ledger.load().await?;
         let plan = plan(&agenda, &cfg, pause, &view, since, now);
-        if plan.fire.is_empty() && plan.summary.is_empty() {
-            return Ok((plan, false));
+        if plan.fire.is_empty() && plan.summary.is_empty() && plan.superseded.is_empty() {
+            return Ok((plan, false, false));
         }
 
         let claims: Vec<Claim> = plan
@@ -368,54 +426,144 @@ impl Loop {
             .iter()
             .map(|f| &f.reminder)
             .chain(plan.summary.iter())
+            .chain(plan.superseded.iter())
             .map(|r| Claim {
                 key: r.ledger_key(),
                 event_start: r.occurrence.start,
                 due: r.due,
                 snoozed: r.snoozed,
+                retry: r.retry,
             })
             .collect();
-        // Committed before anything is shown: at most once (see ledger.rs).
+        // Committed before anything is shown (see ledger.rs).
         let won = self.ledger.claim(&claims, now).await?;
-        let (won_fire, won_summary) = won.split_at(plan.fire.len());
-
-        for (fire, _) in plan.fire.iter().zip(won_fire).filter(|(_, w)| **w) {
-            let n = content::reminder_notification(fire, cfg.tz, now, true, &cfg.snooze_minutes);
-            match self.s.notifier.show(n).await {
-                Ok(id) => {
-                    self.shown_count += 1;
-                    let o = &fire.reminder.occurrence;
-                    self.remember(
-                        id,
-                        ShownInfo {
-                            key: fire.reminder.ledger_key(),
-                            event_start: o.start,
-                            join_url: o.join_url.clone(),
-                        },
-                    );
-                }
-                // Claimed but not shown: the accepted loss of at-most-once. The tray's
-                // "Join next meeting" stays the fallback.
-                Err(e) => {
-                    tracing::warn!(error = %e, uid = %fire.reminder.occurrence.uid, "showing a reminder failed")
-                }
-            }
-        }
-        let missed: Vec<_> = plan
+        let (won_fire, rest) = won.split_at(plan.fire.len());
+        let (won_summary, won_superseded) = rest.split_at(plan.summary.len());
+        let fires: Vec<&Fire> = plan
+            .fire
+            .iter()
+            .zip(won_fire)
+            .filter(|(_, w)| **w)
+            .map(|(f, _)| f)
+            .collect();
+        let missed: Vec<Reminder> = plan
             .summary
             .iter()
             .zip(won_summary)
             .filter(|(_, w)| **w)
             .map(|(r, _)| r.clone())
             .collect();
-        if !missed.is_empty() {
-            let n = content::summary_notification(&missed, cfg.tz, now);
-            match self.s.notifier.show(n).await {
-                Ok(_) => self.shown_count += 1,
-                Err(e) => tracing::warn!(error = %e, "showing the missed-reminders summary failed"),
+        let superseded: Vec<LedgerKey> = plan
+            .superseded
+            .iter()
+            .zip(won_superseded)
+            .filter(|(_, w)| **w)
+            .map(|(r, _)| r.ledger_key())
+            .collect();
+
+        let mut failed: Option<NotifyError> = None;
+        for d in self.deliveries(&fires, &missed, &cfg, now) {
+            // No bus or a server that does not answer: the rest would wait just as long.
+            if matches!(
+                failed,
+                Some(NotifyError::Timeout | NotifyError::NoSessionBus(_))
+            ) {
+                self.ledger.mark_failed(&d.keys, now).await?;
+                continue;
+            }
+            match self.s.notifier.show(d.notification).await {
+                Ok(id) => {
+                    self.ledger.mark_shown(&d.keys, now).await?;
+                    self.shown_count += 1;
+                    let reminder = d.single.map(|(occ, info)| {
+                        self.replaces.insert(occ, id);
+                        info
+                    });
+                    self.remember(id, ShownInfo { reminder });
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, reminders = d.keys.len(), "showing a reminder failed; retrying");
+                    self.ledger.mark_failed(&d.keys, now).await?;
+                    failed = Some(e);
+                }
             }
         }
-        Ok((plan, true))
+        // What is covered by a shown one is done; after a failure it is retried with it.
+        if failed.is_none() {
+            self.ledger.mark_shown(&superseded, now).await?;
+        }
+        self.record_health(failed.as_ref(), now).await;
+        Ok((plan, true, failed.is_some()))
+    }
+
+    /// What to show for this round's won reminders: individual ones, bursts of more than
+    /// [`BURST_LIMIT`] due in the same minute, and one missed summary.
+    fn deliveries(
+        &self,
+        fires: &[&Fire],
+        missed: &[Reminder],
+        cfg: &ReminderConfig,
+        now: DateTime<Utc>,
+    ) -> Vec<Delivery> {
+        let mut by_minute: BTreeMap<i64, Vec<&Fire>> = BTreeMap::new();
+        for f in fires {
+            by_minute
+                .entry(f.reminder.due.timestamp().div_euclid(60))
+                .or_default()
+                .push(f);
+        }
+        let mut out = Vec::new();
+        for group in by_minute.into_values() {
+            if group.len() > BURST_LIMIT {
+                let reminders: Vec<Reminder> = group.iter().map(|f| f.reminder.clone()).collect();
+                out.push(Delivery {
+                    notification: content::burst_notification(&reminders, cfg.tz, now, true),
+                    keys: reminders.iter().map(Reminder::ledger_key).collect(),
+                    single: None,
+                });
+                continue;
+            }
+            for f in group {
+                let r = &f.reminder;
+                let occ = occurrence_key(r);
+                let mut n =
+                    content::reminder_notification(f, cfg.tz, now, true, &cfg.snooze_minutes);
+                n.replaces = self.replaces.get(&occ).copied();
+                out.push(Delivery {
+                    notification: n,
+                    keys: vec![r.ledger_key()],
+                    single: Some((
+                        occ,
+                        ShownReminder {
+                            key: r.ledger_key(),
+                            event_start: r.occurrence.start,
+                            join_url: r.occurrence.join_url.clone(),
+                        },
+                    )),
+                });
+            }
+        }
+        if !missed.is_empty() {
+            out.push(Delivery {
+                notification: content::summary_notification(missed, cfg.tz, now),
+                keys: missed.iter().map(Reminder::ledger_key).collect(),
+                single: None,
+            });
+        }
+        out
+    }
+
+    /// Records a change between "notifications work" and "they are failing".
+    async fn record_health(&mut self, failed: Option<&NotifyError>, now: DateTime<Utc>) {
+        let written = match (failed, self.failing) {
+            (Some(e), false) => health::record_failure(&self.s.pool, &e.to_string(), now).await,
+            (None, true) => health::record_ok(&self.s.pool, now).await,
+            _ => return,
+        };
+        match written {
+            Ok(()) => self.failing = failed.is_some(),
+            Err(e) => tracing::warn!(error = %e, "recording the notifier's health failed"),
+        }
     }
 
     fn remember(&mut self, id: NotificationId, info: ShownInfo) {
@@ -428,8 +576,9 @@ impl Loop {
     async fn on_event(&mut self, ev: NotifierEvent) {
         let now = self.s.clock.now();
         let result = match ev {
-            NotifierEvent::Default { .. } => {
+            NotifierEvent::Default { id } => {
                 let _ = self.shell_tx.send(ShellRequest::OpenWindow);
+                self.close(id);
                 Ok(())
             }
             NotifierEvent::Closed { id } => {
@@ -441,29 +590,46 @@ impl Loop {
                     tracing::debug!(id, "action on a notification this process does not know");
                     return;
                 };
-                match action {
-                    Action::Join => {
-                        if let Some(url) = info.join_url {
+                // Whatever the action, the notification has done its job (dunst and others
+                // leave it on screen otherwise).
+                self.close(id);
+                match (action, info.reminder) {
+                    (Action::Open, _) => {
+                        let _ = self.shell_tx.send(ShellRequest::OpenWindow);
+                        Ok(())
+                    }
+                    (_, None) => Ok(()),
+                    (Action::Join, Some(r)) => {
+                        if let Some(url) = r.join_url {
                             let _ = self.shell_tx.send(ShellRequest::Join { url });
                         }
                         Ok(())
                     }
-                    Action::Snooze(mins) => {
+                    (Action::Snooze(mins), Some(r)) => {
                         self.ledger
                             .snooze(
-                                &info.key,
-                                info.event_start,
+                                &r.key,
+                                r.event_start,
                                 now + Duration::minutes(i64::from(mins)),
                                 now,
                             )
                             .await
                     }
-                    Action::Dismiss => self.ledger.dismiss(&info.key, info.event_start, now).await,
+                    (Action::Dismiss, Some(r)) => {
+                        self.ledger.dismiss(&r.key, r.event_start, now).await
+                    }
                 }
             }
         };
         if let Err(e) = result {
             tracing::warn!(error = %e, "recording a notification action failed");
         }
+    }
+
+    /// Takes a notification off the screen without holding up the loop.
+    fn close(&mut self, id: NotificationId) {
+        self.shown.remove(&id);
+        self.replaces.retain(|_, v| *v != id);
+        tokio::spawn(self.s.notifier.close(id));
     }
 }
