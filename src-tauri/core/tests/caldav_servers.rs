@@ -36,7 +36,12 @@ async fn summaries(pool: &SqlitePool, source_id: i64) -> Vec<String> {
         .into_iter()
         .find(|c| c.source.id == source_id)
         .expect("the calendar is in the cache the agenda reads");
-    let mut s: Vec<String> = cal.calendar.events.iter().map(|e| e.summary.clone()).collect();
+    let mut s: Vec<String> = cal
+        .calendar
+        .events
+        .iter()
+        .map(|e| e.summary.clone())
+        .collect();
     s.sort();
     s
 }
@@ -48,9 +53,15 @@ async fn life_cycle(kind: Kind) {
     let server = Server::start(kind).await;
     let work = server.mkcalendar("work", "Work", "#FF8800FF").await;
     server.mkcalendar("home", "Home", "#3366CC").await;
-    server.put_event(&work, "standup", "Standup", "20300105T090000Z").await;
-    server.put_event(&work, "review", "Review", "20300105T140000Z").await;
-    server.put_event(&work, "retro", "Retro", "20300106T100000Z").await;
+    server
+        .put_event(&work, "standup", "Standup", "20300105T090000Z")
+        .await;
+    server
+        .put_event(&work, "review", "Review", "20300105T140000Z")
+        .await;
+    server
+        .put_event(&work, "retro", "Retro", "20300106T100000Z")
+        .await;
 
     let dir = tempfile::tempdir().unwrap();
     let (pool, secrets) = fresh_db(dir.path()).await;
@@ -66,7 +77,8 @@ async fn life_cycle(kind: Kind) {
     assert_eq!(seen[0].method, "PROPFIND");
     assert_eq!(seen[0].path, "/.well-known/caldav");
     assert!(
-        seen.iter().any(|s| s.body.contains("current-user-principal")),
+        seen.iter()
+            .any(|s| s.body.contains("current-user-principal")),
         "{seen:?}"
     );
     let work_cal = found.calendars.iter().find(|c| c.name == "Work").unwrap();
@@ -115,9 +127,13 @@ async fn life_cycle(kind: Kind) {
 
     // A changed, a deleted and a new event: the sync-collection report and one
     // multiget of just the two that changed.
-    server.put_event(&work, "review", "Review (moved)", "20300105T150000Z").await;
+    server
+        .put_event(&work, "review", "Review (moved)", "20300105T150000Z")
+        .await;
     server.delete_event(&work, "retro").await;
-    server.put_event(&work, "planning", "Planning", "20300107T080000Z").await;
+    server
+        .put_event(&work, "planning", "Planning", "20300107T080000Z")
+        .await;
     server.proxy.reset();
     let second = sync::sync_source(env, id, &cancel).await.unwrap();
     let seen = server.proxy.seen();
@@ -169,12 +185,16 @@ async fn life_cycle(kind: Kind) {
     let same = sync::sync_source(env, id, &cancel).await.unwrap();
     assert!(!same.updated);
     assert_eq!(server.proxy.seen().len(), 1);
-    server.put_event(&work, "standup", "Standup (new room)", "20300105T090000Z").await;
+    server
+        .put_event(&work, "standup", "Standup (new room)", "20300105T090000Z")
+        .await;
     server.proxy.reset();
     let by_ctag = sync::sync_source(env, id, &cancel).await.unwrap();
     assert_eq!((by_ctag.fetched, by_ctag.deleted), (1, 0));
     assert_eq!(server.proxy.seen().len(), 3);
-    assert!(summaries(&pool, id).await.contains(&"Standup (new room)".to_string()));
+    assert!(summaries(&pool, id)
+        .await
+        .contains(&"Standup (new room)".to_string()));
     sqlx::query("UPDATE caldav_calendars SET supports_sync = 1 WHERE source_id = ?")
         .bind(id)
         .execute(&pool)
@@ -183,16 +203,32 @@ async fn life_cycle(kind: Kind) {
 
     // The server dies mid-sync (killed when the multiget arrives): the sync fails in
     // words, the last good events and the token stay.
-    server.put_event(&work, "planning", "Planning (cancelled?)", "20300107T080000Z").await;
+    server
+        .put_event(
+            &work,
+            "planning",
+            "Planning (cancelled?)",
+            "20300107T080000Z",
+        )
+        .await;
     let before = summaries(&pool, id).await;
-    let token_before = store::calendar(&pool, id).await.unwrap().unwrap().sync_token;
+    let token_before = store::calendar(&pool, id)
+        .await
+        .unwrap()
+        .unwrap()
+        .sync_token;
+    server.proxy.reset();
     server.proxy.kill_on(2);
     let err = sync::sync_source(env, id, &cancel).await.unwrap_err();
     assert_eq!(server.proxy.seen().len(), 2);
     assert!(matches!(err, CaldavError::Fetch { .. }), "{err:?}");
     assert_eq!(summaries(&pool, id).await, before);
     assert_eq!(
-        store::calendar(&pool, id).await.unwrap().unwrap().sync_token,
+        store::calendar(&pool, id)
+            .await
+            .unwrap()
+            .unwrap()
+            .sync_token,
         token_before
     );
     let st = cache::feed_state(&pool, id).await.unwrap();
@@ -201,7 +237,9 @@ async fn life_cycle(kind: Kind) {
     assert!(!st.last_error.unwrap().contains(PASSWORD));
 
     // Removing the account removes its source, events and credentials.
-    let account = accounts::find(&pool, &listed[0].account.name).await.unwrap();
+    let account = accounts::find(&pool, &listed[0].account.name)
+        .await
+        .unwrap();
     accounts::remove(&pool, &secrets, &account).await.unwrap();
     assert!(sources::list(&pool).await.unwrap().is_empty());
     assert!(accounts::list(&pool).await.unwrap().is_empty());

@@ -60,7 +60,12 @@ fn user_of(auth: &Auth) -> (&'static str, String) {
 
 fn matches_name(c: &DiscoveredCalendar, wanted: &str) -> bool {
     let w = wanted.trim();
-    let segment = c.href.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+    let segment = c
+        .href
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or("");
     c.name.eq_ignore_ascii_case(w) || segment.eq_ignore_ascii_case(w)
 }
 
@@ -103,7 +108,10 @@ pub async fn add(
     let account_name = if user.is_empty() {
         found.server.clone()
     } else {
-        format!("{user}@{}", found.server.split("://").nth(1).unwrap_or(&found.server))
+        format!(
+            "{user}@{}",
+            found.server.split("://").nth(1).unwrap_or(&found.server)
+        )
     };
     let existing = store::accounts(pool)
         .await?

@@ -66,7 +66,13 @@ pub(crate) async fn propfind(
     cancel: &CancellationToken,
 ) -> Result<(DavResponse, Multistatus), FetchError> {
     let resp = client
-        .send("PROPFIND", url, Some(depth), Some(xml::propfind(props)), cancel)
+        .send(
+            "PROPFIND",
+            url,
+            Some(depth),
+            Some(xml::propfind(props)),
+            cancel,
+        )
         .await?;
     let ms = multistatus(&resp)?;
     Ok((resp, ms))
@@ -102,11 +108,7 @@ pub async fn discover(
     cancel: &CancellationToken,
 ) -> Result<Discovery, CaldavError> {
     let start = presets::start_points(address)?;
-    let host = start
-        .candidates
-        .first()
-        .map(display_of)
-        .unwrap_or_default();
+    let host = start.candidates.first().map(display_of).unwrap_or_default();
     let mut tried = Vec::new();
     for candidate in &start.candidates {
         let here = display_of(candidate);
@@ -140,8 +142,14 @@ pub async fn discover(
             // The user gave a calendar's own address.
             Ok(resp.url.clone())
         } else {
-            match propfind(client, &principal, "0", &[(CALDAV, "calendar-home-set")], cancel)
-                .await
+            match propfind(
+                client,
+                &principal,
+                "0",
+                &[(CALDAV, "calendar-home-set")],
+                cancel,
+            )
+            .await
             {
                 Ok((presp, pms)) => match pms
                     .responses

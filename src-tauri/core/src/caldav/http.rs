@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::fetch::error::classify;
-use crate::fetch::policy::{self, RedirectRefusal, MAX_REDIRECTS};
+use crate::fetch::policy::{self, RedirectRefusal};
 use crate::fetch::{ErrorKind, FetchConfig, FetchError, Fetcher};
 use crate::sources::{display_of, Auth};
 
@@ -173,18 +173,12 @@ impl DavClient {
                     .get(header::LOCATION)
                     .and_then(|v| v.to_str().ok())
                 {
-                    let target = current
-                        .join(loc)
-                        .map_err(|_| FetchError::new(ErrorKind::Redirect(RedirectRefusal::NotHttp)))?;
+                    let target = current.join(loc).map_err(|_| {
+                        FetchError::new(ErrorKind::Redirect(RedirectRefusal::NotHttp))
+                    })?;
                     hops += 1;
-                    policy::check_redirect(
-                        url,
-                        &current,
-                        &target,
-                        hops,
-                        self.allow_local_network,
-                    )
-                    .map_err(|r| FetchError::new(ErrorKind::Redirect(r)))?;
+                    policy::check_redirect(url, &current, &target, hops, self.allow_local_network)
+                        .map_err(|r| FetchError::new(ErrorKind::Redirect(r)))?;
                     current = target;
                     continue;
                 }
@@ -252,12 +246,24 @@ mod tests {
     fn credentials_stay_on_their_site() {
         let u = |s: &str| Url::parse(s).unwrap();
         let icloud = u("https://caldav.icloud.com/");
-        assert!(may_send_credentials(&icloud, &u("https://caldav.icloud.com/123/")));
-        assert!(may_send_credentials(&icloud, &u("https://p42-caldav.icloud.com/123/")));
-        assert!(!may_send_credentials(&icloud, &u("http://p42-caldav.icloud.com/")));
+        assert!(may_send_credentials(
+            &icloud,
+            &u("https://caldav.icloud.com/123/")
+        ));
+        assert!(may_send_credentials(
+            &icloud,
+            &u("https://p42-caldav.icloud.com/123/")
+        ));
+        assert!(!may_send_credentials(
+            &icloud,
+            &u("http://p42-caldav.icloud.com/")
+        ));
         assert!(!may_send_credentials(&icloud, &u("https://evil.example/")));
         let local = u("http://127.0.0.1:5232/");
-        assert!(may_send_credentials(&local, &u("http://127.0.0.1:5232/alice/")));
+        assert!(may_send_credentials(
+            &local,
+            &u("http://127.0.0.1:5232/alice/")
+        ));
         assert!(!may_send_credentials(&local, &u("http://127.0.0.1:9999/")));
     }
 }

@@ -273,9 +273,11 @@ pub async fn assemble(
         if cal.meta.default_tz.is_none() {
             cal.meta.default_tz = meta.default_tz;
         }
-        cal.meta
-            .warnings
-            .extend(meta.warnings.into_iter().take(10usize.saturating_sub(cal.meta.warnings.len())));
+        cal.meta.warnings.extend(
+            meta.warnings
+                .into_iter()
+                .take(10usize.saturating_sub(cal.meta.warnings.len())),
+        );
     }
     Ok(cal)
 }

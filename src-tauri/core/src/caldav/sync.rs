@@ -442,7 +442,11 @@ pub async fn sync_source(
                 breaker,
             };
             cache::store_status(env.pool, source_id, &up).await?;
-            tracing::info!(source_id, code = e.health_error().kind.code(), "caldav sync failed");
+            tracing::info!(
+                source_id,
+                code = e.health_error().kind.code(),
+                "caldav sync failed"
+            );
             Err(e)
         }
     }
@@ -454,7 +458,11 @@ pub async fn sync_all(
     cancel: &CancellationToken,
 ) -> Result<Vec<(sources::Source, Result<SyncReport, CaldavError>)>, CaldavError> {
     let mut out = Vec::new();
-    for source in sources::list(env.pool).await?.into_iter().filter(|s| s.enabled) {
+    for source in sources::list(env.pool)
+        .await?
+        .into_iter()
+        .filter(|s| s.enabled)
+    {
         if store::calendar(env.pool, source.id).await?.is_none() {
             continue;
         }

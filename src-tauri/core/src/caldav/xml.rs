@@ -101,12 +101,12 @@ pub fn parse(body: &str) -> Result<Element, XmlError> {
             }
             Event::CData(t) => {
                 if let Some(top) = stack.last_mut() {
-                    top.text.push_str(&String::from_utf8_lossy(&t.into_inner()));
+                    top.text.push_str(&t.into_inner());
                 }
             }
             Event::GeneralRef(r) => {
                 if let Some(top) = stack.last_mut() {
-                    let name = String::from_utf8_lossy(&r.into_inner()).into_owned();
+                    let name = r.into_inner().into_owned();
                     let ch = match name.as_str() {
                         "lt" => Some('<'),
                         "gt" => Some('>'),
@@ -139,8 +139,8 @@ fn element(ns: String, e: &quick_xml::events::BytesStart<'_>) -> Element {
         .flatten()
         .map(|a| {
             (
-                String::from_utf8_lossy(a.key.local_name().as_ref()).into_owned(),
-                a.unescape_value()
+                a.key.local_name().as_ref().to_string(),
+                a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
                     .map(|v| v.into_owned())
                     .unwrap_or_default(),
             )
@@ -148,7 +148,7 @@ fn element(ns: String, e: &quick_xml::events::BytesStart<'_>) -> Element {
         .collect();
     Element {
         ns,
-        name: String::from_utf8_lossy(e.local_name().as_ref()).into_owned(),
+        name: e.local_name().as_ref().to_string(),
         attrs,
         children: Vec::new(),
         text: String::new(),
@@ -308,7 +308,10 @@ mod tests {
 
     #[test]
     fn not_xml_or_too_deep_is_an_error() {
-        assert_eq!(parse_multistatus("<html><body>login</body></html>"), Err(XmlError));
+        assert_eq!(
+            parse_multistatus("<html><body>login</body></html>"),
+            Err(XmlError)
+        );
         assert_eq!(parse("<a><b></a>"), Err(XmlError));
         let deep = "<a>".repeat(100) + &"</a>".repeat(100);
         assert_eq!(parse(&deep), Err(XmlError));
@@ -320,7 +323,9 @@ mod tests {
     #[test]
     fn request_bodies_escape_their_values() {
         assert!(sync_collection(Some("a<b")).contains("<d:sync-token>a&lt;b</d:sync-token>"));
-        assert!(calendar_multiget(&["/c/a&b.ics".into()]).contains("<d:href>/c/a&amp;b.ics</d:href>"));
+        assert!(
+            calendar_multiget(&["/c/a&b.ics".into()]).contains("<d:href>/c/a&amp;b.ics</d:href>")
+        );
         assert!(propfind(&[(APPLE, "calendar-color")]).contains("<ic:calendar-color/>"));
     }
 }

@@ -144,7 +144,7 @@ impl Server {
                 let mut c = Command::new("xandikos");
                 c.arg("-d")
                     .arg(dir.path().join("data"))
-                    .arg("--autocreate")
+                    .arg("--defaults")
                     .args(["-l", "127.0.0.1", "-p", &port.to_string()]);
                 c
             }
@@ -159,24 +159,12 @@ impl Server {
         let child = Arc::new(Mutex::new(Some(child)));
         let auth = (kind == Kind::Xandikos).then(|| basic(USER, PASSWORD));
         let proxy = Proxy::start(upstream, auth, child.clone()).await;
-        let server = Server {
+        Server {
             kind,
             child,
             upstream,
             proxy,
             _dir: dir,
-        };
-        if kind == Kind::Xandikos {
-            // Xandikos' principal and home exist once something is created under them.
-            server.mkcol_home().await;
-        }
-        server
-    }
-
-    async fn mkcol_home(&self) {
-        for path in ["/user/", "/user/calendars/"] {
-            let r = self.request("MKCOL", path, None, None).await;
-            assert!(r.0 == 201 || r.0 == 405, "MKCOL {path}: {}", r.0);
         }
     }
 
@@ -249,15 +237,26 @@ impl Server {
         );
         let path = format!("{cal}{uid}.ics");
         let (status, text) = self
-            .request("PUT", &path, Some("text/calendar; charset=utf-8"), Some(body))
+            .request(
+                "PUT",
+                &path,
+                Some("text/calendar; charset=utf-8"),
+                Some(body),
+            )
             .await;
-        assert!(status == 201 || status == 204, "PUT {path}: {status} {text}");
+        assert!(
+            status == 201 || status == 204,
+            "PUT {path}: {status} {text}"
+        );
     }
 
     pub async fn delete_event(&self, cal: &str, uid: &str) {
         let path = format!("{cal}{uid}.ics");
         let (status, text) = self.request("DELETE", &path, None, None).await;
-        assert!(status == 200 || status == 204, "DELETE {path}: {status} {text}");
+        assert!(
+            status == 200 || status == 204,
+            "DELETE {path}: {status} {text}"
+        );
     }
 }
 
@@ -337,10 +336,8 @@ impl Proxy {
                 let auth = auth.clone();
                 let child = child.clone();
                 tokio::spawn(async move {
-                    let _ = serve(
-                        sock, upstream, client, auth, child, seen, kill_at, counter,
-                    )
-                    .await;
+                    let _ =
+                        serve(sock, upstream, client, auth, child, seen, kill_at, counter).await;
                 });
             }
         });
