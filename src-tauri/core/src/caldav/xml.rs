@@ -75,10 +75,7 @@ pub fn parse(body: &str) -> Result<Element, XmlError> {
             _ => String::new(),
         };
         match event {
-            Event::Start(e) | Event::Empty(e) if stack.len() >= MAX_DEPTH => {
-                let _ = e;
-                return Err(XmlError);
-            }
+            Event::Start(_) | Event::Empty(_) if stack.len() >= MAX_DEPTH => return Err(XmlError),
             Event::Start(e) => stack.push(element(ns, &e)),
             Event::Empty(e) => {
                 let el = element(ns, &e);
