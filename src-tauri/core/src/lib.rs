@@ -10,6 +10,7 @@
 //! - [`sources`], [`secrets`]: configured feeds and their credentials (keyring or a 0600 file).
 //! - [`fetch`]: the shared HTTP client, redirect policy, size cap, circuit breaker.
 //! - [`cache`]: per-source feed state and events in SQLite, replaced atomically.
+//! - [`caldav`]: CalDAV accounts: discovery (RFC 6764) and incremental sync (RFC 6578) into the cache.
 //! - [`refresh`]: producers → bounded channel → one batching writer; the refresh scheduler.
 //! - [`agenda`]: windows, merged expansion, "next meeting".
 //! - [`window_policy`]: what the window (a less trusted caller) may ask for.
@@ -23,6 +24,7 @@ pub mod agenda;
 pub mod autostart;
 pub mod backend;
 pub mod cache;
+pub mod caldav;
 pub mod clock;
 pub mod db;
 pub mod demo;

@@ -35,6 +35,9 @@ pub enum Command {
     /// Manage calendar sources.
     #[command(subcommand)]
     Sources(SourcesCommand),
+    /// CalDAV accounts (Nextcloud, Fastmail, iCloud, any CalDAV server).
+    #[command(subcommand)]
+    Accounts(super::accounts::AccountsCommand),
     /// Refresh every enabled source once; exit 1 if any failed.
     Sync,
     /// Read or change settings.

@@ -3,6 +3,7 @@
 //!
 //! Exit codes: 0 success, 1 failure (e.g. a source failed to sync), 2 bad usage or input.
 
+pub mod accounts;
 pub mod args;
 
 use std::path::Path;
@@ -109,6 +110,12 @@ async fn dispatch(data_dir: Option<&Path>, command: Command) -> Result<ExitCode,
             let result = sources_command(&paths, &pool, c).await;
             db::close(&pool).await;
             result.map(|()| ExitCode::SUCCESS)
+        }
+        Command::Accounts(c) => {
+            let (paths, pool) = open_paths_db(data_dir).await?;
+            let result = accounts::run(&paths, &pool, c).await;
+            db::close(&pool).await;
+            result
         }
         Command::Sync => {
             let (paths, pool) = open_paths_db(data_dir).await?;
