@@ -22,7 +22,8 @@ these cases are corrected or left out, and docs/differential.md lists them:
 | DURATION with hours/minutes/seconds across a DST change | adds it in wall-clock time | 3.3.6: dur-time is exact | reference end := start + exact seconds |
 | DTEND before DTSTART | swaps them | invalid; we keep DTSTART, zero length | compare uid and start only |
 | EXDATE on an instance that has a RECURRENCE-ID override | still shows the override | the newer master deleted it (Thunderbird) | generator never writes it |
-| RRULE instance at a local time skipped by DST | moved by the gap | 3.3.5: the offset before the gap (same) | compared as is |
+| wall time in a DST gap, zone from a VTIMEZONE only | offset after the gap | 3.3.5: offset before the gap | reference re-read in the IANA zone the VTIMEZONE copies |
+| timed override without DTEND/DURATION | zero length | keeps the series' length | generator always writes an end on overrides |
 """
 
 import argparse
@@ -43,14 +44,22 @@ INNER_TO = datetime(2026, 6, 24, tzinfo=timezone.utc)
 
 ZONES = ["Europe/Berlin", "America/New_York", "Australia/Sydney", "Europe/London",
          "America/Santiago", "Asia/Tokyo", "America/Los_Angeles", "Pacific/Auckland"]
-# (std offset, dst offset, std name, dst name, dst starts: month, week-day rule, ends ...)
+# (std offset, dst offset, std name, dst name, DST from: month, day rule, to: month, day
+# rule, local time of the change back): exact copies of the IANA zones' current rules.
 VTZ_RULES = {
-    "Europe/Berlin": ("+0100", "+0200", "CET", "CEST", "3", "-1SU", "10", "-1SU"),
-    "America/New_York": ("-0500", "-0400", "EST", "EDT", "3", "2SU", "11", "1SU"),
+    "Europe/Berlin": ("+0100", "+0200", "CET", "CEST", "3", "-1SU", "10", "-1SU", "030000"),
+    "America/New_York": ("-0500", "-0400", "EST", "EDT", "3", "2SU", "11", "1SU", "020000"),
 }
 # Cases of the short run that fail today: (seed, why). Keep this empty when the engine
 # agrees; each entry has a reproducer in /work/notes/diff-findings.md.
-KNOWN = {}
+KNOWN = {
+    6: "F1: DURATION:P1W is nominal across DST",
+    12: "F1: DURATION:P1W is nominal across DST",
+    37: "F1: DURATION:P1D is nominal across DST",
+    14: "F2: MINUTELY;INTERVAL=45;BYHOUR=... drifts after the first day",
+    39: "F2: MINUTELY;INTERVAL=45;BYHOUR=... drifts after the first day",
+    27: "F3: SECONDLY;INTERVAL=86400 is refused (only DTSTART shown)",
+}
 
 DAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
 
@@ -203,14 +212,14 @@ def local_instances(rule, start, limit):
 
 
 def vtimezone(tzid, rules):
-    std, dst, sn, dn, sm, sd, em, ed = rules
+    std, dst, sn, dn, sm, sd, em, ed, back = rules
     return "\r\n".join([
         "BEGIN:VTIMEZONE", f"TZID:{tzid}",
         "BEGIN:DAYLIGHT", f"TZOFFSETFROM:{std}", f"TZOFFSETTO:{dst}", f"TZNAME:{dn}",
         "DTSTART:19700308T020000", f"RRULE:FREQ=YEARLY;BYMONTH={sm};BYDAY={sd}",
         "END:DAYLIGHT",
         "BEGIN:STANDARD", f"TZOFFSETFROM:{dst}", f"TZOFFSETTO:{std}", f"TZNAME:{sn}",
-        "DTSTART:19701101T020000", f"RRULE:FREQ=YEARLY;BYMONTH={em};BYDAY={ed}",
+        f"DTSTART:19701101T{back}", f"RRULE:FREQ=YEARLY;BYMONTH={em};BYDAY={ed}",
         "END:STANDARD", "END:VTIMEZONE"])
 
 
@@ -250,7 +259,9 @@ def gen_calendar(seed):
             start = datetime(d.year, d.month, d.day, hour, r.choice([0, 15, 30, 45]))
         lines = ["BEGIN:VEVENT", f"UID:{uid}", "DTSTAMP:20240101T000000Z", kind.prop("DTSTART", start),
                  f"SUMMARY:event {n}"]
-        note = {"time_duration": False, "end_before_start": False}
+        note = {"exact_secs": None, "end_before_start": False, "vtz_zone": None}
+        if kind.kind == "vtz":
+            note["vtz_zone"] = kind.zone
         e = r.random()
         if kind.kind == "date":
             if e < 0.5:
@@ -262,10 +273,14 @@ def gen_calendar(seed):
                 lines.append(kind.prop("DTEND", start - timedelta(hours=1)))
                 note["end_before_start"] = True
             elif e < 0.5:
-                lines.append(kind.prop("DTEND", start + timedelta(minutes=r.choice([30, 60, 90, 1440, 1500]))))
+                end = start + timedelta(minutes=r.choice([30, 60, 90, 1440, 1500]))
+                lines.append(kind.prop("DTEND", end))
+                z = timezone.utc if kind.kind == "utc" else ZoneInfo(zone)
+                note["exact_secs"] = (end.replace(tzinfo=z) - start.replace(tzinfo=z).astimezone(timezone.utc)).total_seconds()
             elif e < 0.85:
                 dur = r.choice(["PT30M", "PT1H", "PT1H30M", "PT24H", "P1D", "P1DT2H", "PT0S", "P1W"])
-                note["time_duration"] = dur.startswith("PT")
+                note["exact_secs"] = {"PT30M": 1800, "PT1H": 3600, "PT1H30M": 5400,
+                                      "PT24H": 86400, "PT0S": 0}.get(dur)
                 lines.append(f"DURATION:{dur}")
         rule = gen_rrule(r, kind, start) if r.random() < 0.9 else None
         insts = local_instances(rule, start, 80) if rule else []
@@ -286,6 +301,10 @@ def gen_calendar(seed):
             return dt.date() if kind.kind == "date" else dt
 
         ex = r.sample(insts[1:], min(len(insts) - 1, r.randint(0, 3))) if len(insts) > 1 and r.random() < 0.4 else []
+        if note["end_before_start"]:
+            # The reference expands from the swapped start: its EXDATEs and overrides
+            # miss, so only the plain series is comparable.
+            ex, insts = [], []
         for x in ex:
             lines.append(kind.prop("EXDATE", as_kind(x)))
         if r.random() < 0.25:
@@ -304,11 +323,14 @@ def gen_calendar(seed):
             ov = ["BEGIN:VEVENT", f"UID:{uid}", "DTSTAMP:20240101T000000Z",
                   kind.prop("RECURRENCE-ID", as_kind(orig)), kind.prop("DTSTART", new),
                   f"SUMMARY:event {n} moved"]
-            if r.random() < 0.5:
-                if kind.kind == "date":
-                    ov.append(kind.prop("DTEND", new + timedelta(days=1)))
-                else:
-                    ov.append(kind.prop("DTEND", new + timedelta(minutes=45)))
+            # Always an end: without one the reference makes a timed override zero-length
+            # (RFC 5545 3.6.1) while CalendarBot keeps the series' length (deliberate).
+            if kind.kind == "date":
+                ov.append(kind.prop("DTEND", new + timedelta(days=1)))
+            elif r.random() < 0.5:
+                ov.append(kind.prop("DTEND", new + timedelta(minutes=45)))
+            else:
+                ov.append("DURATION:PT45M")
             ov.append("END:VEVENT")
             comps.append("\r\n".join(ov))
         notes[uid] = note
@@ -344,11 +366,22 @@ def reference(body, tz, notes):
         s = ev["DTSTART"].dt
         e = ev["DTEND"].dt if "DTEND" in ev else None
         note = notes.get(uid, {})
-        if e is not None and isinstance(s, datetime) and note.get("time_duration") \
-                and "DURATION" in ev:
-            # Deliberate difference 1: RFC 5545 3.3.6, a dur-time is exact.
+        if note.get("vtz_zone") and isinstance(s, datetime):
+            # Deliberate difference 3: a wall time in a DST gap of a VTIMEZONE-only zone
+            # takes the offset after the gap there; RFC 5545 3.3.5 says before (what the
+            # IANA zone the VTIMEZONE copies gives with fold=0).
+            iana = ZoneInfo(note["vtz_zone"])
+            s = s.replace(tzinfo=None).replace(tzinfo=iana)
+            e = e.replace(tzinfo=None).replace(tzinfo=iana) if isinstance(e, datetime) else e
+        moved = str(ev.get("SUMMARY", "")).endswith("moved")  # an override: its own times
+        if note.get("end_before_start") and not moved and e is not None:
+            s = e  # deliberate difference 2: the reference swapped DTSTART and DTEND
+        if isinstance(s, datetime) and note.get("exact_secs") is not None and not moved:
+            # Deliberate difference 1: RFC 5545 3.3.6, a dur-time is exact, and 3.8.5.3:
+            # a series whose length is DTEND - DTSTART has "the same exact duration" in
+            # every instance; the reference uses wall-clock time for both.
             sa = s if s.tzinfo else s.replace(tzinfo=z)
-            e = sa.astimezone(timezone.utc) + ev["DURATION"].dt
+            e = sa.astimezone(timezone.utc) + timedelta(seconds=note["exact_secs"])
         out.append((uid, utc_key(s, tz), utc_key(e, tz) if e is not None else utc_key(s, tz)))
     return out
 
