@@ -11,19 +11,30 @@ use std::process::{Command, Output, Stdio};
 
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_calendarbot"));
-    c.env_remove("CALENDARBOT_DATA_DIR").env("RUST_LOG", "off").env("NO_COLOR", "1");
+    c.env_remove("CALENDARBOT_DATA_DIR")
+        .env("RUST_LOG", "off")
+        .env("NO_COLOR", "1");
     c
 }
 
 fn run(dir: &Path, args: &[&str]) -> Output {
-    bin().arg("--data-dir").arg(dir).args(args).output().unwrap()
+    bin()
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 /// Asserts a usage error: exit 2, nothing on stdout, exactly one line on stderr.
 fn one_line_usage_error(out: &Output) -> String {
     let err = String::from_utf8(out.stderr.clone()).unwrap();
     assert_eq!(out.status.code(), Some(2), "stderr: {err}");
-    assert!(out.stdout.is_empty(), "stdout: {}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.stdout.is_empty(),
+        "stdout: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     assert_eq!(err.lines().count(), 1, "not one line: {err:?}");
     assert!(err.starts_with("calendarbot: "), "{err:?}");
     err
@@ -51,7 +62,16 @@ fn a_closed_pipe_ends_quietly_with_exit_0() {
     let mut child = bin()
         .args(["agenda", "--ics"])
         .arg(&feed)
-        .args(["--from", "2025-01-01", "--to", "2026-01-01", "--tz", "UTC", "--format", "jsonl"])
+        .args([
+            "--from",
+            "2025-01-01",
+            "--to",
+            "2026-01-01",
+            "--tz",
+            "UTC",
+            "--format",
+            "jsonl",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -80,7 +100,10 @@ fn clap_usage_errors_are_one_line_with_exit_2() {
     let err = one_line_usage_error(&run(d, &["agenda", "--nope"]));
     assert!(err.contains("--nope"), "{err}");
     let err = one_line_usage_error(&run(d, &["sources"]));
-    assert!(err.contains("calendarbot sources") && err.contains("add"), "{err}");
+    assert!(
+        err.contains("calendarbot sources") && err.contains("add"),
+        "{err}"
+    );
     // Help is not an error: stdout, exit 0.
     let help = run(d, &["--help"]);
     assert_eq!(help.status.code(), Some(0));
@@ -97,13 +120,22 @@ fn negative_numbers_are_values_refused_in_words() {
     let feed = big_feed(d);
     let err = one_line_usage_error(&run(
         d,
-        &["sources", "add", feed.to_str().unwrap(), "--lead-minutes", "-5"],
+        &[
+            "sources",
+            "add",
+            feed.to_str().unwrap(),
+            "--lead-minutes",
+            "-5",
+        ],
     ));
     assert!(err.contains("0 to 1440 minutes"), "{err}");
     // And an accepted value still works.
     let ok = run(d, &["settings", "set", "notify.lead_minutes", "10"]);
     assert_eq!(ok.status.code(), Some(0));
-    assert_eq!(String::from_utf8_lossy(&ok.stdout), "notify.lead_minutes = 10\n");
+    assert_eq!(
+        String::from_utf8_lossy(&ok.stdout),
+        "notify.lead_minutes = 10\n"
+    );
 }
 
 #[test]
@@ -112,15 +144,27 @@ fn echoed_names_have_control_characters_escaped() {
     let d = dir.path();
     for args in [
         vec!["settings", "set", "evil\x1b[2Jkey", "1"],
-        vec!["agenda", "--ics", "/nonexistent/x.ics", "--tz", "Bad\x1b]0;title\x07Zone"],
+        vec![
+            "agenda",
+            "--ics",
+            "/nonexistent/x.ics",
+            "--tz",
+            "Bad\x1b]0;title\x07Zone",
+        ],
         vec!["sources", "remove", "no\u{202e}such\x1b[31m"],
         vec!["agenda", "--tz", "UTC", "--from", "2026-01-01\x1b[1m"],
     ] {
         let out = run(d, &args);
         let err = String::from_utf8(out.stderr.clone()).unwrap();
         assert_eq!(err.lines().count(), 1, "{args:?}: {err:?}");
-        assert!(!err.contains('\x1b') && !err.contains('\u{202e}') && !err.contains('\x07'), "{args:?}: {err:?}");
-        assert!(err.contains("\\x1b") || err.contains("\\u{202e}"), "{args:?}: {err:?}");
+        assert!(
+            !err.contains('\x1b') && !err.contains('\u{202e}') && !err.contains('\x07'),
+            "{args:?}: {err:?}"
+        );
+        assert!(
+            err.contains("\\x1b") || err.contains("\\u{202e}"),
+            "{args:?}: {err:?}"
+        );
         assert_ne!(out.status.code(), Some(0), "{args:?}");
     }
 }
@@ -182,20 +226,40 @@ fn agenda_as_ics_reads_back_to_the_same_occurrences() {
         let out = run(
             d,
             &[
-                "agenda", "--ics", file.to_str().unwrap(), "--from", "2026-03-01", "--to",
-                "2026-05-01", "--tz", "Europe/Berlin", "--format", format,
+                "agenda",
+                "--ics",
+                file.to_str().unwrap(),
+                "--from",
+                "2026-03-01",
+                "--to",
+                "2026-05-01",
+                "--tz",
+                "Europe/Berlin",
+                "--format",
+                format,
             ],
         );
-        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     };
     let ics = agenda(&src, "ics");
     assert!(ics.starts_with("BEGIN:VCALENDAR\r\n"), "{ics}");
-    assert!(ics.contains("PRODID:") && ics.contains("VERSION:2.0"), "{ics}");
+    assert!(
+        ics.contains("PRODID:") && ics.contains("VERSION:2.0"),
+        "{ics}"
+    );
     assert!(!ics.contains("TZID"), "times are UTC: {ics}");
     assert!(ics.contains("RECURRENCE-ID:20260323T083000Z"), "{ics}");
     let export = d.join("export.ics");
-    std::fs::File::create(&export).unwrap().write_all(ics.as_bytes()).unwrap();
+    std::fs::File::create(&export)
+        .unwrap()
+        .write_all(ics.as_bytes())
+        .unwrap();
     // Same uid, start, end, summary, recurrence id, status; only `source` (the file
     // name) differs.
     let strip = |jsonl: String| -> Vec<serde_json::Value> {
@@ -210,6 +274,10 @@ fn agenda_as_ics_reads_back_to_the_same_occurrences() {
     };
     let before = strip(agenda(&src, "jsonl"));
     let after = strip(agenda(&export, "jsonl"));
-    assert_eq!(before.len(), 8, "5 weekly (one excluded, one moved) + 3 days off");
+    assert_eq!(
+        before.len(),
+        8,
+        "5 weekly (one excluded, one moved) + 3 days off"
+    );
     assert_eq!(before, after);
 }

@@ -26,9 +26,36 @@ type Meeting = (
 );
 
 const MEETINGS: &[Meeting] = &[
-    ("standup", (9, 30), 15, "MO,TU,WE,TH,FR", "Daily standup", Some("Google Meet"), None, false),
-    ("design-review", (11, 0), 60, "TU,TH", "Design review", Some("Room 4.12"), None, false),
-    ("lunch", (12, 30), 60, "MO,TU,WE,TH,FR", "Lunch", None, None, true),
+    (
+        "standup",
+        (9, 30),
+        15,
+        "MO,TU,WE,TH,FR",
+        "Daily standup",
+        Some("Google Meet"),
+        None,
+        false,
+    ),
+    (
+        "design-review",
+        (11, 0),
+        60,
+        "TU,TH",
+        "Design review",
+        Some("Room 4.12"),
+        None,
+        false,
+    ),
+    (
+        "lunch",
+        (12, 30),
+        60,
+        "MO,TU,WE,TH,FR",
+        "Lunch",
+        None,
+        None,
+        true,
+    ),
     (
         "customer-call",
         (14, 0),
@@ -39,7 +66,16 @@ const MEETINGS: &[Meeting] = &[
         Some("Join Zoom Meeting\nhttps://zoom.us/j/1234567890"),
         false,
     ),
-    ("one-on-one", (15, 30), 30, "TH", "1:1 with Alex", None, None, false),
+    (
+        "one-on-one",
+        (15, 30),
+        30,
+        "TH",
+        "1:1 with Alex",
+        None,
+        None,
+        false,
+    ),
     (
         "team-sync",
         (16, 30),
@@ -66,10 +102,7 @@ pub fn demo_calendar() -> Calendar {
         .append_property(("CALSCALE", "GREGORIAN"))
         .name(DEMO_NAME);
     for &(uid, (h, m), minutes, days, summary, location, description, free) in MEETINGS {
-        let start = NaiveDateTime::new(
-            day,
-            NaiveTime::from_hms_opt(h, m, 0).unwrap_or_default(),
-        );
+        let start = NaiveDateTime::new(day, NaiveTime::from_hms_opt(h, m, 0).unwrap_or_default());
         let mut ev = Event::new();
         ev.uid(&format!("{uid}@demo.calendarbot"))
             .timestamp(stamp)
@@ -130,7 +163,10 @@ mod tests {
         assert_eq!((standup.end - standup.start).num_minutes(), 15);
         assert_eq!(standup.join_url.as_deref(), Some(STANDUP_URL));
         let call = occ.iter().find(|o| o.summary == "Customer call").unwrap();
-        assert_eq!(call.join_url.as_deref(), Some("https://zoom.us/j/1234567890"));
+        assert_eq!(
+            call.join_url.as_deref(),
+            Some("https://zoom.us/j/1234567890")
+        );
         assert!(occ.iter().filter(|o| o.summary == "Lunch").all(|o| o.free));
     }
 }

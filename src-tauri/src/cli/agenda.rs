@@ -46,7 +46,8 @@ fn window(a: &AgendaArgs, tz: Tz) -> Result<Window, CliError> {
 /// Reads and parses one `--ics` file.
 fn read_file(path: &PathBuf) -> Result<SourceCalendar, CliError> {
     let shown = escape(&path.display().to_string());
-    let body = std::fs::read(path).map_err(|e| CliError::Usage(format!("cannot read {shown}: {e}")))?;
+    let body =
+        std::fs::read(path).map_err(|e| CliError::Usage(format!("cannot read {shown}: {e}")))?;
     let calendar = ics::parse_feed(&body).map_err(|e| CliError::Usage(format!("{shown}: {e}")))?;
     for warning in &calendar.meta.warnings {
         tracing::warn!(file = %shown, "{warning}");

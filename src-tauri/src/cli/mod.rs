@@ -178,7 +178,9 @@ fn report(e: CliError) -> ExitCode {
 
 async fn dispatch(data_dir: Option<&Path>, command: Command) -> Result<ExitCode, CliError> {
     match command {
-        Command::Agenda(a) if !a.ics.is_empty() => agenda::from_files(a).map(|()| ExitCode::SUCCESS),
+        Command::Agenda(a) if !a.ics.is_empty() => {
+            agenda::from_files(a).map(|()| ExitCode::SUCCESS)
+        }
         Command::Agenda(a) => {
             let pool = open_db(data_dir).await?;
             let result = agenda::from_cache(&pool, a).await;
@@ -281,7 +283,9 @@ async fn settings_command(
 ) -> Result<(), CliError> {
     let mut out = Out::new();
     match command {
-        SettingsCommand::Get { key: Some(key) } => outln!(out, "{}", settings::get(pool, &key).await?)?,
+        SettingsCommand::Get { key: Some(key) } => {
+            outln!(out, "{}", settings::get(pool, &key).await?)?
+        }
         SettingsCommand::Get { key: None } => {
             for (key, value) in settings::all(pool).await? {
                 outln!(out, "{key} = {value}")?;
@@ -327,7 +331,8 @@ async fn sources_command(
         SourcesCommand::List(f) => {
             let list = sources::list(pool).await.map_err(source_error)?;
             match f.format {
-                TextOrJson::Json => outln!(out, 
+                TextOrJson::Json => outln!(
+                    out,
                     "{}",
                     serde_json::to_string_pretty(&list).map_err(CliError::failed)?
                 )?,
@@ -337,7 +342,8 @@ async fn sources_command(
                 TextOrJson::Text => {
                     for s in list {
                         let state = if s.enabled { "" } else { "  (disabled)" };
-                        outln!(out, 
+                        outln!(
+                            out,
                             "{:>3}  {}  {}  [{}]{state}",
                             s.id,
                             escape(&s.name),
@@ -391,7 +397,8 @@ async fn sources_command(
                 .secret_store
                 .map(|k| format!("; credentials {}", k.describe()))
                 .unwrap_or_default();
-            outln!(out, 
+            outln!(
+                out,
                 "added source {} \"{}\" ({}){store}",
                 source.id,
                 escape(&source.name),
@@ -405,7 +412,12 @@ async fn sources_command(
             sources::remove(pool, &secrets, source.id)
                 .await
                 .map_err(source_error)?;
-            outln!(out, "removed source {} \"{}\"", source.id, escape(&source.name))?;
+            outln!(
+                out,
+                "removed source {} \"{}\"",
+                source.id,
+                escape(&source.name)
+            )?;
         }
     }
     out.finish()
@@ -430,7 +442,10 @@ async fn sync(paths: &Paths, pool: &db::SqlitePool) -> Result<ExitCode, CliError
         outln!(out, "{}: {}", escape(&o.name), escape(&what))?;
     }
     if outcomes.is_empty() {
-        outln!(out, "no sources to sync (add one with `calendarbot sources add URL`)")?;
+        outln!(
+            out,
+            "no sources to sync (add one with `calendarbot sources add URL`)"
+        )?;
     }
     out.finish()?;
     Ok(if failed {
@@ -468,7 +483,8 @@ async fn status(paths: &Paths, pool: &db::SqlitePool, format: TextOrJson) -> Res
                 "app": app,
                 "version": env!("CARGO_PKG_VERSION"),
             });
-            outln!(out, 
+            outln!(
+                out,
                 "{}",
                 serde_json::to_string_pretty(&doc).map_err(CliError::failed)?
             )?;
@@ -486,7 +502,12 @@ async fn status(paths: &Paths, pool: &db::SqlitePool, format: TextOrJson) -> Res
                         snap.tasks.blocking_total,
                     )?;
                     for t in &snap.tasks.active {
-                        outln!(out, "    task {} (since {})", t.name, t.started_at.to_rfc3339())?;
+                        outln!(
+                            out,
+                            "    task {} (since {})",
+                            t.name,
+                            t.started_at.to_rfc3339()
+                        )?;
                     }
                 }
                 None => outln!(out, "CalendarBot is not running")?,
@@ -499,9 +520,13 @@ async fn status(paths: &Paths, pool: &db::SqlitePool, format: TextOrJson) -> Res
                     .last_success
                     .map_or_else(|| "never".to_string(), |t| t.to_rfc3339());
                 let stale = if h.stale { ", STALE" } else { "" };
-                outln!(out, 
+                outln!(
+                    out,
                     "{} [{}{stale}] last success: {last}, {} events, circuit {:?}",
-                    h.name, h.status, h.event_count, h.circuit
+                    h.name,
+                    h.status,
+                    h.event_count,
+                    h.circuit
                 )?;
                 if let Some(e) = h.last_error {
                     outln!(out, "    last error: {e}")?;

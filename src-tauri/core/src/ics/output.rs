@@ -322,7 +322,12 @@ pub fn to_ics(occurrences: &[Occurrence], tz: Tz) -> String {
             let items: Vec<String> = o
                 .categories
                 .iter()
-                .map(|c| ics_text(c).replace('\\', "\\\\").replace(',', "\\,").replace(';', "\\;"))
+                .map(|c| {
+                    ics_text(c)
+                        .replace('\\', "\\\\")
+                        .replace(',', "\\,")
+                        .replace(';', "\\;")
+                })
                 .collect();
             ev.add_property("CATEGORIES", items.join(","));
         }
