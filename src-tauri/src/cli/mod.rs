@@ -492,7 +492,7 @@ async fn status(paths: &Paths, pool: &db::SqlitePool, format: TextOrJson) -> Res
         TextOrJson::Text => {
             match &app {
                 Some((snap, memory)) => {
-                    outln!(out, 
+                    outln!(out,
                         "CalendarBot is running (pid {}): {:.1} MB resident, {:.1} MB anonymous, {} tasks active, {}/{} blocking jobs running/run",
                         snap.pid,
                         memory.rss_bytes as f64 / 1e6,
