@@ -7,7 +7,7 @@ RUN_ARGS ?=
 # Where cargo puts its builds: CI keeps it outside the clone (see .ci/run).
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 
-.PHONY: run test build check unit e2e fuzz bench deb deb-check clean
+.PHONY: run test build check unit diff diff-long e2e fuzz bench deb deb-check clean
 
 run:
 	@scripts/ensure-deps.sh build
@@ -22,7 +22,7 @@ build:
 # binary under Xvfb with a session D-Bus and dunst.
 test:
 	@scripts/ensure-deps.sh test
-	$(MAKE) --no-print-directory check unit e2e
+	$(MAKE) --no-print-directory check unit diff e2e
 
 check:
 	$(CARGO) fmt --all --check
@@ -32,11 +32,30 @@ check:
 unit:
 	$(CARGO) test --workspace
 
+# Differential test against python icalendar + recurring-ical-events (pinned, in a venv
+# under target/, installed once). `diff` is the short run of `make test`; `diff-long`
+# compares thousands of fresh calendars (tests/differential/diffcheck.py).
+PYENV := target/pyenv
+BIN_DIR = $${CARGO_TARGET_DIR:-target}
+
+$(PYENV)/.installed: tests/differential/requirements.txt
+	python3 -m venv $(PYENV)
+	PIP_DISABLE_PIP_VERSION_CHECK=1 $(PYENV)/bin/pip install -q --no-deps -r $<
+	touch $@
+
+diff: $(PYENV)/.installed
+	$(CARGO) build
+	$(PYENV)/bin/python tests/differential/diffcheck.py --bin $(BIN_DIR)/debug/calendarbot --count 40 --seed 0
+
+diff-long: $(PYENV)/.installed
+	$(CARGO) build --release
+	$(PYENV)/bin/python tests/differential/diffcheck.py --bin $(BIN_DIR)/release/calendarbot --count 3000 --seed 100000
+
 e2e:
 	$(CARGO) build
 	scripts/e2e.sh
 
-bench:
+bench: $(PYENV)/.installed
 	@scripts/ensure-deps.sh test
 	scripts/bench.sh
 

@@ -24,11 +24,12 @@ mod window;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 /// Runs the `calendarbot` binary.
 pub fn main_entry() -> ExitCode {
-    let args = cli::args::Cli::parse();
+    let args = match cli::parse_args() {
+        Ok(args) => args,
+        Err(code) => return code,
+    };
     match args.command {
         Some(command) => cli::run(args.data_dir.as_deref(), command),
         None => app::run(args.data_dir.as_deref(), args.show),

@@ -167,7 +167,7 @@ pub fn normalize(key: &str, value: &str) -> Result<String, SettingsError> {
                 .parse()
                 .map_err(|_| invalid(format!("'{value}' is not a whole number")))?;
             if n < min || n > max {
-                return Err(invalid(format!("{n} is outside {min}..={max}")));
+                return Err(invalid(format!("{n} must be between {min} and {max}")));
             }
             Ok(n.to_string())
         }

@@ -1,7 +1,8 @@
 //! The command-line contract of PRODUCT.md, as clap definitions.
 //!
 //! Parsing happens before anything touches GTK, so every subcommand works without
-//! a display.
+//! a display. Arguments that take numbers accept negative ones as values, so the
+//! range check answers in words instead of clap calling `-5` an unknown flag.
 
 use std::path::PathBuf;
 
@@ -70,6 +71,8 @@ pub enum AgendaFormat {
     Text,
     Json,
     Jsonl,
+    /// An iCalendar file of the selected occurrences (one VEVENT each, times in UTC).
+    Ics,
 }
 
 #[derive(Debug, Args)]
@@ -133,7 +136,8 @@ pub struct SourceAddArgs {
     pub headers: Vec<String>,
     /// Remind this many minutes before this calendar's events (instead of
     /// notify.lead_minutes).
-    #[arg(long, value_name = "N")]
+    // A negative number is a value to check (and refuse in words), not an unknown flag.
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub lead_minutes: Option<i64>,
     /// Never remind of this calendar's events (it is still shown).
     #[arg(long, conflicts_with = "lead_minutes")]
@@ -145,5 +149,10 @@ pub enum SettingsCommand {
     /// Print one setting, or all of them.
     Get { key: Option<String> },
     /// Change a setting.
-    Set { key: String, value: String },
+    Set {
+        key: String,
+        /// The new value; `-5` is a value (refused in words by the setting's check).
+        #[arg(allow_hyphen_values = true)]
+        value: String,
+    },
 }

@@ -1,19 +1,30 @@
 //! The display-free command line (PRODUCT.md's contract). Each command opens only
 //! what it needs (often just the database) on a small current-thread runtime.
 //!
-//! Exit codes: 0 success, 1 failure (e.g. a source failed to sync), 2 bad usage or input.
+//! Exit codes: 0 success (also when the reader of stdout went away: see [`out`]),
+//! 1 failure (e.g. a source failed to sync), 2 bad usage or input. Every error is one
+//! line on stderr, clap's own included ([`parse_args`]), with control characters of
+//! echoed names and values escaped ([`out::escape`]).
+//!
+//! - [`args`]: the clap definitions; [`agenda`]: `agenda`; [`accounts`]: CalDAV accounts;
+//!   [`out`]: stdout and escaping.
 
 pub mod accounts;
+pub mod agenda;
 pub mod args;
+pub mod out;
 
+use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use chrono::{Days, Utc};
-use chrono_tz::Tz;
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser};
 
-use calendarbot_core::agenda::{self, SourceCalendar};
+use calendarbot_core::agenda as core_agenda;
 use calendarbot_core::clock::system_zone;
 use calendarbot_core::clock::SystemClock;
 use calendarbot_core::model::Window;
@@ -23,12 +34,10 @@ use calendarbot_core::refresh::{self, OutcomeKind};
 use calendarbot_core::secrets::{Preference, SecretStore};
 use calendarbot_core::settings::{self, Settings};
 use calendarbot_core::sources::{self, Auth, NewSource, SourceError};
-use calendarbot_core::{autostart, backend, cache, db, ics};
+use calendarbot_core::{autostart, backend, cache, db};
 
-use args::{
-    AgendaArgs, AgendaFormat, Command, NextArgs, NextFormat, SettingsCommand, SourcesCommand,
-    TextOrJson,
-};
+use args::{Cli, Command, NextArgs, NextFormat, SettingsCommand, SourcesCommand, TextOrJson};
+use out::{escape, outln, Out};
 
 use crate::{logging, menu_model};
 
@@ -39,6 +48,8 @@ pub enum CliError {
     Usage(String),
     /// The command could not do its job: exit 1.
     Failed(String),
+    /// stdout was closed by its reader: nothing to say, exit 0.
+    Quiet,
 }
 
 impl CliError {
@@ -56,7 +67,89 @@ impl From<settings::SettingsError> for CliError {
     }
 }
 
+/// Parses argv. Help and version go to stdout (exit 0); every other clap error becomes
+/// one line on stderr (clap's first line, its tips in parentheses) with exit 2, instead
+/// of clap's multi-line usage blurb.
+pub fn parse_args() -> Result<Cli, ExitCode> {
+    let e = match Cli::try_parse() {
+        Ok(cli) => return Ok(cli),
+        Err(e) => e,
+    };
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = e.print();
+            return Err(ExitCode::SUCCESS);
+        }
+        _ => {}
+    }
+    let msg = if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        missing_subcommand()
+    } else {
+        one_line(&e.render().to_string())
+    };
+    say(&format!("{} (see calendarbot --help)", escape(&msg)));
+    Err(ExitCode::from(2))
+}
+
+/// clap's rendered error as one line: `error: X` plus what clap adds before its usage
+/// block (tips, possible values) in parentheses.
+fn one_line(rendered: &str) -> String {
+    let mut lines = rendered.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first = lines.next().unwrap_or("invalid arguments");
+    let first = first.strip_prefix("error: ").unwrap_or(first).to_string();
+    let extra: Vec<&str> = lines
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .map(|l| l.strip_prefix("tip: ").unwrap_or(l))
+        .collect();
+    if extra.is_empty() {
+        first
+    } else {
+        format!("{first} ({})", extra.join("; "))
+    }
+}
+
+/// `calendarbot sources` (no subcommand): name the command and what it accepts.
+fn missing_subcommand() -> String {
+    let mut cmd = Cli::command();
+    let mut path = vec!["calendarbot".to_string()];
+    for word in std::env::args().skip(1).filter(|a| !a.starts_with('-')) {
+        match cmd.find_subcommand(&word) {
+            Some(sub) => {
+                path.push(word);
+                cmd = sub.clone();
+            }
+            None => break,
+        }
+    }
+    let subs: Vec<String> = cmd
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .filter(|n| n != "help")
+        .collect();
+    format!("'{}' needs one of: {}", path.join(" "), subs.join(", "))
+}
+
+/// One line on stderr; a closed stderr is not worth a panic.
+fn say(msg: &str) {
+    let _ = writeln!(std::io::stderr(), "calendarbot: {msg}");
+}
+
+/// The clock, checked: chrono's `Utc::now()` panics on a clock before 1970.
+fn check_clock() -> Result<(), CliError> {
+    match SystemTime::now().duration_since(UNIX_EPOCH) {
+        Ok(_) => Ok(()),
+        Err(e) => Err(CliError::Failed(format!(
+            "the system clock is set before 1970 ({} s before the epoch): set the date and time, then try again",
+            e.duration().as_secs()
+        ))),
+    }
+}
+
 pub fn run(data_dir: Option<&Path>, command: Command) -> ExitCode {
+    // First: logging and every command read the clock.
+    if let Err(e) = check_clock() {
+        return report(e);
+    }
     logging::init_cli();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -74,22 +167,25 @@ pub fn run(data_dir: Option<&Path>, command: Command) -> ExitCode {
 fn report(e: CliError) -> ExitCode {
     match e {
         CliError::Usage(msg) => {
-            eprintln!("calendarbot: {msg}");
+            say(&escape(&msg));
             ExitCode::from(2)
         }
         CliError::Failed(msg) => {
-            eprintln!("calendarbot: {msg}");
+            say(&escape(&msg));
             ExitCode::FAILURE
         }
+        CliError::Quiet => ExitCode::SUCCESS,
     }
 }
 
 async fn dispatch(data_dir: Option<&Path>, command: Command) -> Result<ExitCode, CliError> {
     match command {
-        Command::Agenda(a) if !a.ics.is_empty() => agenda_from_files(a).map(|()| ExitCode::SUCCESS),
+        Command::Agenda(a) if !a.ics.is_empty() => {
+            agenda::from_files(a).map(|()| ExitCode::SUCCESS)
+        }
         Command::Agenda(a) => {
             let pool = open_db(data_dir).await?;
-            let result = agenda_from_cache(&pool, a).await;
+            let result = agenda::from_cache(&pool, a).await;
             db::close(&pool).await;
             result.map(|()| ExitCode::SUCCESS)
         }
@@ -153,84 +249,8 @@ async fn open_paths_db_for(
     Ok((paths, pool))
 }
 
-fn zone(tz: Option<&str>) -> Result<Tz, CliError> {
-    match tz {
-        None => Ok(system_zone()),
-        Some(name) => name.parse().map_err(|_| {
-            CliError::Usage(format!(
-                "unknown time zone '{name}' (use an IANA name like Europe/Berlin)"
-            ))
-        }),
-    }
-}
-
-fn window(a: &AgendaArgs, tz: Tz) -> Result<Window, CliError> {
-    let from = match &a.from {
-        Some(w) => agenda::parse_when(w, tz).map_err(CliError::Usage)?,
-        None => agenda::start_of_day(Utc::now().with_timezone(&tz).date_naive(), tz),
-    };
-    let to = match &a.to {
-        Some(w) => agenda::parse_when(w, tz).map_err(CliError::Usage)?,
-        None => from + chrono::Duration::days(7),
-    };
-    if to <= from {
-        return Err(CliError::Usage("--to must be after --from".into()));
-    }
-    Ok(Window { from, to })
-}
-
-fn agenda_from_files(a: AgendaArgs) -> Result<(), CliError> {
-    let tz = zone(a.tz.as_deref())?;
-    let window = window(&a, tz)?;
-    let mut calendars = Vec::new();
-    for path in &a.ics {
-        let body = std::fs::read(path)
-            .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", path.display())))?;
-        let calendar = ics::parse_feed(&body)
-            .map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
-        for warning in &calendar.meta.warnings {
-            tracing::warn!(file = %path.display(), "{warning}");
-        }
-        let name = path.file_stem().map_or_else(
-            || path.display().to_string(),
-            |s| s.to_string_lossy().into_owned(),
-        );
-        calendars.push(SourceCalendar {
-            source_id: None,
-            name,
-            calendar,
-        });
-    }
-    let list = agenda::expand_all(&calendars, window, tz, &Settings::default());
-    print_agenda(&list, a.format, tz)
-}
-
-async fn agenda_from_cache(pool: &db::SqlitePool, a: AgendaArgs) -> Result<(), CliError> {
-    let tz = zone(a.tz.as_deref())?;
-    let window = window(&a, tz)?;
-    let settings = Settings::load(pool).await?;
-    let (calendars, _demo) = backend::load_calendars(pool)
-        .await
-        .map_err(CliError::failed)?;
-    let list = agenda::expand_all(&calendars, window, tz, &settings);
-    print_agenda(&list, a.format, tz)
-}
-
-fn print_agenda(
-    list: &[calendarbot_core::model::Occurrence],
-    format: AgendaFormat,
-    tz: Tz,
-) -> Result<(), CliError> {
-    let out = match format {
-        AgendaFormat::Jsonl => ics::output::to_jsonl(list),
-        AgendaFormat::Json => ics::output::to_json(list),
-        AgendaFormat::Text => ics::output::to_text(list, tz),
-    };
-    print!("{out}");
-    Ok(())
-}
-
 async fn next(pool: &db::SqlitePool, n: NextArgs) -> Result<(), CliError> {
+    let mut out = Out::new();
     let tz = system_zone();
     let now = Utc::now();
     let settings = Settings::load(pool).await?;
@@ -240,10 +260,10 @@ async fn next(pool: &db::SqlitePool, n: NextArgs) -> Result<(), CliError> {
     let today = now.with_timezone(&tz).date_naive();
     let window = Window {
         from: now - chrono::Duration::days(1),
-        to: agenda::start_of_day(today + Days::new(8), tz),
+        to: core_agenda::start_of_day(today + Days::new(8), tz),
     };
-    let list = agenda::expand_all(&calendars, window, tz, &settings);
-    let next = agenda::next_meeting(&list, now);
+    let list = core_agenda::expand_all(&calendars, window, tz, &settings);
+    let next = core_agenda::next_meeting(&list, now);
     let headline = next.map_or_else(
         || "No upcoming meetings".to_string(),
         |o| menu_model::headline(o, now, tz),
@@ -266,8 +286,8 @@ async fn next(pool: &db::SqlitePool, n: NextArgs) -> Result<(), CliError> {
         })
         .to_string(),
     };
-    println!("{line}");
-    Ok(())
+    outln!(out, "{line}")?;
+    out.finish()
 }
 
 async fn settings_command(
@@ -275,11 +295,14 @@ async fn settings_command(
     pool: &db::SqlitePool,
     command: SettingsCommand,
 ) -> Result<(), CliError> {
+    let mut out = Out::new();
     match command {
-        SettingsCommand::Get { key: Some(key) } => println!("{}", settings::get(pool, &key).await?),
+        SettingsCommand::Get { key: Some(key) } => {
+            outln!(out, "{}", settings::get(pool, &key).await?)?
+        }
         SettingsCommand::Get { key: None } => {
             for (key, value) in settings::all(pool).await? {
-                println!("{key} = {value}");
+                outln!(out, "{key} = {value}")?;
             }
         }
         SettingsCommand::Set { key, value } => {
@@ -291,10 +314,10 @@ async fn settings_command(
                     ))
                 })?;
             }
-            println!("{key} = {stored}");
+            outln!(out, "{key} = {stored}")?;
         }
     }
-    Ok(())
+    out.finish()
 }
 
 fn source_error(e: SourceError) -> CliError {
@@ -316,28 +339,31 @@ async fn sources_command(
     pool: &db::SqlitePool,
     command: SourcesCommand,
 ) -> Result<(), CliError> {
+    let mut out = Out::new();
     let secrets = SecretStore::open(&paths.secrets_file(), Preference::Auto);
     match command {
         SourcesCommand::List(f) => {
             let list = sources::list(pool).await.map_err(source_error)?;
             match f.format {
-                TextOrJson::Json => println!(
+                TextOrJson::Json => outln!(
+                    out,
                     "{}",
                     serde_json::to_string_pretty(&list).map_err(CliError::failed)?
-                ),
+                )?,
                 TextOrJson::Text if list.is_empty() => {
-                    println!("no sources (the demo calendar is shown)")
+                    outln!(out, "no sources (the demo calendar is shown)")?
                 }
                 TextOrJson::Text => {
                     for s in list {
                         let state = if s.enabled { "" } else { "  (disabled)" };
-                        println!(
+                        outln!(
+                            out,
                             "{:>3}  {}  {}  [{}]{state}",
                             s.id,
-                            s.name,
-                            s.display,
+                            escape(&s.name),
+                            escape(&s.display),
                             s.auth.as_str()
-                        );
+                        )?;
                     }
                 }
             }
@@ -385,10 +411,13 @@ async fn sources_command(
                 .secret_store
                 .map(|k| format!("; credentials {}", k.describe()))
                 .unwrap_or_default();
-            println!(
+            outln!(
+                out,
                 "added source {} \"{}\" ({}){store}",
-                source.id, source.name, source.display
-            );
+                source.id,
+                escape(&source.name),
+                escape(&source.display)
+            )?;
         }
         SourcesCommand::Remove { id_or_name } => {
             let source = sources::find(pool, &id_or_name)
@@ -397,13 +426,19 @@ async fn sources_command(
             sources::remove(pool, &secrets, source.id)
                 .await
                 .map_err(source_error)?;
-            println!("removed source {} \"{}\"", source.id, source.name);
+            outln!(
+                out,
+                "removed source {} \"{}\"",
+                source.id,
+                escape(&source.name)
+            )?;
         }
     }
-    Ok(())
+    out.finish()
 }
 
 async fn sync(paths: &Paths, pool: &db::SqlitePool) -> Result<ExitCode, CliError> {
+    let mut out = Out::new();
     let deps = backend::pipeline_deps(paths, pool.clone(), Arc::new(SystemClock))
         .await
         .map_err(CliError::failed)?;
@@ -418,11 +453,15 @@ async fn sync(paths: &Paths, pool: &db::SqlitePool) -> Result<ExitCode, CliError
             OutcomeKind::Skipped { message, .. } => format!("skipped: {message}"),
             OutcomeKind::Cancelled => "cancelled".to_string(),
         };
-        println!("{}: {what}", o.name);
+        outln!(out, "{}: {}", escape(&o.name), escape(&what))?;
     }
     if outcomes.is_empty() {
-        println!("no sources to sync (add one with `calendarbot sources add URL`)");
+        outln!(
+            out,
+            "no sources to sync (add one with `calendarbot sources add URL`)"
+        )?;
     }
+    out.finish()?;
     Ok(if failed {
         ExitCode::FAILURE
     } else {
@@ -433,6 +472,7 @@ async fn sync(paths: &Paths, pool: &db::SqlitePool) -> Result<ExitCode, CliError
 /// Source health from the cache, and, when the tray app is running on this data
 /// directory, its tasks (as it last published them) and its memory (read live).
 async fn status(paths: &Paths, pool: &db::SqlitePool, format: TextOrJson) -> Result<(), CliError> {
+    let mut out = Out::new();
     let settings = Settings::load(pool).await?;
     let health = cache::health(pool, Utc::now(), &settings)
         .await
@@ -455,21 +495,22 @@ async fn status(paths: &Paths, pool: &db::SqlitePool, format: TextOrJson) -> Res
                     "tasks_as_of": snap.written_at,
                 })
             });
-            let out = serde_json::json!({
+            let doc = serde_json::json!({
                 "sources": health,
                 "app": app,
                 "notifications": notifications,
                 "version": env!("CARGO_PKG_VERSION"),
             });
-            println!(
+            outln!(
+                out,
                 "{}",
-                serde_json::to_string_pretty(&out).map_err(CliError::failed)?
-            );
+                serde_json::to_string_pretty(&doc).map_err(CliError::failed)?
+            )?;
         }
         TextOrJson::Text => {
             match &app {
                 Some((snap, memory)) => {
-                    println!(
+                    outln!(out,
                         "CalendarBot is running (pid {}): {:.1} MB resident, {:.1} MB anonymous, {} tasks active, {}/{} blocking jobs running/run",
                         snap.pid,
                         memory.rss_bytes as f64 / 1e6,
@@ -477,33 +518,42 @@ async fn status(paths: &Paths, pool: &db::SqlitePool, format: TextOrJson) -> Res
                         snap.tasks.active.len(),
                         snap.tasks.blocking_in_flight,
                         snap.tasks.blocking_total,
-                    );
+                    )?;
                     for t in &snap.tasks.active {
-                        println!("    task {} (since {})", t.name, t.started_at.to_rfc3339());
+                        outln!(
+                            out,
+                            "    task {} (since {})",
+                            t.name,
+                            t.started_at.to_rfc3339()
+                        )?;
                     }
                 }
-                None => println!("CalendarBot is not running"),
+                None => outln!(out, "CalendarBot is not running")?,
             }
             if let Some(problem) = notifications.problem() {
                 println!("{problem}");
             }
             if health.is_empty() {
-                println!("no sources configured: showing the demo calendar");
+                outln!(out, "no sources configured: showing the demo calendar")?;
             }
             for h in health {
                 let last = h
                     .last_success
                     .map_or_else(|| "never".to_string(), |t| t.to_rfc3339());
                 let stale = if h.stale { ", STALE" } else { "" };
-                println!(
+                outln!(
+                    out,
                     "{} [{}{stale}] last success: {last}, {} events, circuit {:?}",
-                    h.name, h.status, h.event_count, h.circuit
-                );
+                    h.name,
+                    h.status,
+                    h.event_count,
+                    h.circuit
+                )?;
                 if let Some(e) = h.last_error {
-                    println!("    last error: {e}");
+                    outln!(out, "    last error: {e}")?;
                 }
             }
         }
     }
-    Ok(())
+    out.finish()
 }
