@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
 use calendarbot_core::agenda::{is_attended, next_meeting};
+use calendarbot_core::ics::text::is_unsafe;
 use calendarbot_core::model::{Occurrence, PartStat};
 
 /// At most this many of today's events are listed, so the menu stays short.
@@ -340,12 +341,12 @@ pub fn color_mark(color: Option<&str>) -> &'static str {
         .map_or("●", |(mark, _)| mark)
 }
 
-/// Feed text is hostile: control and bidi-override characters are dropped so a
-/// summary cannot reorder or hide the menu's text; menus use `_` for mnemonics, so
-/// underscores are doubled to show literally.
+/// Feed text is hostile: the core's one rule ([`is_unsafe`]) drops what could reorder or
+/// hide the menu's text (again here, as the menu also shows text from outside the parser);
+/// menus use `_` for mnemonics, so underscores are doubled to show literally.
 pub fn clean(text: &str) -> String {
     text.chars()
-        .filter(|c| !c.is_control() && !matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'))
+        .filter(|c| !is_unsafe(*c))
         .collect::<String>()
         .replace('_', "__")
 }

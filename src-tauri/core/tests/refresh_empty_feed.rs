@@ -81,7 +81,10 @@ async fn empty_answers_replace_only_on_the_third(bad: &str) {
     assert_eq!(out[0].kind, OutcomeKind::Updated { events: 0 });
     assert!(cached_uids(&env.db_path(), id).await.is_empty());
     let h = health_of(&env).await;
-    assert_eq!((h.status, h.last_error), ("ok", None));
+    assert_eq!(
+        (h.status, h.last_error),
+        (calendarbot_core::cache::SourceStatus::Ok, None)
+    );
     assert_eq!(server.count(), 4);
 }
 

@@ -113,12 +113,10 @@ fn missing_subcommand() -> String {
     let mut cmd = Cli::command();
     let mut path = vec!["calendarbot".to_string()];
     for word in std::env::args().skip(1).filter(|a| !a.starts_with('-')) {
-        match cmd.find_subcommand(&word) {
-            Some(sub) => {
-                path.push(word);
-                cmd = sub.clone();
-            }
-            None => break,
+        // Words that are not subcommands are option values (`--data-dir DIR`): skip them.
+        if let Some(sub) = cmd.find_subcommand(&word).cloned() {
+            path.push(word);
+            cmd = sub;
         }
     }
     let subs: Vec<String> = cmd

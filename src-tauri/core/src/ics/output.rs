@@ -244,9 +244,11 @@ pub fn to_text(occurrences: &[Occurrence], tz: Tz) -> String {
     to_string(|b| write_text(b, occurrences, tz))
 }
 
+/// One text-format column: what the parser's boundary would drop becomes a space, so a
+/// value that did not come through it cannot break the line either.
 fn clean(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| if super::text::is_unsafe(c) { ' ' } else { c })
         .collect::<String>()
         .trim()
         .to_string()

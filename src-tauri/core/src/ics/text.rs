@@ -66,6 +66,15 @@ pub fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
 }
 
+/// True for every character feed text must never carry to a consumer (the one rule the
+/// tray, notifications, window, CLI and JSON rely on): C0 and C1 controls (NUL included)
+/// and DEL, the bidi controls of [`is_bidi_control`], the line and paragraph separators
+/// U+2028/2029 (which break lines where a one-line field promised none) and the BOM U+FEFF.
+/// [`clean_description`] keeps newline and tab; one-line fields turn them into spaces.
+pub fn is_unsafe(c: char) -> bool {
+    c.is_control() || is_bidi_control(c) || matches!(c, '\u{2028}' | '\u{2029}' | '\u{FEFF}')
+}
+
 /// Removes bidi controls (kept for callers that only need this part of [`clean_line`]).
 pub fn strip_bidi(s: String) -> String {
     if s.chars().any(is_bidi_control) {
@@ -82,11 +91,11 @@ pub const MAX_DESCRIPTION_BYTES: usize = 64 * 1024;
 
 /// True when `s` may hold something [`clean`] changes: an ASCII control, or a lead byte of
 /// a C1 control (U+0080-009F are `C2 80`-`C2 9F`) or of a bidi control (`E2 80`/`E2 81`,
-/// U+061C is `D8 9C`).
+/// U+061C is `D8 9C`, U+FEFF is `EF BB BF`).
 /// The common case (plain text) is one pass over the bytes with no allocation.
 fn needs_cleaning(s: &str) -> bool {
     s.bytes()
-        .any(|b| b < 0x20 || b == 0x7F || b == 0xC2 || b == 0xD8 || b == 0xE2)
+        .any(|b| b < 0x20 || b == 0x7F || b == 0xC2 || b == 0xD8 || b == 0xE2 || b == 0xEF)
 }
 
 /// The largest prefix of `s` of at most `max` bytes that ends on a char boundary.
@@ -110,7 +119,7 @@ fn clean(s: &str, multiline: bool, max: usize) -> String {
         let keep = match c {
             '\n' | '\t' if multiline => Some(c),
             '\n' | '\t' => Some(' '),
-            c if c.is_control() || is_bidi_control(c) => None,
+            c if is_unsafe(c) => None,
             c => Some(c),
         };
         if let Some(k) = keep {

@@ -15,6 +15,10 @@
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
+// The engine's text boundary (`ics::text::is_unsafe`) already cleaned feed text at parse
+// time; notifications apply it again for text that did not come through the parser.
+use crate::ics::text::is_unsafe;
+
 use super::notifier::{Action, Notification};
 use super::plan::{AlarmId, Fire, Reminder};
 
@@ -22,18 +26,6 @@ use super::plan::{AlarmId, Fire, Reminder};
 const SUMMARY_LINES: usize = 8;
 /// The longest line kept (characters): a hostile 1 MB SUMMARY is not a notification.
 const MAX_LINE: usize = 200;
-
-/// True for characters that must never reach a notification server: C0 and C1 controls
-/// (NUL included), DEL, line/paragraph separators, and the bidi controls that let a feed
-/// reverse how a title reads (case 54).
-fn is_unsafe(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{2028}' | '\u{2029}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
-                | '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{FEFF}'
-        )
-}
 
 /// Feed text for one notification line: whitespace controls (tab, newline) become a space,
 /// every other unsafe character is dropped, runs of spaces are collapsed, the result is

@@ -321,8 +321,11 @@ impl Proxy {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let kill_at = Arc::new(AtomicUsize::new(0));
         let counter = Arc::new(AtomicUsize::new(0));
+        // No pooled upstream connections: the server may close an idle one just as the
+        // proxy reuses it, and the test would see a dropped connection it never caused.
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .pool_max_idle_per_host(0)
             .build()
             .unwrap();
         let state = (seen.clone(), kill_at.clone(), counter.clone());
