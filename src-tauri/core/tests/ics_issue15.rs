@@ -335,12 +335,12 @@ fn feed_text_is_made_safe_once_at_parse_time() {
     let big = "x".repeat(1 << 20);
     let c = cal(&format!(
         "X-WR-CALNAME:Team\u{202E}\u{0007}cal\r\n{}{}",
-        event(&format!(
+        event(
             "UID:t\r\nDTSTART:20260301T090000Z\r\nSUMMARY:Pay\u{0000}\u{202E}day\\nnow\u{0085}\r\n\
              LOCATION:Room\u{2066}1\u{001B}[2J\r\nDESCRIPTION:line1\\nline2\t\u{0000}\u{200F}end\r\n\
              ATTENDEE;CN=\"Eve\u{202E}lyn\u{0008}\":mailto:eve@x.test\r\n\
              ORGANIZER;CN=\"Boss\u{0007}\":mailto:\r\nCATEGORIES:Wo\u{0000}rk\r\n"
-        )),
+        ),
         event(&format!(
             "UID:big\r\nDTSTART:20260302T090000Z\r\nSUMMARY:{big}\r\nDESCRIPTION:{big}\r\n"
         )),

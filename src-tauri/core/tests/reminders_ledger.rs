@@ -68,7 +68,9 @@ async fn a_claim_is_won_once_and_survives_reopening() {
             vec![true]
         );
         assert_eq!(l.pending().await.unwrap(), 1);
-        l.mark_shown(&[retry.key.clone()], now).await.unwrap();
+        l.mark_shown(std::slice::from_ref(&retry.key), now)
+            .await
+            .unwrap();
         assert_eq!(l.pending().await.unwrap(), 0);
         assert_eq!(
             l.claim(std::slice::from_ref(&retry), now).await.unwrap(),

@@ -59,7 +59,7 @@ pub async fn get_diagnostics(state: State<'_, AppState>) -> CmdResult<Diagnostic
             })
         }))
         .collect();
-    recent_errors.sort_by(|a, b| b.at.cmp(&a.at));
+    recent_errors.sort_by_key(|e| std::cmp::Reverse(e.at));
     Ok(Diagnostics {
         version: env!("CARGO_PKG_VERSION"),
         data_dir: backend.paths.data_dir.display().to_string(),

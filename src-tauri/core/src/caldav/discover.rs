@@ -211,7 +211,7 @@ pub async fn list_calendars(
         }
         let last_segment = url
             .path_segments()
-            .and_then(|s| s.filter(|p| !p.is_empty()).next_back())
+            .and_then(|mut s| s.rfind(|p| !p.is_empty()))
             .map(|s| {
                 percent_encoding::percent_decode_str(s)
                     .decode_utf8_lossy()

@@ -82,7 +82,7 @@ pub fn expand_budgeted(cal: &Calendar, opts: &ExpandOptions, budget: &mut Budget
             (spacing, *uid)
         })
         .collect();
-    ranked.sort_by(|a, b| b.0.cmp(&a.0));
+    ranked.sort_by_key(|r| std::cmp::Reverse(r.0));
     let mut out = Vec::with_capacity(cal.events.len().min(budget.occurrences));
     let mut truncation = Truncation::default();
     for (_, uid) in ranked {

@@ -448,9 +448,9 @@ async fn serve(
     );
     for (k, v) in &headers {
         let k_l = k.to_ascii_lowercase();
-        if !matches!(k_l.as_str(), "host" | "connection" | "content-length")
-            && !(auth.is_some() && k_l == "authorization")
-        {
+        let hop_by_hop = matches!(k_l.as_str(), "host" | "connection" | "content-length");
+        let proxy_auth = auth.is_some() && k_l == "authorization";
+        if !hop_by_hop && !proxy_auth {
             req = req.header(k.as_str(), v.as_str());
         }
     }
