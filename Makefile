@@ -33,10 +33,9 @@ unit:
 	$(CARGO) test --workspace
 
 # Differential test against python icalendar + recurring-ical-events (pinned, in a venv
-# under target/, installed once). `diff` is the short run of `make test`; `diff-long`
+# under the target directory, installed once). `diff` is the short run of `make test`; `diff-long`
 # compares thousands of fresh calendars (tests/differential/diffcheck.py).
-PYENV := target/pyenv
-BIN_DIR = $${CARGO_TARGET_DIR:-target}
+PYENV := $(TARGET_DIR)/pyenv
 
 $(PYENV)/.installed: tests/differential/requirements.txt
 	python3 -m venv $(PYENV)
@@ -45,11 +44,11 @@ $(PYENV)/.installed: tests/differential/requirements.txt
 
 diff: $(PYENV)/.installed
 	$(CARGO) build
-	$(PYENV)/bin/python tests/differential/diffcheck.py --bin $(BIN_DIR)/debug/calendarbot --count 40 --seed 0
+	$(PYENV)/bin/python tests/differential/diffcheck.py --bin $(TARGET_DIR)/debug/calendarbot --count 40 --seed 0
 
 diff-long: $(PYENV)/.installed
 	$(CARGO) build --release
-	$(PYENV)/bin/python tests/differential/diffcheck.py --bin $(BIN_DIR)/release/calendarbot --count 3000 --seed 100000
+	$(PYENV)/bin/python tests/differential/diffcheck.py --bin $(TARGET_DIR)/release/calendarbot --count 3000 --seed 100000
 
 e2e:
 	$(CARGO) build

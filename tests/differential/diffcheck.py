@@ -51,14 +51,13 @@ VTZ_RULES = {
     "America/New_York": ("-0500", "-0400", "EST", "EDT", "3", "2SU", "11", "1SU", "020000"),
 }
 # Cases of the short run that fail today: (seed, why). Keep this empty when the engine
-# agrees; each entry has a reproducer in /work/notes/diff-findings.md.
+# agrees; each entry has a reproducer in docs/differential-findings.md.
 KNOWN = {
     6: "F1: DURATION:P1W is nominal across DST",
     12: "F1: DURATION:P1W is nominal across DST",
     37: "F1: DURATION:P1D is nominal across DST",
     14: "F2: MINUTELY;INTERVAL=45;BYHOUR=... drifts after the first day",
     39: "F2: MINUTELY;INTERVAL=45;BYHOUR=... drifts after the first day",
-    27: "F3: SECONDLY;INTERVAL=86400 is refused (only DTSTART shown)",
 }
 
 DAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
@@ -462,7 +461,7 @@ def main():
         for x in extra[:5]:
             print(f"   only in ours:      {x}")
     if skipped:
-        print(f"{skipped} known failing cases left out (KNOWN above; see /work/notes/diff-findings.md)")
+        print(f"{skipped} known failing cases left out (KNOWN above; see docs/differential-findings.md)")
     print(f"differential: {passed} passed, {failed} failed" + (f", {skipped} skipped" if skipped else ""))
     return 1 if failed else 0
 
