@@ -302,3 +302,66 @@ async fn radicale_wrong_password_in_words() {
 async fn xandikos_wrong_password_in_words() {
     wrong_password(Kind::Xandikos).await;
 }
+
+/// The app's refresh pipeline (what the scheduler and `calendarbot sync` run) syncs a
+/// CalDAV calendar over WebDAV, never as a plain feed GET, and its events reach the cache.
+#[tokio::test]
+async fn the_refresh_pipeline_syncs_a_caldav_calendar_over_webdav() {
+    use calendarbot_core::clock::SystemClock;
+    use calendarbot_core::fetch::Fetcher;
+    use calendarbot_core::monitor::Tasks;
+    use calendarbot_core::refresh::{Deps, OutcomeKind, Pipeline, PipelineOptions};
+    use std::sync::Arc;
+
+    if !available(Kind::Radicale) {
+        return;
+    }
+    let server = Server::start(Kind::Radicale).await;
+    let work = server.mkcalendar("work", "Work", "#FF8800").await;
+    server
+        .put_event(&work, "standup", "Standup", "20300105T090000Z")
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let (pool, secrets) = fresh_db(dir.path()).await;
+    let cfg = fetch_config();
+    let cancel = CancellationToken::new();
+    let client = DavClient::new(&cfg, 10 << 20, false, basic(PASSWORD)).unwrap();
+    let view = accounts::add(
+        &pool,
+        &secrets,
+        &client,
+        NewAccount {
+            address: server.address(),
+            auth: basic(PASSWORD),
+            calendars: None,
+        },
+        &cancel,
+    )
+    .await
+    .unwrap();
+    let id = view.calendars[0].source.id;
+
+    let deps = Deps {
+        pool: pool.clone(),
+        fetcher: Arc::new(Fetcher::new(cfg).unwrap()),
+        secrets: Arc::new(secrets.clone()),
+        clock: Arc::new(SystemClock),
+        parser: calendarbot_core::refresh::default_parser(),
+        options: PipelineOptions::default(),
+    };
+    let tasks = Tasks::new();
+    let pipeline = Pipeline::start(deps, cancel.clone(), &tasks);
+    let mut changes = pipeline.subscribe();
+    server.proxy.reset();
+    let out = pipeline.refresh_all().await.unwrap();
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].kind, OutcomeKind::Updated { events: 1 }, "{out:?}");
+    let seen = server.proxy.seen();
+    assert!(
+        seen.iter().all(|s| s.method != "GET") && seen.iter().any(|s| s.method == "REPORT"),
+        "{seen:?}"
+    );
+    assert_eq!(summaries(&pool, id).await, ["Standup"]);
+    assert!(changes.has_changed().unwrap(), "the agenda is told");
+    cancel.cancel();
+}

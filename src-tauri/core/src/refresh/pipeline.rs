@@ -11,6 +11,7 @@ use super::scheduler::SchedulerHealth;
 use super::writer::{writer_loop, Changes, WriteFailure, WriteMsg, WriteOp};
 use super::{Deps, OutcomeKind, RefreshError, SourceOutcome};
 use crate::cache::{self, FeedState, StatusUpdate};
+use crate::caldav;
 use crate::fetch::breaker::{BreakerConfig, CircuitState, Permit};
 use crate::fetch::{ErrorKind, FetchError, Fetched, Validators};
 use crate::ics::Calendar;
@@ -247,6 +248,19 @@ impl Pipeline {
             name: name.clone(),
             kind,
         };
+        // A CalDAV calendar is synced over WebDAV (only what changed), with the same
+        // breaker and health as a feed; the sync writes its events itself.
+        match caldav::store::calendar(&deps.pool, id).await {
+            Ok(Some(_)) => return done(self.sync_caldav(id, settings).await),
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(source_id = id, error = %e, "cannot read caldav state");
+                return done(OutcomeKind::Failed {
+                    code: "database".into(),
+                    message: "the cache could not be read".into(),
+                });
+            }
+        }
         let state = match cache::feed_state(&deps.pool, id).await {
             Ok(s) => s,
             Err(e) => {
@@ -352,6 +366,31 @@ impl Pipeline {
                 code: "database".into(),
                 message: msg,
             }),
+        }
+    }
+
+    /// One CalDAV calendar through `caldav::sync` (its breaker, health and event writes),
+    /// then the same change signals the writer sends after a commit.
+    async fn sync_caldav(&self, id: i64, settings: &Settings) -> OutcomeKind {
+        let deps = &self.inner.deps;
+        let env = caldav::sync::SyncEnv {
+            pool: &deps.pool,
+            secrets: &deps.secrets,
+            fetch: deps.fetcher.config(),
+            settings,
+        };
+        let outcome = caldav::sync::sync_source(env, id, &self.inner.cancel).await;
+        self.inner
+            .changes
+            .committed(matches!(&outcome, Ok(r) if r.updated));
+        match outcome {
+            Ok(r) if r.updated => OutcomeKind::Updated { events: r.events },
+            Ok(_) => OutcomeKind::NotModified,
+            Err(_) if self.inner.cancel.is_cancelled() => OutcomeKind::Cancelled,
+            Err(e) => OutcomeKind::Failed {
+                code: e.health_error().kind.code().into(),
+                message: e.to_string(),
+            },
         }
     }
 

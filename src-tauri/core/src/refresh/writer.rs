@@ -47,7 +47,7 @@ pub(super) struct Changes {
 }
 
 impl Changes {
-    fn committed(&self, events: bool) {
+    pub(super) fn committed(&self, events: bool) {
         if events {
             self.events.send_modify(|g| *g += 1);
         }
