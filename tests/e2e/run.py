@@ -367,11 +367,14 @@ def main():
     if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
         print("run through scripts/e2e.sh (needs Xvfb and a session bus)", file=sys.stderr)
         return 2
-    # dunst with its defaults, except that the context menu (the actions of the shown
+    # dunst with its defaults (markup as packaged), except that the context menu (the actions of the shown
     # notifications) is answered by dunst-menu.sh instead of dmenu.
     dunstrc = os.path.join(OUT, "dunstrc")
     with open(dunstrc, "w") as f:
-        f.write(f"[global]\n    dmenu = {os.path.abspath(os.path.join(os.path.dirname(__file__), 'dunst-menu.sh'))}\n")
+        # markup = full, as in dunst's packaged /etc/xdg/dunst/dunstrc: the server then
+        # advertises body-markup and parses markup in the summary too (issue 12's attack).
+        f.write(f"[global]\n    markup = full\n"
+                f"    dmenu = {os.path.abspath(os.path.join(os.path.dirname(__file__), 'dunst-menu.sh'))}\n")
     dunst = subprocess.Popen(["dunst", "-config", dunstrc], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     passed = failed = 0
     try:

@@ -67,8 +67,10 @@ pub fn clean_text(text: &str) -> String {
         .join("\n")
 }
 
-/// "in 5 min", "in 1 h 5 min", "now" (within a minute either side), "started 3 min ago".
-/// Minutes ahead round up (4 min 10 s ahead is "in 5 min"), minutes past round down.
+/// "in 5 min", "in 1 h 5 min", "now" (from 30 s before to a minute after), "started 3 min
+/// ago". Minutes ahead round up (4 min 10 s ahead is "in 5 min"), minutes past round down.
+/// A reminder is shown a few milliseconds after its due time, so a 1-minute lead is 59.99 s
+/// ahead when its text is made: that still reads "in 1 min", never "now".
 pub fn when_text(start: DateTime<Utc>, now: DateTime<Utc>) -> String {
     let ahead = (start - now).num_seconds();
     let hm = |mins: i64| {
@@ -80,7 +82,7 @@ pub fn when_text(start: DateTime<Utc>, now: DateTime<Utc>) -> String {
             format!("{} h {} min", mins / 60, mins % 60)
         }
     };
-    if ahead > 59 {
+    if ahead >= 30 {
         format!("in {}", hm((ahead + 59) / 60))
     } else if ahead >= -59 {
         "now".into()
@@ -351,7 +353,9 @@ mod tests {
             (-250, "in 5 min"),
             (-3900, "in 1 h 5 min"),
             (-7200, "in 2 h"),
-            (-59, "now"),
+            (-59, "in 1 min"),
+            (-30, "in 1 min"),
+            (-29, "now"),
             (0, "now"),
             (59, "now"),
             (60, "started 1 min ago"),
