@@ -351,7 +351,7 @@ async fn the_refresh_pipeline_syncs_a_caldav_calendar_over_webdav() {
     };
     let tasks = Tasks::new();
     let pipeline = Pipeline::start(deps, cancel.clone(), &tasks);
-    let mut changes = pipeline.subscribe();
+    let changes = pipeline.subscribe();
     server.proxy.reset();
     let out = pipeline.refresh_all().await.unwrap();
     assert_eq!(out.len(), 1);
