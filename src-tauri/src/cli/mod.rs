@@ -538,14 +538,19 @@ async fn status(paths: &Paths, pool: &db::SqlitePool, format: TextOrJson) -> Res
                 let last = h
                     .last_success
                     .map_or_else(|| "never".to_string(), |t| t.to_rfc3339());
-                let stale = if h.stale { ", STALE" } else { "" };
+                // A source never fetched is pending, not "stale" as well.
+                let stale = if h.stale && h.last_success.is_some() {
+                    ", stale"
+                } else {
+                    ""
+                };
                 outln!(
                     out,
-                    "{} [{}{stale}] last success: {last}, {} events, circuit {:?}",
-                    h.name,
+                    "{} [{}{stale}] last success: {last}, {} events, circuit {}",
+                    out::escape(&h.name),
                     h.status,
                     h.event_count,
-                    h.circuit
+                    h.circuit.as_str()
                 )?;
                 if let Some(e) = h.last_error {
                     outln!(out, "    last error: {e}")?;
