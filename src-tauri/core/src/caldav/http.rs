@@ -64,19 +64,8 @@ impl DavClient {
         allow_local_network: bool,
         auth: Auth,
     ) -> Result<Self, FetchError> {
-        let mut builder = reqwest::Client::builder()
-            .user_agent(cfg.user_agent.clone())
-            .connect_timeout(cfg.connect_timeout)
-            .read_timeout(cfg.read_timeout)
-            .timeout(cfg.total_timeout)
-            .gzip(true)
-            .redirect(reqwest::redirect::Policy::none());
-        for (host, addr) in &cfg.resolve {
-            builder = builder.resolve(host, *addr);
-        }
-        let client = builder
-            .build()
-            .map_err(|_| FetchError::new(ErrorKind::Tls))?;
+        // Redirects are followed by hand (a redirected PROPFIND must stay a PROPFIND).
+        let client = crate::fetch::http_client(cfg, reqwest::redirect::Policy::none())?;
         Ok(Self {
             client,
             auth,

@@ -127,19 +127,7 @@ impl Fetcher {
                 Err(refusal) => attempt.error(refusal),
             }
         });
-        let mut builder = reqwest::Client::builder()
-            .user_agent(cfg.user_agent.clone())
-            .connect_timeout(cfg.connect_timeout)
-            .read_timeout(cfg.read_timeout)
-            .timeout(cfg.total_timeout)
-            .gzip(true)
-            .redirect(policy);
-        for (host, addr) in &cfg.resolve {
-            builder = builder.resolve(host, *addr);
-        }
-        let client = builder
-            .build()
-            .map_err(|_| FetchError::new(ErrorKind::Tls))?;
+        let client = http_client(&cfg, policy)?;
         Ok(Self {
             client,
             max_bytes: AtomicU64::new(cfg.max_bytes),
@@ -411,6 +399,26 @@ pub fn sniff(body: &[u8], content_type_html: bool) -> Result<(), FetchError> {
         }
         Err(e) => Err(ErrorKind::from(&e).into()),
     }
+}
+
+/// A reqwest client with the feeds' user agent, connect/read/total timeouts, gzip and
+/// test resolve overrides: the one recipe for the feed fetcher and the CalDAV client,
+/// which differ only in how redirects are handled (`redirect`).
+pub(crate) fn http_client(
+    cfg: &FetchConfig,
+    redirect: reqwest::redirect::Policy,
+) -> Result<reqwest::Client, FetchError> {
+    let mut builder = reqwest::Client::builder()
+        .user_agent(cfg.user_agent.clone())
+        .connect_timeout(cfg.connect_timeout)
+        .read_timeout(cfg.read_timeout)
+        .timeout(cfg.total_timeout)
+        .gzip(true)
+        .redirect(redirect);
+    for (host, addr) in &cfg.resolve {
+        builder = builder.resolve(host, *addr);
+    }
+    builder.build().map_err(|_| FetchError::new(ErrorKind::Tls))
 }
 
 #[cfg(test)]
