@@ -1,12 +1,35 @@
 // Generated from the Rust types by ts-rs (src-tauri/src/commands/contract.rs).
 // Do not edit: `UPDATE_BINDINGS=1 cargo test --test contract` rewrites it.
 
+export type AccountInput = { address: string, user: string, password: string, };
+export type AccountPreview = { 
+/**
+ * "Nextcloud", "Fastmail", "iCloud" or "CalDAV".
+ */
+provider: string, 
+/**
+ * `scheme://host[:port]` of the calendar home.
+ */
+server: string, calendars: Array<CalendarChoice>, };
 export type ActiveTask = { id: number, name: string, started_at: string, running_ms: number, };
 export type AlarmTrigger = { "kind": "relative", seconds: number, } | { "kind": "absolute", at: string, };
 export type AppEvent = "agenda-changed" | "sources-changed";
 export type AuthChoice = "none" | "basic" | "bearer";
 export type AuthInput = { kind?: AuthChoice, user?: string, password?: string, token?: string, };
 export type AuthKind = "none" | "basic" | "bearer" | "headers";
+export type CalendarChoice = { 
+/**
+ * The collection's path: what the window sends back to add exactly this one.
+ */
+href: string, name: string, 
+/**
+ * `#RRGGBB`, from the server's `calendar-color`.
+ */
+color: string | null, 
+/**
+ * Already a source of this account (adding it again does nothing).
+ */
+added: boolean, };
 export type CircuitState = "closed" | "open" | "half_open";
 export type ConnectionTest = { ok: boolean, provider: string, events: number, message: string, };
 export type Diagnostics = { version: string, data_dir: string, log_dir: string, 
@@ -36,7 +59,7 @@ export type HealthView = { status: SourceStatus, last_success: string | null, la
  * Until when an open circuit waits before its next probe.
  */
 circuit_open_until: string | null, consecutive_failures: number, stale: boolean, events: number, };
-export type LocationKind = "file" | "http";
+export type LocationKind = "file" | "http" | "caldav";
 export type LoopHealth = { name: string, 
 /**
  * Failures in a row; 0 while it works.
@@ -124,8 +147,13 @@ export type RecentError = { at: string | null,
  * The calendar's name, or the background task's.
  */
 source: string, message: string, };
+export type SettingGroup = "reminders" | "calendars" | "appearance" | "advanced";
 export type SettingKind = "bool" | "int" | "emails" | "minutes" | "choice";
-export type SettingView = { key: string, value: string, default: string, kind: SettingKind, min: number | null, max: number | null, choices: Array<string>, help: string, 
+export type SettingView = { key: string, 
+/**
+ * What a person reads (the key is the command line's name).
+ */
+label: string, group: SettingGroup, value: string, default: string, kind: SettingKind, min: number | null, max: number | null, choices: Array<string>, help: string, 
 /**
  * Changed only with `calendarbot settings set`, not from the window.
  */
@@ -170,6 +198,8 @@ export interface Commands {
   close_window: { args: {  }; result: null };
   list_sources: { args: {  }; result: Array<SourceView> };
   add_source: { args: { input: SourceInput }; result: SourceView };
+  discover_account: { args: { input: AccountInput }; result: AccountPreview };
+  add_account: { args: { input: AccountInput; calendars: Array<string> }; result: Array<SourceView> };
   update_source: { args: { id: number; patch: SourcePatch }; result: SourceView };
   remove_source: { args: { id: number }; result: null };
   test_source: { args: { input: SourceInput }; result: ConnectionTest };

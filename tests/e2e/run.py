@@ -234,6 +234,29 @@ def snooze_chosen_in_the_notification_brings_it_back_at_the_snooze_time():
 
 
 @test
+def a_calendar_added_by_the_cli_reaches_the_running_tray_at_once():
+    """No Refresh now, no restart: the running app sees `sources add` from another process
+    (config_watch: an inotify watch on the database and a fingerprint of the configuration)."""
+    app = App()
+    try:
+        app.start()
+        feed = os.path.join(app.data_dir, "feed.ics")
+        summary = f"Live change {int(time.time())}"
+        write_feed(feed, summary, int(time.time()) + 1800)
+        t0 = time.monotonic()
+        app.cli("sources", "add", feed, "--name", "Live")
+        wait_for(lambda: any(summary in label for label in app.labels()), 10,
+                 "the CLI-added calendar's event in the tray")
+        print(f"      in the tray {time.monotonic() - t0:.1f} s after sources add")
+        # Removing it from the CLI takes it out of the tray the same way.
+        app.cli("sources", "remove", "Live")
+        wait_for(lambda: not any(summary in label for label in app.labels()), 10,
+                 "the removed calendar's event to leave the tray")
+    finally:
+        app.stop()
+
+
+@test
 def join_next_meeting_from_the_tray_opens_the_feeds_link():
     app = App()
     feed = os.path.join(app.data_dir, "feed.ics")

@@ -292,6 +292,121 @@ def window_adds_a_local_source_and_shows_its_events():
             w.close()
 
 
+class Radicale:
+    """A real CalDAV server (Radicale) on 127.0.0.1 with one user, for the Add account form."""
+
+    USER, PASSWORD = "alice", "app-pass-e2e"
+
+    def __init__(self, root):
+        self.port = free_port()
+        users = os.path.join(root, "users")
+        with open(users, "w") as f:
+            f.write(f"{self.USER}:{self.PASSWORD}\n")
+        config = os.path.join(root, "config")
+        with open(config, "w") as f:
+            f.write(f"[server]\nhosts = 127.0.0.1:{self.port}\n"
+                    f"[auth]\ntype = htpasswd\nhtpasswd_filename = {users}\nhtpasswd_encryption = plain\n"
+                    f"[storage]\nfilesystem_folder = {os.path.join(root, 'collections')}\n")
+        self.log = open(os.path.join(root, "radicale.log"), "w")
+        self.proc = subprocess.Popen(["radicale", "--config", config], stdout=self.log, stderr=subprocess.STDOUT)
+        self.address = f"http://127.0.0.1:{self.port}/"
+
+        def listening():
+            assert self.proc.poll() is None, "radicale exited"
+            with socket.socket() as s:
+                return s.connect_ex(("127.0.0.1", self.port)) == 0
+        wait_for(listening, 30, "radicale to listen")
+
+    def request(self, method, path, body, content_type):
+        token = base64.b64encode(f"{self.USER}:{self.PASSWORD}".encode()).decode()
+        req = urllib.request.Request(self.address.rstrip("/") + path, data=body.encode(), method=method,
+                                     headers={"Content-Type": content_type, "Authorization": f"Basic {token}"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status
+
+    def mkcalendar(self, name, display, color):
+        path = f"/{self.USER}/{name}/"
+        body = ('<?xml version="1.0" encoding="utf-8"?><c:mkcalendar xmlns:d="DAV:" '
+                'xmlns:c="urn:ietf:params:xml:ns:caldav" xmlns:x="http://apple.com/ns/ical/"><d:set><d:prop>'
+                f'<d:displayname>{display}</d:displayname><x:calendar-color>{color}</x:calendar-color>'
+                '<c:supported-calendar-component-set><c:comp name="VEVENT"/></c:supported-calendar-component-set>'
+                '</d:prop></d:set></c:mkcalendar>')
+        assert self.request("MKCALENDAR", path, body, "application/xml") == 201
+        return path
+
+    def put_event(self, cal, uid, summary, start_epoch):
+        body = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//e2e//EN\r\n" + ics_event(uid, summary, start_epoch) \
+            + "END:VCALENDAR\r\n"
+        assert self.request("PUT", f"{cal}{uid}.ics", body, "text/calendar; charset=utf-8") in (201, 204)
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+        self.log.close()
+
+
+@test
+def window_adds_a_caldav_account_with_the_calendars_ticked():
+    with tempfile.TemporaryDirectory(prefix="calendarbot-wd-") as data_dir, \
+            tempfile.TemporaryDirectory(prefix="calendarbot-dav-") as dav_dir:
+        server = Radicale(dav_dir)
+        work = server.mkcalendar("work", "Work", "#FF8800FF")
+        server.mkcalendar("home", "Home", "#3366CC")
+        server.put_event(work, "dav-standup@test", "CalDAV standup", tomorrow_at(9))
+        w = Window(data_dir)
+        try:
+            w.start()
+            w.go("sources")
+
+            def fill():
+                w.type("#account-address", server.address)
+                w.type("#account-user", server.USER)
+                w.type("#account-password", server.PASSWORD)
+
+            # A server on this computer is refused from the window until the CLI allows it.
+            fill()
+            w.click("#account-test")
+            wait_for(lambda: "not allowed from the window" in w.text("#account-form-status"), 15,
+                     "the local-network refusal")
+            assert w.js("return document.getElementById('account-calendars').hidden") is True
+            run(BIN, "--data-dir", data_dir, "settings", "set", "fetch.allow_local_network", "true")
+
+            # A wrong password is said in words; nothing is listed.
+            w.type("#account-password", "wrong")
+            w.click("#account-test")
+            wait_for(lambda: "refused the user name or password" in w.text("#account-form-status"), 15,
+                     "the wrong-password message")
+            assert "wrong" not in w.text("#account-form-status")
+
+            fill()
+            w.click("#account-test")
+            wait_for(lambda: len(w.find_all("#account-calendar-list li")) == 2, 20, "the account's two calendars")
+            listed = w.js("""
+                return [...document.querySelectorAll('#account-calendar-list li')].map((li) => ({
+                  text: li.textContent, checked: li.querySelector('input').checked,
+                  color: getComputedStyle(li.querySelector('.dot')).backgroundColor }));""")
+            assert [c["text"] for c in listed] == ["Work", "Home"], listed
+            assert all(c["checked"] for c in listed), listed
+            assert [c["color"] for c in listed] == ["rgb(255, 136, 0)", "rgb(51, 102, 204)"], listed
+            w.screenshot("sources-account")
+
+            # Only Work is added; it appears as a CalDAV calendar with its colour and its event.
+            w.click("#account-calendar-list li:nth-child(2) input")
+            w.click("#account-add")
+            wait_for(lambda: "Added “Work”" in w.text("#account-form-status"), 20, "Work to be added")
+            out = json.loads(run(BIN, "--data-dir", data_dir, "sources", "list", "--format", "json").stdout)
+            assert [(s["name"], s["kind"], s["color"]) for s in out] == [("Work", "caldav", "#FF8800")], out
+            assert w.js("return document.getElementById('account-password').value") == ""
+            wait_for(lambda: "1 event" in w.text('li[data-testid="source"]'), 30, "Work's first sync")
+            assert "CalDAV account" in w.text('li[data-testid="source"]'), w.text('li[data-testid="source"]')
+            w.go("next")
+            wait_for(lambda: any("CalDAV standup" in t for t in w.texts("#upcoming li")), 20,
+                     "the CalDAV event under Coming up")
+        finally:
+            w.close()
+            server.stop()
+
+
 @test
 def window_changes_a_setting_and_shows_diagnostics():
     with tempfile.TemporaryDirectory(prefix="calendarbot-wd-") as data_dir:
@@ -311,6 +426,25 @@ def window_changes_a_setting_and_shows_diagnostics():
             assert w.js(f"return document.querySelector('{css}').value") == "10"
             wait_for(lambda: app.cli("settings", "get", "notify.lead_minutes").stdout.strip() == "10", 10,
                      "the CLI to read notify.lead_minutes = 10")
+
+            # Grouped under headings for people, labelled in words, not by key.
+            headings = w.texts("#settings-list .settings-group > h3")
+            assert headings == ["Reminders", "Calendars", "Appearance", "Advanced"], headings
+            label = w.js(f"const i = document.querySelector('{css}'); "
+                         "return document.querySelector(`label[for=\"${i.id}\"]`).textContent")
+            assert label == "Remind me before", label
+            advanced = w.text('.settings-group[data-group="advanced"]')
+            assert "Pause after failures" in advanced and "Start at login" in advanced, advanced
+
+            # A refused value: the reason in words next to the field, the field back to the value in force.
+            w.type(css, "2000")
+            w.request("POST", w.s(f"/element/{w.find(css)}/value"), {"text": "\ue007"})
+            wait_for(lambda: "between 0 and 1440" in w.text("#setting-notify-lead_minutes-status"), 10,
+                     "the refusal in words")
+            refusal = w.text("#setting-notify-lead_minutes-status")
+            assert "..=" not in refusal and "notify.lead_minutes" not in refusal, refusal
+            assert w.js(f"return document.querySelector('{css}').value") == "10"
+            assert app.cli("settings", "get", "notify.lead_minutes").stdout.strip() == "10"
             w.screenshot("settings")
 
             w.go("diagnostics")

@@ -2,7 +2,36 @@
 import { $, el, invoke, errorText, say, formatDateTime } from '../lib.js';
 
 /** @typedef {import('../bindings').SettingView} SettingView */
+/** @typedef {import('../bindings').SettingGroup} SettingGroup */
 /** @typedef {import('../bindings').PauseMode} PauseMode */
+
+/** The headings, in the order shown. */
+/** @type {[SettingGroup, string][]} */
+const GROUPS = [['reminders', 'Reminders'], ['calendars', 'Calendars'], ['appearance', 'Appearance'], ['advanced', 'Advanced']];
+
+/** A default in words: "on", "off", "5", "none". */
+/** @param {SettingView} s */
+function defaultWords(s) {
+  if (s.kind === 'bool') return s.default === 'true' ? 'on' : 'off';
+  return s.default === '' ? 'none' : s.default;
+}
+
+/** The allowed range of a number in words ("from 0 to 1440"). */
+/** @param {SettingView} s */
+function rangeWords(s) {
+  const min = typeof s.min === 'number' ? s.min : null;
+  const max = typeof s.max === 'number' ? s.max : null;
+  if (s.kind !== 'int' || (min === null && max === null)) return '';
+  if (min !== null && max !== null) return `From ${min} to ${max}.`;
+  return min !== null ? `At least ${min}.` : `At most ${max}.`;
+}
+
+/** The reason of a refused value without the key the command line needs ("invalid value for KEY: …"). */
+function reasonWords(text) {
+  const reason = text.replace(/^invalid value for [^:]+:\s*/, '');
+  const sentence = reason.charAt(0).toUpperCase() + reason.slice(1);
+  return /[.!?]$/.test(sentence) ? sentence : `${sentence}.`;
+}
 
 const cssId = (key) => `setting-${String(key).replace(/[^A-Za-z0-9_-]/g, '-')}`;
 
@@ -60,11 +89,11 @@ export function createSettingsPage() {
     try {
       const stored = await invoke('set_setting', { key: input.dataset.key, value });
       setControl(input, typeof stored === 'string' ? stored : value);
-      input.removeAttribute('aria-invalid');
       status.set('Saved.', 'ok');
     } catch (e) {
-      input.setAttribute('aria-invalid', 'true');
-      status.set(errorText(e), 'error');
+      // The field goes back to the value in force; the reason stays beside it.
+      setControl(input, input.dataset.value);
+      status.set(`${reasonWords(errorText(e))} Kept ${input.type === 'checkbox' ? (input.checked ? 'on' : 'off') : `“${input.dataset.value}”`}.`, 'error');
     }
   }
 
@@ -77,16 +106,28 @@ export function createSettingsPage() {
     const status = el('p', { id: `${id}-status`, class: 'status', 'aria-live': 'polite' });
     const [text, kind] = notes.get(s.key) || ['', ''];
     say(status, text, kind);
-    if (kind === 'error') input.setAttribute('aria-invalid', 'true');
-    const label = el('label', { for: id, class: 'setting-key' }, s.key);
-    const range = s.kind === 'int' && (typeof s.min === 'number' || typeof s.max === 'number')
-      ? ` (${[typeof s.min === 'number' ? `min ${s.min}` : '', typeof s.max === 'number' ? `max ${s.max}` : ''].filter(Boolean).join(', ')})` : '';
+    const label = el('label', { for: id, class: 'setting-label' }, s.label);
+    const cli = s.read_only
+      ? `Changed only from the command line: calendarbot settings set ${s.key} VALUE`
+      : `calendarbot settings set ${s.key}`;
     return el('li', { class: `setting setting-${s.kind}`, 'data-setting': s.key },
       isBool ? el('div', { class: 'setting-control' }, input, label) : el('div', { class: 'setting-control' }, label, input),
-      el('p', { id: `${id}-help`, class: 'muted help' }, s.help || '', range,
-        s.default !== '' ? ` Default: ${s.default}.` : '',
-        s.read_only ? ` Changed only from the command line: calendarbot settings set ${s.key} VALUE.` : ''),
+      el('p', { id: `${id}-help`, class: 'muted help' },
+        [s.help, rangeWords(s), `Default: ${defaultWords(s)}.`].filter(Boolean).join(' ')),
+      el('p', { class: 'muted help setting-key' }, cli),
       status);
+  }
+
+  /** @param {SettingView[]} settings */
+  function groups(settings) {
+    return GROUPS.map(([group, title]) => {
+      const rows = settings.filter((s) => s.group === group);
+      if (!rows.length) return null;
+      const hid = `settings-group-${group}`;
+      return el('li', { class: 'settings-group', 'data-group': group },
+        el('h3', { id: hid }, title),
+        el('ul', { class: 'settings', 'aria-labelledby': hid }, rows.map(row)));
+    }).filter(Boolean);
   }
 
   async function load() {
@@ -97,7 +138,7 @@ export function createSettingsPage() {
     try {
       const settings = await invoke('get_settings');
       if (mine !== seq) return;
-      list.replaceChildren(...settings.map(row));
+      list.replaceChildren(...groups(settings));
       say($('#settings-status'), '');
     } catch (e) {
       if (mine === seq) say($('#settings-status'), errorText(e), 'error');

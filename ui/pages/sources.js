@@ -2,6 +2,7 @@
 // Locations arrive already redacted by the backend; secrets typed here are sent once
 // and cleared from the form afterwards.
 import { $, el, invoke, errorText, say, dot, validColor, relative, formatDateTime, clean } from '../lib.js';
+import { createAccountForm } from './accounts.js';
 
 /** @typedef {import('../bindings').SourceView} SourceView */
 /** @typedef {import('../bindings').HealthView} HealthView */
@@ -13,6 +14,8 @@ import { $, el, invoke, errorText, say, dot, validColor, relative, formatDateTim
 
 const PALETTE = ['#2563eb', '#16a34a', '#db2777', '#ea580c', '#7c3aed', '#0891b2', '#ca8a04', '#dc2626'];
 
+/** @type {Record<import('../bindings').LocationKind, string>} */
+const KIND_WORDS = { file: 'local file', http: 'web', caldav: 'CalDAV account' };
 /** @type {Record<AuthKind, string>} */
 const AUTH_WORDS = { none: 'no sign-in', basic: 'user name and password', bearer: 'token', headers: 'extra headers' };
 /** @type {Record<SourceStatus, string>} */
@@ -179,7 +182,7 @@ export function createSourcesPage() {
       removeArea),
     el('div', { class: 'muted source-meta' },
       el('span', { dir: 'auto', class: 'location' }, s.location || ''),
-      ` · ${s.kind === 'file' ? 'local file' : 'web'} · ${AUTH_WORDS[s.auth] || s.auth || 'no sign-in'} · ${interval}`),
+      ` · ${KIND_WORDS[s.kind] || 'web'} · ${AUTH_WORDS[s.auth] || s.auth || 'no sign-in'} · ${interval}`),
     el('div', { class: 'source-reminders' },
       el('label', { class: 'toggle', for: `source-reminders-${id}` }, reminders, ' Reminders'),
       el('label', { for: `source-lead-${id}` }, ' ', lead, ' min before')),
@@ -317,6 +320,7 @@ export function createSourcesPage() {
   $('#source-test').addEventListener('click', test);
   $('#source-form').addEventListener('submit', add);
   showAuthFields();
+  createAccountForm({ onAdded: load });
 
   return { load };
 }

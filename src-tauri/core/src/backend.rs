@@ -22,6 +22,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::agenda::{self, SourceCalendar};
 use crate::clock::{system_zone, Clock};
+use crate::config_watch::ConfigWatch;
 use crate::fetch::{ErrorKind, FetchConfig, FetchError, Fetched, Fetcher, Validators};
 use crate::model::{Occurrence, PartStat, Window};
 use crate::monitor::Tasks;
@@ -272,6 +273,7 @@ impl Backend {
         self.tasks
             .spawn(AGENDA_LOOP, async move { this.agenda_loop().await });
         self.watch_system_events();
+        self.watch_config();
         let this = self.clone();
         self.tasks.spawn("autostart", async move {
             let settings = Settings::load(&this.pool)
@@ -312,6 +314,24 @@ impl Backend {
                 if let Err(e) = network {
                     tracing::info!(error = %e, "no network signal from NetworkManager");
                 }
+            }
+        });
+    }
+
+    /// A source or setting changed by another process (`calendarbot sources add`) is
+    /// applied at once: the agenda is recomputed and the sources refreshed (a new one
+    /// is fetched; the others answer 304). See [`crate::config_watch`].
+    fn watch_config(self: &Arc<Self>) {
+        let this = self.clone();
+        self.tasks.spawn("config watch", async move {
+            let mut watch = ConfigWatch::start(this.pool.clone(), &this.paths.database()).await;
+            loop {
+                tokio::select! {
+                    () = this.token.cancelled() => return,
+                    () = watch.changed() => {}
+                }
+                this.notify_changed();
+                this.refresh_now();
             }
         });
     }
@@ -536,10 +556,17 @@ pub async fn load_calendars(
     let calendars = cache::load_calendars(pool)
         .await?
         .into_iter()
-        .map(|c| SourceCalendar {
-            source_id: Some(c.source.id),
-            name: c.source.name,
-            calendar: c.calendar,
+        .map(|mut c| {
+            // The colour the user gave the calendar wins over the feed's own
+            // (X-APPLE-CALENDAR-COLOR); an event's COLOR still wins over both.
+            if c.source.color.is_some() {
+                c.calendar.meta.color = c.source.color.clone();
+            }
+            SourceCalendar {
+                source_id: Some(c.source.id),
+                name: c.source.name,
+                calendar: c.calendar,
+            }
         })
         .collect();
     Ok((calendars, false))

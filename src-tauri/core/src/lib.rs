@@ -2,7 +2,7 @@
 //!
 //! Layers, from the bottom up (a module only uses those above it in this list):
 //! - [`model`]: the shared data ([`model::Occurrence`], [`model::Window`]).
-//! - [`clock`]: injected time and the system zone.
+//! - [`clock`]: injected time and the system zone; [`timefmt`]: the one way times and dates are written.
 //! - [`paths`], [`db`], [`settings`]: where files live, the SQLite pool, user settings.
 //! - [`monitor`]: the task registry every background task is spawned through.
 //! - [`ics`]: the calendar engine (parse and expand RFC 5545 as real providers write it).
@@ -14,7 +14,8 @@
 //! - [`refresh`]: producers → bounded channel → one batching writer; the refresh scheduler.
 //! - [`agenda`]: windows, merged expansion, "next meeting".
 //! - [`window_policy`]: what the window (a less trusted caller) may ask for.
-//! - [`backend`]: owns the pool, the tasks, the cancellation token and the agenda channel.
+//! - [`backend`]: owns the pool, the tasks, the cancellation token and the agenda channel;
+//!   [`config_watch`] tells it when another process changed a source or a setting.
 //! - [`reminders`]: the reminder planner, ledger, scheduler loop and desktop notifier.
 //!
 //! This crate has no Tauri dependency: the compiler keeps the dependency direction,
@@ -26,6 +27,7 @@ pub mod backend;
 pub mod cache;
 pub mod caldav;
 pub mod clock;
+pub mod config_watch;
 pub mod db;
 pub mod demo;
 pub mod fetch;
@@ -40,5 +42,6 @@ pub mod secrets;
 pub mod settings;
 pub mod sources;
 pub mod system_events;
+pub mod timefmt;
 pub mod wall_timer;
 pub mod window_policy;

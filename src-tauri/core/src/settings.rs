@@ -27,12 +27,28 @@ pub enum Kind {
     },
 }
 
+/// What a setting is for: the window lists settings under these headings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum SettingGroup {
+    Reminders,
+    Calendars,
+    Appearance,
+    /// Engineering knobs, and what only the command line may change.
+    Advanced,
+}
+
 /// One known setting.
 #[derive(Debug, Clone, Copy)]
 pub struct Spec {
+    /// The name the command line and the database use.
     pub key: &'static str,
+    /// What a person reads in the window.
+    pub label: &'static str,
+    pub group: SettingGroup,
     pub kind: Kind,
     pub default: &'static str,
+    /// One or two sentences.
     pub help: &'static str,
 }
 
@@ -40,93 +56,123 @@ pub struct Spec {
 pub const SPECS: &[Spec] = &[
     Spec {
         key: "notify.enabled",
+        label: "Desktop notifications",
+        group: SettingGroup::Reminders,
         kind: Kind::Bool,
         default: "true",
-        help: "show desktop notifications",
+        help: "Show a notification before each meeting.",
     },
     Spec {
         key: "notify.lead_minutes",
+        label: "Remind me before",
+        group: SettingGroup::Reminders,
         kind: Kind::Int { min: 0, max: 1440 },
         default: "5",
-        help: "minutes before an event to notify",
+        help: "Minutes before an event starts to remind you (0: only when it starts).",
     },
     Spec {
         key: "notify.snooze_minutes",
+        label: "Snooze choices",
+        group: SettingGroup::Reminders,
         kind: Kind::MinutesList { max_items: 3 },
         default: "5,10",
-        help: "the Snooze buttons on a reminder, in minutes",
+        help: "The Snooze buttons on a reminder, in minutes, comma separated (up to 3).",
     },
     Spec {
         key: "notify.at_start",
+        label: "Remind again at the start",
+        group: SettingGroup::Reminders,
         kind: Kind::Bool,
         default: "true",
-        help: "also notify when the event starts",
+        help: "A second notification when the event starts.",
     },
     Spec {
         key: "notify.all_day",
+        label: "Remind of all-day events",
+        group: SettingGroup::Reminders,
         kind: Kind::Bool,
         default: "false",
-        help: "notify for all-day events",
+        help: "Also notify for all-day events.",
     },
     Spec {
         key: "notify.free",
+        label: "Remind of free-time events",
+        group: SettingGroup::Reminders,
         kind: Kind::Bool,
         default: "false",
-        help: "notify for events marked free / transparent",
+        help: "Also notify for events marked free (they do not block your time).",
     },
     Spec {
         key: "refresh.interval_minutes",
+        label: "Refresh every",
+        group: SettingGroup::Calendars,
         kind: Kind::Int { min: 1, max: 10080 },
         default: "15",
-        help: "minutes between refreshes of each source",
+        help: "Minutes between two updates of each calendar (a calendar may have its own).",
     },
     Spec {
         key: "me.emails",
+        label: "My e-mail addresses",
+        group: SettingGroup::Calendars,
         kind: Kind::Emails,
         default: "",
-        help: "your addresses, comma separated (to find your replies)",
+        help: "Your addresses, comma separated: they tell which invitations you declined or accepted.",
     },
     Spec {
         key: "events.canceled_prefix",
+        label: "“Canceled:” titles are cancelled",
+        group: SettingGroup::Appearance,
         kind: Kind::Bool,
         default: "true",
-        help: "treat Outlook \"Canceled:\" titles as cancelled",
+        help: "Show Outlook events whose title starts with “Canceled:” as cancelled.",
     },
     Spec {
         key: "events.declined",
+        label: "Events I declined",
+        group: SettingGroup::Appearance,
         kind: Kind::Choice(&["dim", "hide"]),
         default: "dim",
-        help: "how to show events you declined",
+        help: "Dim them or hide them everywhere (tray, window, reminders).",
     },
     Spec {
         key: "fetch.max_mb",
+        label: "Largest calendar accepted",
+        group: SettingGroup::Advanced,
         kind: Kind::Int { min: 1, max: 200 },
         default: "10",
-        help: "largest feed accepted, in MB after decompression",
+        help: "In MB after decompression; a larger answer is refused and the last good data kept.",
     },
     Spec {
         key: "fetch.allow_local_network",
+        label: "Allow the local network",
+        group: SettingGroup::Advanced,
         kind: Kind::Bool,
         default: "false",
-        help: "allow redirects to loopback and private addresses",
+        help: "Allow calendars and redirects on this computer or the local network (off protects against a feed that points at your router).",
     },
     Spec {
         key: "breaker.failures",
+        label: "Failures before pausing a calendar",
+        group: SettingGroup::Advanced,
         kind: Kind::Int { min: 1, max: 100 },
         default: "5",
-        help: "consecutive failures that open a source's circuit",
+        help: "Consecutive failed updates after which a calendar is paused for a while.",
     },
     Spec {
         key: "breaker.open_seconds",
+        label: "Pause after failures",
+        group: SettingGroup::Advanced,
         kind: Kind::Int { min: 1, max: 86400 },
         default: "60",
-        help: "seconds an open circuit waits before one probe",
+        help: "Seconds a paused calendar waits before one more try.",
     },
     Spec {
         key: "app.autostart",
+        label: "Start at login",
+        group: SettingGroup::Advanced,
         kind: Kind::Bool,
         default: "false",
-        help: "start CalendarBot at login",
+        help: "Start CalendarBot when you log in.",
     },
 ];
 
@@ -343,6 +389,24 @@ mod tests {
         assert_eq!(s.lead_minutes, 5);
         assert_eq!(s.refresh_interval_minutes, 15);
         assert!(s.me_emails.is_empty());
+    }
+
+    #[test]
+    fn every_setting_has_words_for_people() {
+        for spec in SPECS {
+            assert!(
+                !spec.label.contains('.') && !spec.label.contains('_'),
+                "{}",
+                spec.key
+            );
+            assert!(spec.help.ends_with('.'), "{}: help is a sentence", spec.key);
+            let c = spec.help.chars().next().unwrap();
+            assert!(c.is_uppercase(), "{}: help starts a sentence", spec.key);
+        }
+        // What the window may not change is with the engineering knobs.
+        for key in crate::window_policy::READ_ONLY_SETTINGS {
+            assert_eq!(spec(key).unwrap().group, SettingGroup::Advanced, "{key}");
+        }
     }
 
     #[test]

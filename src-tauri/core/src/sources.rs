@@ -7,7 +7,7 @@
 //! "secret address" is a credential). The table keeps only `scheme://host[:port]` for
 //! display and logs.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
@@ -25,6 +25,10 @@ pub enum SourceKind {
     /// Given as `webcal://`; fetched as `https://`.
     Webcal,
     File,
+    /// A calendar of a CalDAV account (`caldav::accounts`): stored as an http source
+    /// whose collection URL is its secret, with a `caldav_calendars` row that makes
+    /// the refresh pipeline sync it over WebDAV instead of GETting it.
+    Caldav,
 }
 
 impl SourceKind {
@@ -33,12 +37,14 @@ impl SourceKind {
             SourceKind::Http => "http",
             SourceKind::Webcal => "webcal",
             SourceKind::File => "file",
+            SourceKind::Caldav => "caldav",
         }
     }
     fn parse(s: &str) -> Self {
         match s {
             "webcal" => SourceKind::Webcal,
             "file" => SourceKind::File,
+            "caldav" => SourceKind::Caldav,
             _ => SourceKind::Http,
         }
     }
@@ -261,6 +267,11 @@ pub fn parse_location(input: &str) -> Result<Location, SourceError> {
     if input.is_empty() {
         return Err(SourceError::InvalidLocation("empty".into()));
     }
+    if let Some(host) = schemeless_host(input) {
+        return Err(SourceError::InvalidLocation(format!(
+            "did you mean https://{host}/…? A web address needs its https:// (or webcal://)"
+        )));
+    }
     let path = PathBuf::from(input);
     let path = if path.is_absolute() {
         path
@@ -270,6 +281,54 @@ pub fn parse_location(input: &str) -> Result<Location, SourceError> {
             .unwrap_or(path)
     };
     Ok(Location::File(path))
+}
+
+/// A local calendar must be a regular file this user can read: a missing file, a
+/// folder, `/dev/zero` or a FIFO (which would block the reader) is refused when added
+/// from the command line or the window, not discovered at the first refresh (a test
+/// or a script may still add a file that appears later through [`add`]). Metadata
+/// first: opening a FIFO would block.
+pub fn check_calendar_file(path: &Path) -> Result<(), SourceError> {
+    let shown = path.display();
+    let meta = std::fs::metadata(path).map_err(|e| {
+        SourceError::InvalidLocation(match e.kind() {
+            std::io::ErrorKind::NotFound => format!("there is no file {shown}"),
+            _ => format!("{shown} cannot be read ({e})"),
+        })
+    })?;
+    if !meta.is_file() {
+        let what = if meta.is_dir() {
+            "a folder"
+        } else {
+            "not a regular file (a device or a pipe)"
+        };
+        return Err(SourceError::InvalidLocation(format!("{shown} is {what}")));
+    }
+    std::fs::File::open(path)
+        .map(drop)
+        .map_err(|e| SourceError::InvalidLocation(format!("{shown} cannot be read ({e})")))
+}
+
+/// The host of what looks like a web address typed without its scheme
+/// (`calendar.google.com/calendar/ical/…/basic.ics`): a relative path whose first
+/// segment is a dotted name ending in letters and that is not a file or folder here.
+fn schemeless_host(input: &str) -> Option<&str> {
+    if input.starts_with(['/', '.', '~']) {
+        return None;
+    }
+    let first = input.split('/').next()?;
+    let host = first.split(':').next()?;
+    let labels: Vec<&str> = host.split('.').collect();
+    let tld = labels.last()?;
+    let hostlike = labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+        && tld.len() >= 2
+        && tld.chars().all(|c| c.is_ascii_alphabetic())
+        // "feed.ics" and "work.ical" are file names, not hosts.
+        && !matches!(tld.to_ascii_lowercase().as_str(), "ics" | "ical" | "ifb" | "icalendar" | "txt");
+    (hostlike && !Path::new(first).exists()).then_some(host)
 }
 
 /// The calendar provider a location belongs to, recognised from its host and path
@@ -311,6 +370,12 @@ pub fn display_of(url: &Url) -> String {
         None => format!("{}://{host}", url.scheme()),
     }
 }
+
+/// The colours given to calendars added without one, in order: distinct in light and
+/// dark themes and for the common colour-vision deficiencies next to each other.
+pub const PALETTE: [&str; 8] = [
+    "#2563EB", "#16A34A", "#DB2777", "#EA580C", "#7C3AED", "#0891B2", "#CA8A04", "#DC2626",
+];
 
 fn valid_color(c: &str) -> bool {
     c.len() == 7 && c.starts_with('#') && c[1..].chars().all(|ch| ch.is_ascii_hexdigit())
@@ -458,6 +523,17 @@ async fn insert(pool: &SqlitePool, new: &NewSource, row: NewRow) -> Result<i64, 
         }
         name = format!("{base} ({n})");
     }
+    // A calendar added without a colour gets the next one of the palette, so every
+    // calendar is told apart in the tray and the window from the start.
+    let color = match &new.color {
+        Some(c) => c.clone(),
+        None => {
+            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sources")
+                .fetch_one(&mut *tx)
+                .await?;
+            PALETTE[n.rem_euclid(PALETTE.len() as i64) as usize].to_string()
+        }
+    };
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO sources (name, kind, display, path, color, enabled, auth_kind, interval_minutes, muted, lead_minutes, secret_store, secret_key, created_at)
          VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -466,7 +542,7 @@ async fn insert(pool: &SqlitePool, new: &NewSource, row: NewRow) -> Result<i64, 
     .bind(row.kind.as_str())
     .bind(&row.display)
     .bind(&row.path)
-    .bind(&new.color)
+    .bind(&color)
     .bind(new.auth.kind().as_str())
     .bind(new.interval_minutes)
     .bind(new.muted as i64)
@@ -505,8 +581,13 @@ fn row_to_source(row: &sqlx::sqlite::SqliteRow) -> Result<Source, sqlx::Error> {
     })
 }
 
-const COLUMNS: &str =
-    "id, name, kind, display, path, color, enabled, auth_kind, interval_minutes, \
+/// The kind column says how a location was given (http, webcal, file); a source
+/// with a CalDAV calendar row is shown as `caldav` (derived here rather than stored,
+/// so the row and the kind can never disagree).
+const COLUMNS: &str = "id, name, \
+     CASE WHEN EXISTS (SELECT 1 FROM caldav_calendars c WHERE c.source_id = sources.id) \
+          THEN 'caldav' ELSE kind END AS kind, \
+     display, path, color, enabled, auth_kind, interval_minutes, \
      muted, lead_minutes, secret_store";
 
 /// Every source, by id.
@@ -632,7 +713,7 @@ pub async fn resolve(
         SourceKind::File => Target::File {
             path: PathBuf::from(path.unwrap_or_default()),
         },
-        SourceKind::Http | SourceKind::Webcal => {
+        SourceKind::Http | SourceKind::Webcal | SourceKind::Caldav => {
             let json = secrets
                 .get_async(&key_or_legacy(source.id, key))
                 .await?
@@ -700,6 +781,23 @@ mod tests {
             Location::File(_)
         ));
         assert!(parse_location("ftp://x/y").is_err());
+        // A web address without its scheme is not a local path.
+        let err = parse_location("calendar.google.com/calendar/ical/x%40y/private-TOKEN/basic.ics")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("did you mean https://calendar.google.com/"),
+            "{err}"
+        );
+        assert!(!err.contains("TOKEN"), "{err}");
+        assert!(matches!(
+            parse_location("feed.ics").unwrap(),
+            Location::File(_)
+        ));
+        assert!(matches!(
+            parse_location("calendars/work.ics").unwrap(),
+            Location::File(_)
+        ));
         let err = parse_location("http://").unwrap_err().to_string();
         assert!(!err.contains("http://"));
         let url = Url::parse("https://cal.example.com/private-TOKEN/basic.ics?x=1").unwrap();

@@ -78,6 +78,19 @@ fn check_file(path: &Path, home: &Path) -> Result<PathBuf, Refused> {
     Ok(real)
 }
 
+/// Checks a CalDAV account's address typed in the window: every place discovery would
+/// start from ([`crate::caldav::presets::start_points`]) must pass the local-network
+/// rule above. The command line may name a server on this computer; the window may not,
+/// unless `fetch.allow_local_network` is on.
+pub fn check_account_address(input: &str, allow_local_network: bool) -> Result<(), Refused> {
+    let start = crate::caldav::presets::start_points(input)
+        .map_err(|e| Refused::Location(SourceError::InvalidLocation(e.0.to_string())))?;
+    if !allow_local_network && start.candidates.iter().any(is_local_url) {
+        return Err(Refused::LocalNetwork);
+    }
+    Ok(())
+}
+
 /// Refuses a setting the window may not change.
 pub fn check_setting(key: &str) -> Result<(), Refused> {
     if READ_ONLY_SETTINGS.contains(&key) {
@@ -175,6 +188,26 @@ mod tests {
         ] {
             assert!(check_location(url, &home, false).is_ok(), "{url}");
         }
+    }
+
+    #[test]
+    fn account_addresses_on_the_local_network_are_refused_unless_allowed() {
+        for local in ["http://127.0.0.1:5232/", "localhost", "alice@192.168.1.10"] {
+            assert!(
+                matches!(
+                    check_account_address(local, false),
+                    Err(Refused::LocalNetwork)
+                ),
+                "{local}"
+            );
+            assert!(check_account_address(local, true).is_ok(), "{local}");
+        }
+        assert!(check_account_address("alice@fastmail.com", false).is_ok());
+        assert!(check_account_address("https://cloud.example.org", false).is_ok());
+        assert!(matches!(
+            check_account_address("ftp://x", true),
+            Err(Refused::Location(_))
+        ));
     }
 
     #[test]

@@ -322,3 +322,44 @@ async fn case50_four_writers_and_a_long_reader() {
         assert!(uids.iter().all(|u| u.starts_with(&format!("w{w}r14-"))));
     }
 }
+
+#[tokio::test]
+async fn every_calendar_has_a_colour_and_the_users_wins_over_the_feeds() {
+    let env = Env::new(quick_config()).await;
+    let a = env.add("https://a.example/x.ics").await;
+    let b = env.add("https://b.example/y.ics").await;
+    let listed = sources::list(&env.pool).await.unwrap();
+    let colour = |id| {
+        listed
+            .iter()
+            .find(|s| s.id == id)
+            .and_then(|s| s.color.clone())
+    };
+    assert_eq!(colour(a).as_deref(), Some(sources::PALETTE[0]));
+    assert_eq!(colour(b).as_deref(), Some(sources::PALETTE[1]));
+
+    // The feed names its own colour; the calendar's (the user's) is what the agenda uses.
+    let mut feed = calendar("a", 1);
+    feed.meta.color = Some("#000000".into());
+    cache::store_calendar(&env.pool, a, &feed, &Validators::default(), Utc::now())
+        .await
+        .unwrap();
+    sources::update(
+        &env.pool,
+        a,
+        sources::SourceUpdate {
+            color: Some(Some("#FF8800".into())),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    // The cache keeps what the feed said; what is shown has the calendar's colour.
+    let cached = cache::load_calendars(&env.pool).await.unwrap();
+    assert_eq!(cached[0].calendar.meta.color.as_deref(), Some("#000000"));
+    let (shown, demo) = calendarbot_core::backend::load_calendars(&env.pool)
+        .await
+        .unwrap();
+    assert!(!demo);
+    assert_eq!(shown[0].calendar.meta.color.as_deref(), Some("#FF8800"));
+}

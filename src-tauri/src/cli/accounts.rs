@@ -21,6 +21,7 @@ use calendarbot_core::settings::Settings;
 use calendarbot_core::sources::Auth;
 
 use super::args::TextOrJson;
+use super::out::{escape, outln, Out};
 use super::{secret_from_env, CliError};
 
 #[derive(Debug, Subcommand)]
@@ -73,23 +74,25 @@ pub async fn run(
     command: AccountsCommand,
 ) -> Result<ExitCode, CliError> {
     let secrets = SecretStore::open(&paths.secrets_file(), Preference::Auto);
-    match command {
-        AccountsCommand::Add(a) => add(pool, &secrets, a).await,
+    let mut out = Out::new();
+    let code = match command {
+        AccountsCommand::Add(a) => add(&mut out, pool, &secrets, a).await?,
         AccountsCommand::List { format } => {
             let list = accounts::list(pool).await.map_err(caldav_error)?;
             match format {
-                TextOrJson::Json => println!(
+                TextOrJson::Json => outln!(
+                    out,
                     "{}",
                     serde_json::to_string_pretty(&list).map_err(CliError::failed)?
-                ),
-                TextOrJson::Text if list.is_empty() => println!("no CalDAV accounts"),
+                )?,
+                TextOrJson::Text if list.is_empty() => outln!(out, "no CalDAV accounts")?,
                 TextOrJson::Text => {
                     for a in &list {
-                        print_account(a);
+                        write_account(&mut out, a)?;
                     }
                 }
             }
-            Ok(ExitCode::SUCCESS)
+            ExitCode::SUCCESS
         }
         AccountsCommand::Remove { id_or_name } => {
             let account = accounts::find(pool, &id_or_name)
@@ -98,33 +101,44 @@ pub async fn run(
             let removed = accounts::remove(pool, &secrets, &account)
                 .await
                 .map_err(caldav_error)?;
-            println!(
+            outln!(
+                out,
                 "removed account {} \"{}\" and {} calendar source(s)",
                 account.id,
-                account.name,
+                escape(&account.name),
                 removed.len()
-            );
-            Ok(ExitCode::SUCCESS)
+            )?;
+            ExitCode::SUCCESS
         }
-    }
+    };
+    out.finish()?;
+    Ok(code)
 }
 
-fn print_account(a: &AccountView) {
-    println!(
+fn write_account(out: &mut Out, a: &AccountView) -> Result<(), CliError> {
+    outln!(
+        out,
         "{:>3}  {}  {}  ({}, {})",
-        a.account.id, a.account.name, a.account.server, a.account.provider, a.account.auth
-    );
+        a.account.id,
+        escape(&a.account.name),
+        escape(&a.account.server),
+        a.account.provider,
+        a.account.auth
+    )?;
     for c in &a.calendars {
-        println!(
+        outln!(
+            out,
             "     source {:>3}  {}  {}",
             c.source.id,
-            c.source.name,
+            escape(&c.source.name),
             c.source.color.as_deref().unwrap_or("-")
-        );
+        )?;
     }
+    Ok(())
 }
 
 async fn add(
+    out: &mut Out,
     pool: &db::SqlitePool,
     secrets: &SecretStore,
     a: AccountAddArgs,
@@ -158,13 +172,14 @@ async fn add(
     let view = accounts::add(pool, secrets, &client, new, &cancel)
         .await
         .map_err(caldav_error)?;
-    println!(
+    outln!(
+        out,
         "account {} \"{}\" ({}): {} calendar(s) added",
         view.account.id,
-        view.account.name,
+        escape(&view.account.name),
         view.account.provider,
         view.calendars.len()
-    );
+    )?;
     let env = SyncEnv {
         pool,
         secrets,
@@ -180,13 +195,15 @@ async fn add(
                 format!("first sync FAILED: {e}")
             }
         };
-        println!(
-            "added source {} \"{}\" ({}) colour {}: {synced}",
+        outln!(
+            out,
+            "added source {} \"{}\" ({}) colour {}: {}",
             c.source.id,
-            c.source.name,
-            c.source.display,
-            c.source.color.as_deref().unwrap_or("none")
-        );
+            escape(&c.source.name),
+            escape(&c.source.display),
+            c.source.color.as_deref().unwrap_or("none"),
+            escape(&synced)
+        )?;
     }
     Ok(if failed {
         ExitCode::FAILURE

@@ -402,6 +402,11 @@ async fn sources_command(
                 muted: a.no_reminders,
                 lead_minutes: a.lead_minutes,
             };
+            if let sources::Location::File(path) =
+                sources::parse_location(&new.location).map_err(source_error)?
+            {
+                sources::check_calendar_file(&path).map_err(source_error)?;
+            }
             let source = sources::add(pool, &secrets, new)
                 .await
                 .map_err(source_error)?;

@@ -6,6 +6,7 @@
 //! The table below is the one list of commands: it registers them and declares their
 //! arguments and results for the UI's typed contract (`contract`, `ui/bindings.d.ts`).
 
+pub mod accounts;
 pub mod agenda;
 pub mod contract;
 pub mod control;
@@ -58,6 +59,8 @@ commands! {
     control::close_window() -> ();
     sources::list_sources() -> Vec<sources::SourceView>;
     sources::add_source(input: sources::SourceInput) -> sources::SourceView;
+    accounts::discover_account(input: accounts::AccountInput) -> calendarbot_core::caldav::accounts::AccountPreview;
+    accounts::add_account(input: accounts::AccountInput, calendars: Vec<String>) -> Vec<sources::SourceView>;
     sources::update_source(id: i64, patch: sources::SourcePatch) -> sources::SourceView;
     sources::remove_source(id: i64) -> ();
     sources::test_source(input: sources::SourceInput) -> calendarbot_core::backend::ConnectionTest;

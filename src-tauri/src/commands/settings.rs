@@ -29,6 +29,9 @@ pub enum SettingKind {
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct SettingView {
     pub key: &'static str,
+    /// What a person reads (the key is the command line's name).
+    pub label: &'static str,
+    pub group: settings::SettingGroup,
     pub value: String,
     pub default: &'static str,
     pub kind: SettingKind,
@@ -56,6 +59,8 @@ pub async fn get_settings(state: State<'_, AppState>) -> CmdResult<Vec<SettingVi
             };
             Some(SettingView {
                 key,
+                label: spec.label,
+                group: spec.group,
                 value,
                 default: spec.default,
                 kind,

@@ -13,7 +13,7 @@ use calendarbot_core::fetch::breaker::CircuitState;
 use calendarbot_core::secrets::StoreKind;
 use calendarbot_core::settings::Settings;
 use calendarbot_core::sources::{
-    self, Auth, AuthKind, Location, NewSource, Source, SourceError, SourceUpdate,
+    self, Auth, AuthKind, Location, NewSource, Source, SourceError, SourceKind, SourceUpdate,
 };
 use calendarbot_core::window_policy;
 
@@ -58,6 +58,8 @@ pub enum LocationKind {
     File,
     /// http, https or webcal.
     Http,
+    /// A calendar of a CalDAV account.
+    Caldav,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -84,10 +86,10 @@ fn view(s: Source, health: Option<&SourceHealth>) -> SourceView {
         id: s.id,
         name: s.name,
         location: s.display,
-        kind: if s.kind.as_str() == "file" {
-            LocationKind::File
-        } else {
-            LocationKind::Http
+        kind: match s.kind {
+            SourceKind::File => LocationKind::File,
+            SourceKind::Caldav => LocationKind::Caldav,
+            SourceKind::Http | SourceKind::Webcal => LocationKind::Http,
         },
         color: s.color,
         enabled: s.enabled,

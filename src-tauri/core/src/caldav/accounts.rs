@@ -58,8 +58,81 @@ fn user_of(auth: &Auth) -> (&'static str, String) {
     }
 }
 
+/// A calendar the user may pick, as the window lists it before anything is stored.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct CalendarChoice {
+    /// The collection's path: what the window sends back to add exactly this one.
+    pub href: String,
+    pub name: String,
+    /// `#RRGGBB`, from the server's `calendar-color`.
+    pub color: Option<String>,
+    /// Already a source of this account (adding it again does nothing).
+    pub added: bool,
+}
+
+/// What "Test" in the window's Add account form shows.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct AccountPreview {
+    /// "Nextcloud", "Fastmail", "iCloud" or "CalDAV".
+    pub provider: String,
+    /// `scheme://host[:port]` of the calendar home.
+    pub server: String,
+    pub calendars: Vec<CalendarChoice>,
+}
+
+/// Discovers an account's calendars without storing anything, marking the ones an
+/// account of the same user on the same server already has.
+pub async fn preview(
+    pool: &SqlitePool,
+    client: &DavClient,
+    address: &str,
+    auth: &Auth,
+    cancel: &CancellationToken,
+) -> Result<AccountPreview, CaldavError> {
+    let found = discover::discover(client, address, cancel).await?;
+    let name = account_name(auth, &found.server);
+    let have = match store::accounts(pool)
+        .await?
+        .into_iter()
+        .find(|a| a.name == name)
+    {
+        Some(a) => store::calendars_of(pool, a.id).await?,
+        None => Vec::new(),
+    };
+    Ok(AccountPreview {
+        provider: found.provider.to_string(),
+        server: found.server.clone(),
+        calendars: found
+            .calendars
+            .into_iter()
+            .map(|c| CalendarChoice {
+                added: have.iter().any(|h| h.href == c.href),
+                href: c.href,
+                name: c.name,
+                color: c.color,
+            })
+            .collect(),
+    })
+}
+
+/// `user@host[:port]` (or the server alone for a bearer token): one account per user
+/// and server, so adding the same account again adds to it.
+fn account_name(auth: &Auth, server: &str) -> String {
+    let (_, user) = user_of(auth);
+    if user.is_empty() {
+        server.to_string()
+    } else {
+        format!("{user}@{}", server.split("://").nth(1).unwrap_or(server))
+    }
+}
+
+/// A calendar is named by its display name, the last segment of its path, or its
+/// whole path (what the window sends).
 fn matches_name(c: &DiscoveredCalendar, wanted: &str) -> bool {
     let w = wanted.trim();
+    if c.href == w {
+        return true;
+    }
     let segment = c
         .href
         .trim_end_matches('/')
@@ -105,14 +178,7 @@ pub async fn add(
         }
     };
     let (auth_kind, user) = user_of(&new.auth);
-    let account_name = if user.is_empty() {
-        found.server.clone()
-    } else {
-        format!(
-            "{user}@{}",
-            found.server.split("://").nth(1).unwrap_or(&found.server)
-        )
-    };
+    let account_name = account_name(&new.auth, &found.server);
     let existing = store::accounts(pool)
         .await?
         .into_iter()

@@ -213,14 +213,20 @@ pub async fn list_calendars(
             .path_segments()
             .and_then(|mut s| s.rfind(|p| !p.is_empty()))
             .map(|s| {
-                percent_encoding::percent_decode_str(s)
-                    .decode_utf8_lossy()
-                    .into_owned()
+                crate::ics::text::clean_summary(
+                    &percent_encoding::percent_decode_str(s).decode_utf8_lossy(),
+                )
             })
             .unwrap_or_else(|| "calendar".into());
         out.push(DiscoveredCalendar {
             href: url.path().to_string(),
-            name: r.prop_text(DAV, "displayname").unwrap_or(last_segment),
+            // The server's display name is feed text like a SUMMARY: it reaches the
+            // tray, the window and the terminal, so it crosses the same boundary.
+            name: r
+                .prop_text(DAV, "displayname")
+                .map(|n| crate::ics::text::clean_summary(&n))
+                .filter(|n| !n.trim().is_empty())
+                .unwrap_or(last_segment),
             color: r
                 .prop_text(APPLE, "calendar-color")
                 .and_then(|c| normalize_color(&c)),
