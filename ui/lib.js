@@ -105,6 +105,19 @@ export function keepFocus(root, attr, render) {
   if (target) /** @type {HTMLElement} */ (target).focus({ preventScroll: true });
 }
 
+/**
+ * Gives an event's element its calendar colour as --event (style.css falls back to the
+ * accent when the calendar has none) and, in data-ink, the text colour that reads on it.
+ * @param {HTMLElement} node
+ * @param {string | null} color
+ */
+export function paintEvent(node, color) {
+  if (!validColor(color)) return node;
+  node.style.setProperty('--event', color);
+  node.dataset.ink = inkFor(color);
+  return node;
+}
+
 /** A calendar colour dot; the colour is applied only when it is a plain #RRGGBB. */
 export function dot(color) {
   const d = el('span', { class: 'dot', 'aria-hidden': 'true' });

@@ -4,7 +4,7 @@
 // beside it jumps to any date; an event opens its details (event-details.js).
 // Navigable with Previous / Today / Next and the keyboard (see app.js).
 import {
-  $, el, invoke, errorText, say, joinButton, badges, validColor, inkFor, keepFocus,
+  $, el, invoke, errorText, say, joinButton, badges, paintEvent, keepFocus,
   timeFmt, dayFmt, longDayFmt, parseDay, dayKey, addDays, dayStart,
 } from '../lib.js';
 import { createMonth, weekStart } from './month.js';
@@ -127,18 +127,6 @@ function stateClasses(o, now) {
   ].filter(Boolean).join(' ');
 }
 
-/**
- * Gives a block its calendar colour (or the accent, from CSS, when the calendar has
- * none) and the text colour that reads on it.
- * @param {HTMLElement} node
- * @param {string | null} color
- */
-function paint(node, color) {
-  if (!validColor(color)) return;
-  node.style.setProperty('--event', color);
-  node.dataset.ink = inkFor(color);
-}
-
 const hourFmt = new Intl.DateTimeFormat(undefined, { hour: 'numeric' });
 
 /** The hour labels down the side of the grid. */
@@ -203,8 +191,7 @@ export function createAgendaPage() {
         badges(o),
         o.location ? el('span', { class: 'location', dir: 'auto' }, o.location) : ''),
       joinButton(o, onError));
-    paint(item, o.color);
-    return item;
+    return paintEvent(item, o.color);
   }
 
   /**

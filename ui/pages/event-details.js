@@ -16,8 +16,8 @@ const MARKER = new RegExp([
   'microsoft teams meeting', 'join on your computer', 'click here to join', 'join the meeting now',
   'join with a video conferencing device', 'or call in \\(audio only\\)', 'phone conference id:',
   'find a local number', 'meeting options', 'join with google meet', 'join by phone',
-  'more phone numbers', 'learn more about meet', 'join zoom meeting', 'is inviting you to a scheduled zoom meeting',
-  'one tap mobile', 'dial by your location', 'find your local number', 'join by sip', 'join by h\\.323',
+  'more phone numbers', 'learn more about meet', 'join zoom meeting',
+  'one tap mobile', '.*is inviting you to a scheduled zoom meeting', 'dial by your location', 'find your local number', 'join by sip', 'join by h\\.323',
   'meeting id:', 'passcode:', 'meeting password:', 'please do not edit this section',
 ].map((m) => `^\\s*${m}`).join('|'), 'i');
 // A dial-in line: mostly a phone number ("+1 646-931-3860,,123456789# US (New York)").
