@@ -183,7 +183,7 @@ export function createAgendaPage() {
    * @param {number} now
    */
   function eventItem(o, label, now) {
-    const item = el('li', { class: stateClasses(o, now), 'data-key': o.key, 'data-testid': 'agenda-item', 'data-end': String(ms(o.end)) },
+    const item = el('li', { class: stateClasses(o, now), 'data-key': o.key, 'data-testid': 'agenda-item' },
       el('button', { type: 'button', class: 'event-open', 'aria-haspopup': 'dialog', on: { click: () => openDetails(o) } },
         el('span', { class: 'time' }, label),
         ' ',

@@ -1,7 +1,7 @@
 // The small month beside the agenda: pick any date to show its day or week. One
 // button per day with a roving tabindex (Tab enters the month once; the arrows,
 // PageUp/PageDown and Home/End move inside it, Enter picks).
-import { $, el, dayKey, addDays, parseDay, longDayFmt } from '../lib.js';
+import { $, el, dayKey, addDays, parseDay, longDayFmt, keepFocus } from '../lib.js';
 
 const monthFmt = new Intl.DateTimeFormat(undefined, { month: 'long', year: 'numeric' });
 const weekdayFmt = new Intl.DateTimeFormat(undefined, { weekday: 'short' });
@@ -64,9 +64,9 @@ export function createMonth({ onPick }) {
     }
     root.replaceChildren(
       el('div', { class: 'month-head' },
-        el('button', { type: 'button', class: 'month-step', 'aria-label': 'Previous month', on: { click: () => step(-1) } }, '‹'),
+        el('button', { type: 'button', class: 'month-step', 'data-step': '-1', 'aria-label': 'Previous month', on: { click: () => step(-1) } }, '‹'),
         el('h3', { id: 'agenda-month-title', 'aria-live': 'polite' }, monthFmt.format(state.shown)),
-        el('button', { type: 'button', class: 'month-step', 'aria-label': 'Next month', on: { click: () => step(1) } }, '›')),
+        el('button', { type: 'button', class: 'month-step', 'data-step': '1', 'aria-label': 'Next month', on: { click: () => step(1) } }, '›')),
       el('table', { class: 'month-grid', 'aria-labelledby': 'agenda-month-title', on: { keydown: onKey } },
         el('thead', {}, head), el('tbody', {}, rows)));
     if (focusAfter) {
@@ -78,7 +78,7 @@ export function createMonth({ onPick }) {
   function step(n) {
     state.shown = shiftMonth(state.shown, n);
     state.focus = dayKey(addMonths(parseDay(state.focus), n));
-    render(false);
+    keepFocus(root, 'data-step', () => render(false));
   }
 
   /** @param {KeyboardEvent} e */
