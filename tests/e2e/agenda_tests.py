@@ -123,6 +123,20 @@ def press(w, *keys):
     w.request("POST", w.s("/actions"), {"actions": [{"type": "key", "id": "keyboard", "actions": actions}]})
 
 
+def screenshot(w, name):
+    """A screenshot once the last change is painted (WebKit paints on its next frames)."""
+    w.request("POST", w.s("/execute/async"), {"script": "const done = arguments[0];"
+              " requestAnimationFrame(() => requestAnimationFrame(() => done()));", "args": []})
+    time.sleep(0.3)
+    return w.screenshot(name)
+
+
+def scroll_to_hour(w, hour):
+    """Scrolls the grid so `hour` is at its top (screenshots show the day's meetings)."""
+    w.js("const l = document.getElementById('agenda-list');"
+         " l.scrollTop = arguments[0] * l.querySelector('.timeline').getBoundingClientRect().height / 24;", hour)
+
+
 def rgb(hex_color):
     r, g, b = (int(hex_color[i:i + 2], 16) for i in (1, 3, 5))
     return f"rgb({r}, {g}, {b})"
@@ -146,7 +160,8 @@ def agenda_grid_sets_overlaps_side_by_side_all_day_on_top_and_the_now_line_on_to
         lines = w.js("return [...document.querySelectorAll('[data-testid=\"now-line\"]')]"
                      ".map((n) => n.closest('section.day').dataset.date)")
         assert lines == [day.isoformat()], f"now lines in {lines}, not only today {day}"
-        w.screenshot("agenda-day")
+        scroll_to_hour(w, 9)
+        screenshot(w, "agenda-day")
 
         press(w, "]")  # the keyboard still moves the agenda
         tomorrow = (day + datetime.timedelta(days=1)).isoformat()
@@ -163,7 +178,8 @@ def agenda_grid_sets_overlaps_side_by_side_all_day_on_top_and_the_now_line_on_to
         columns = w.js("return [...document.querySelectorAll('#agenda-list section.day')].map((s) => {"
                        " const r = s.getBoundingClientRect(); return [r.left, r.right]; })")
         assert all(columns[i][1] <= columns[i + 1][0] + 1 for i in range(6)), f"columns not side by side: {columns}"
-        w.screenshot("agenda-week")
+        scroll_to_hour(w, 8.5)
+        screenshot(w, "agenda-week")
 
 
 @test
@@ -233,10 +249,15 @@ def agenda_event_opens_its_details_by_keyboard_with_the_boilerplate_folded():
         text = w.text("#event-details")
         assert "Solo review" in text and "2 attendees" in text and "dana@example.com" in text, text
         assert w.text('[data-testid="details-description"]') == "Agenda: the Q3 numbers.", text
-        assert w.js("return document.querySelector('[data-testid=\"details-boilerplate\"]').open") is False
-        assert "Meeting ID" not in text, f"the dial-in block is not folded: {text}"
+        folded = w.js("const d = document.querySelector('[data-testid=\"details-boilerplate\"]');"
+                      " return [d.open, d.textContent.includes('Meeting ID:'), d.querySelector('div').checkVisibility()]")
+        assert folded == [False, True, False], f"the dial-in block is not folded away (open, holds it, visible): {folded}"
+        w.click('[data-testid="details-boilerplate"] summary')
+        assert w.js("return document.querySelector('[data-testid=\"details-boilerplate\"] div').checkVisibility()"), \
+            "the dial-in block does not unfold"
+        w.click('[data-testid="details-boilerplate"] summary')
         assert w.find_all('#event-details [data-testid="join"]'), "no Join in the details"
-        w.screenshot("agenda-details")
+        screenshot(w, "agenda-details")
         press(w, "\ue00c")  # Escape
         wait_for(lambda: not w.js("return document.getElementById('event-details').open"), 5, "the dialog to close")
         assert w.js("return document.activeElement.closest('li[data-testid=\"agenda-item\"]')"
@@ -263,13 +284,14 @@ def page_screenshots(scheme, env):
             w.go(page)
             if page == "agenda":
                 show_agenda(w, today(), "week")
+                scroll_to_hour(w, 8.5)
             time.sleep(0.5)  # the page's data
-            w.screenshot(f"page-{page}-{scheme}")
+            screenshot(w, f"page-{page}-{scheme}")
         w.go("agenda")
         w.js("[...document.querySelectorAll('#agenda-list button.event-open')]"
              ".find((b) => b.textContent.includes('Solo review')).click()")
         wait_for(lambda: w.js("return document.getElementById('event-details').open"), 5, "the details dialog")
-        w.screenshot(f"page-agenda-details-{scheme}")
+        screenshot(w, f"page-agenda-details-{scheme}")
 
 
 @test
@@ -278,4 +300,5 @@ def screenshots_of_every_page_in_light_and_dark():
     page_screenshots("light", {"GTK_THEME": "Adwaita"})
     page_screenshots("dark", {"GTK_THEME": "Adwaita:dark"})
     assert os.path.exists(os.path.join(OUT, "page-agenda-dark.png"))
+
 

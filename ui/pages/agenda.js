@@ -128,6 +128,8 @@ function stateClasses(o, now) {
 }
 
 const hourFmt = new Intl.DateTimeFormat(undefined, { hour: 'numeric' });
+// A column's head: short enough for a week of columns in the window ("Wed 2").
+const columnFmt = new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric' });
 
 /** The hour labels down the side of the grid. */
 function gutter() {
@@ -185,9 +187,8 @@ export function createAgendaPage() {
   function eventItem(o, label, now) {
     const item = el('li', { class: stateClasses(o, now), 'data-key': o.key, 'data-testid': 'agenda-item' },
       el('button', { type: 'button', class: 'event-open', 'aria-haspopup': 'dialog', on: { click: () => openDetails(o) } },
-        el('span', { class: 'time' }, label),
-        ' ',
         el('span', { class: 'summary', dir: 'auto' }, o.summary || '(no title)'),
+        label ? [' ', el('span', { class: 'time' }, label)] : '',
         badges(o),
         o.location ? el('span', { class: 'location', dir: 'auto' }, o.location) : ''),
       joinButton(o, onError));
@@ -230,8 +231,8 @@ export function createAgendaPage() {
       'aria-current': isToday ? 'date' : null, 'aria-labelledby': `day-${key}`,
     },
     el('div', { class: 'day-head' },
-      el('h3', { id: `day-${key}`, class: 'day-name', 'aria-label': longDayFmt.format(date) }, dayFmt.format(date)),
-      el('ul', { class: 'events all-day', 'aria-label': 'All day' }, allDay.map((o) => eventItem(o, 'all day', now)))),
+      el('h3', { id: `day-${key}`, class: 'day-name', 'aria-label': longDayFmt.format(date) }, columnFmt.format(date)),
+      el('ul', { class: 'events all-day', 'aria-label': 'All day' }, allDay.map((o) => eventItem(o, '', now)))),
     el('div', { class: 'timeline' },
       el('ol', { class: 'events timed', 'aria-label': 'Timed events' }, blocks.map((b) => timedItem(b, day, now))),
       isToday ? nowLine(now, day) : ''));

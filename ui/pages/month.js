@@ -47,7 +47,6 @@ export function createMonth({ onPick }) {
     return el('button', {
       type: 'button', class: classes || null, 'data-date': key, tabindex: key === state.focus ? '0' : '-1',
       'aria-label': longDayFmt.format(date), 'aria-current': today ? 'date' : null,
-      'aria-pressed': key >= state.from && key <= state.to ? 'true' : 'false',
       on: { click: () => { state.focus = key; onPick(parseDay(key)); } },
     }, String(date.getDate()));
   }
