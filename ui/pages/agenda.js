@@ -154,7 +154,7 @@ function openingHour(timedStarts, todayShown, now) {
 export function createAgendaPage() {
   const state = { anchor: addDays(new Date(), 0), view: 'day' };
   /** What is on screen: its range (to keep the scroll position across reloads) and its day. */
-  const shown = { range: '', today: '' };
+  const shown = { range: '', today: '', signature: '' };
   /** @type {Map<string, OccurrenceView>} */
   let byKey = new Map();
   let seq = 0;
@@ -246,6 +246,12 @@ export function createAgendaPage() {
    */
   function render(list, first, days) {
     const now = Date.now();
+    if (!list.length) say($('#agenda-status'), days === 1 ? 'No events on this day.' : 'No events this week.');
+    // A refresh that changed nothing here (most do) leaves the grid alone: no new nodes
+    // under the user's focus or pointer; tick() keeps the now line moving.
+    const signature = `${state.view}:${dayKey(first)}:${dayKey(new Date(now))}:${JSON.stringify(list)}`;
+    if (signature === shown.signature) return void tick();
+    shown.signature = signature;
     const sorted = [...list].sort((a, b) => ms(a.start) - ms(b.start) || String(a.summary).localeCompare(String(b.summary)));
     byKey = new Map(sorted.map((o) => [o.key, o]));
     const columns = [];
@@ -265,7 +271,6 @@ export function createAgendaPage() {
     }
     shown.range = rangeKey;
     shown.today = dayKey(new Date(now));
-    if (!list.length) say($('#agenda-status'), days === 1 ? 'No events on this day.' : 'No events this week.');
     // An open dialog whose event is gone after a reload (deleted, moved out of range) closes.
     if (details.key && !byKey.has(details.key)) details.close();
   }
