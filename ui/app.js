@@ -9,7 +9,7 @@ import { createDiagnosticsPage } from './pages/diagnostics.js';
 import { invoke } from './lib.js';
 
 const pages = {
-  next: createNextPage({ go: (p) => show(p) }),
+  next: createNextPage({ go: (p) => show(p, { focus: true }) }),
   agenda: createAgendaPage(),
   sources: createSourcesPage(),
   settings: createSettingsPage(),
@@ -25,15 +25,30 @@ function reload() {
   if (page) page.load().catch(() => {});
 }
 
-// Periodic refresh (the countdown on "What's next") only while the window is visible
-// and that page is shown: no timers otherwise.
+// Periodic refresh (the countdown on "What's next", the agenda's now line) only while
+// the window is visible and that page is shown: no timers otherwise. A page with a
+// tick() updates itself in place; the others are re-loaded.
 function schedule() {
   if (timer) { clearInterval(timer); timer = null; }
-  const every = pages[current] && pages[current].refreshEvery;
-  if (every && visible()) timer = setInterval(reload, every);
+  const page = pages[current];
+  const every = page && page.refreshEvery;
+  if (every && visible()) timer = setInterval(() => (page.tick ? page.tick() : page.load()).catch(() => {}), every);
 }
 
-function show(page) {
+// The heading of a page: the target of the focus when the page is shown, so a screen
+// reader reads where the user went and Tab continues from the page's top.
+function heading(page) {
+  const section = document.getElementById(`page-${page}`);
+  const h = section && document.getElementById(section.getAttribute('aria-labelledby'));
+  if (h && !h.hasAttribute('tabindex')) h.setAttribute('tabindex', '-1');
+  return h;
+}
+
+/**
+ * @param {string} page
+ * @param {{ focus?: boolean }} [options] focus: move the focus to the page's heading (a navigation by the user)
+ */
+function show(page, { focus = false } = {}) {
   if (!pages[page]) return;
   current = page;
   for (const b of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('nav button[data-page]'))) {
@@ -41,11 +56,12 @@ function show(page) {
   }
   for (const s of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('.page'))) s.hidden = s.id !== `page-${page}`;
   document.body.dataset.page = page;
+  if (focus) heading(page)?.focus();
   reload();
   schedule();
 }
 
-for (const b of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('nav button[data-page]'))) b.addEventListener('click', () => show(b.dataset.page));
+for (const b of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll('nav button[data-page]'))) b.addEventListener('click', () => show(b.dataset.page, { focus: true }));
 
 document.addEventListener('visibilitychange', () => {
   if (visible()) reload();
@@ -63,7 +79,8 @@ document.addEventListener('keydown', (e) => {
 document.addEventListener('keydown', (e) => {
   if (current !== 'agenda' || e.defaultPrevented || e.ctrlKey || e.altKey || e.metaKey) return;
   const t = /** @type {any} */ (e.target);
-  if (t && (t.closest('input, select, textarea, [contenteditable]') || t.isContentEditable)) return;
+  // Not while typing, nor behind an open event dialog (its own keys: Tab, Esc).
+  if (t && (t.closest('input, select, textarea, [contenteditable], dialog') || t.isContentEditable)) return;
   const agenda = pages.agenda;
   const actions = {
     ArrowLeft: agenda.prev, '[': agenda.prev, ArrowRight: agenda.next, ']': agenda.next,

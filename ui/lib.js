@@ -66,6 +66,58 @@ export function say(node, text, kind = '') {
 const COLOR = /^#[0-9a-fA-F]{6}$/;
 export const validColor = (c) => typeof c === 'string' && COLOR.test(c);
 
+/** WCAG relative luminance of a #RRGGBB colour (0 black … 1 white). */
+export function luminance(hex) {
+  const channel = (i) => {
+    const c = parseInt(hex.slice(i, i + 2), 16) / 255;
+    return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  };
+  return 0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5);
+}
+
+/**
+ * 'dark' or 'light': the text colour (black or white) that reads best on a #RRGGBB
+ * background. One of the two always reaches 4.58:1, whatever the background.
+ */
+export function inkFor(hex) {
+  const l = luminance(hex);
+  return (l + 0.05) / 0.05 >= 1.05 / (l + 0.05) ? 'dark' : 'light';
+}
+
+/**
+ * Re-renders `root` and gives the focus back to the element that had it, found again
+ * by its `attr` (re-rendering replaces the nodes; a keyboard user must not be thrown
+ * back to the top of the page by a background refresh).
+ * @param {Element} root
+ * @param {string} attr
+ * @param {() => void} render
+ */
+export function keepFocus(root, attr, render) {
+  const active = document.activeElement;
+  const holder = active && root.contains(active) ? active.closest(`[${attr}]`) : null;
+  const value = holder && holder.getAttribute(attr);
+  const inner = holder && holder !== active ? [...holder.querySelectorAll('button')].indexOf(/** @type {any} */ (active)) : -1;
+  render();
+  if (value === null || value === undefined) return;
+  const again = [...root.querySelectorAll(`[${attr}]`)].find((n) => n.getAttribute(attr) === value);
+  if (!again) return;
+  const target = inner >= 0 ? again.querySelectorAll('button')[inner] : again;
+  if (target) /** @type {HTMLElement} */ (target).focus({ preventScroll: true });
+}
+
+/**
+ * Gives an event's element its calendar colour as --event (style.css falls back to the
+ * accent when the calendar has none) and, in data-ink, the text colour that reads on it.
+ * @param {HTMLElement} node
+ * @param {string | null} color
+ */
+export function paintEvent(node, color) {
+  if (!validColor(color)) return node;
+  node.style.setProperty('--event', color);
+  node.dataset.ink = inkFor(color);
+  return node;
+}
+
 /** A calendar colour dot; the colour is applied only when it is a plain #RRGGBB. */
 export function dot(color) {
   const d = el('span', { class: 'dot', 'aria-hidden': 'true' });

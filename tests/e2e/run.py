@@ -384,6 +384,7 @@ def sigterm_during_a_refresh_drains_and_keeps_a_consistent_cache():
 
 def main():
     import window_tests  # noqa: F401  (registers the WebDriver tests of the window)
+    import agenda_tests  # noqa: F401  (registers the WebDriver tests of the agenda grid, focus and screenshots)
     import reminder_tests  # noqa: F401  (registers the reminder and launch-race tests)
 
     selected = [t for t in TESTS if not sys.argv[1:] or any(a in t.__name__ for a in sys.argv[1:])]

@@ -1,6 +1,6 @@
 // "What's next": the current and next meeting, the countdown headline and the
 // coming events. Re-loaded every 30 s while the window is visible and shown.
-import { $, el, invoke, errorText, dot, when, joinButton, badges, eventClasses } from '../lib.js';
+import { $, el, invoke, errorText, dot, when, joinButton, badges, eventClasses, paintEvent } from '../lib.js';
 
 /** @typedef {import('../bindings').OccurrenceView} OccurrenceView */
 
@@ -23,13 +23,13 @@ function eventRow(o) {
  */
 function card(label, o, id) {
   if (!o) return '';
-  return el('div', { class: `card ${eventClasses(o)}`.trim(), id, 'data-key': o.key },
-    el('div', { class: 'muted' }, label),
+  return paintEvent(el('div', { class: `card ${eventClasses(o)}`.trim(), id, 'data-key': o.key },
+    el('div', { class: 'muted' }, label, ' · ', el('span', { class: 'source', dir: 'auto' }, o.source)),
     el('strong', { class: 'summary', dir: 'auto' }, o.summary), badges(o),
     el('div', {}, when(o)),
     o.location ? el('div', { class: 'muted', dir: 'auto' }, o.location) : '',
     o.attendees ? el('div', { class: 'muted' }, `${o.attendees} attendee${o.attendees === 1 ? '' : 's'}`) : '',
-    joinButton(o, showError));
+    joinButton(o, showError)), o.color);
 }
 
 export function createNextPage({ go }) {
