@@ -28,6 +28,7 @@ check:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	node_modules/.bin/tsc --noEmit --checkJs -p tsconfig.json
+	node scripts/contrast.mjs
 
 unit:
 	$(CARGO) test --workspace
