@@ -281,3 +281,55 @@ fn agenda_as_ics_reads_back_to_the_same_occurrences() {
     );
     assert_eq!(before, after);
 }
+
+/// `status` shows the running app's failing background loops, one line each (and in
+/// JSON), from what the app publishes in its data directory. The "app" here is a
+/// `calendarbot` process blocked reading its stdin, so its pid is alive under the
+/// binary's name, as the app's would be.
+#[test]
+fn status_shows_the_running_apps_failing_loops_one_line_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut app = bin()
+        .args(["agenda", "--ics", "/dev/stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::fs::write(
+        d.join("runtime.json"),
+        format!(
+            r#"{{"pid":{},"written_at":"2026-05-06T06:00:00Z","tasks":{{"active":[],"finished":[],"blocking_in_flight":0,"blocking_total":0,"memory":{{"rss_bytes":0,"anon_bytes":0}}}}}}"#,
+            app.id()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("loops.json"),
+        r#"[{"name":"refresh scheduler","failures":3,"last_error":"database is locked","failing_since":"2026-05-06T06:00:00Z","retry_at":"2026-05-06T06:00:20Z"},
+            {"name":"tray","failures":0,"last_error":"old","failing_since":null,"retry_at":null}]"#,
+    )
+    .unwrap();
+    let text = run(d, &["status"]);
+    let json = run(d, &["status", "--format", "json"]);
+    app.kill().unwrap();
+    let _ = app.wait();
+
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(text.starts_with("CalendarBot is running"), "{text}");
+    let loops: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("background task"))
+        .collect();
+    assert_eq!(
+        loops,
+        ["background task 'refresh scheduler' is failing since 06:00:00 UTC (3 in a row: database is locked); next try 06:00:20 UTC"],
+        "{text}"
+    );
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let failing = json["app"]["failing_loops"].as_array().unwrap();
+    assert_eq!(failing.len(), 1, "{json}");
+    assert_eq!(failing[0]["name"], "refresh scheduler");
+    assert_eq!(failing[0]["failures"], 3);
+}

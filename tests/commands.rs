@@ -142,9 +142,26 @@ fn join_refuses_unknown_keys_and_meetings_without_links() {
 
 #[test]
 fn join_opens_the_backends_link_through_the_opener() {
+    // The opener logs the link instead of opening it when CALENDARBOT_OPEN_LOG is set: in
+    // a child run of this test, so this process's environment (every test's) is unchanged.
+    let Some(log) = std::env::var_os("CALENDARBOT_OPEN_LOG") else {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("opened.txt");
+        let name = "join_opens_the_backends_link_through_the_opener";
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", name, "--test-threads", "1"])
+            .env("CALENDARBOT_OPEN_LOG", &log)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && stdout.contains("1 passed"),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        return;
+    };
     let h = harness();
-    let log = h._dir.path().join("opened.txt");
-    std::env::set_var("CALENDARBOT_OPEN_LOG", &log);
     let o = invoke(&h, "get_overview", json!({})).unwrap();
     let standup = o["upcoming"]
         .as_array()
@@ -517,7 +534,7 @@ fn the_window_fetches_no_local_network_address_unless_allowed() {
     )
     .unwrap_err();
     assert_eq!(err["code"], "read_only");
-    let pool = h.backend().pool.clone();
+    let pool = h.backend().pool().clone();
     tauri::async_runtime::block_on(calendarbot_core::settings::set(
         &pool,
         "fetch.allow_local_network",
@@ -671,7 +688,7 @@ fn the_tray_updater_survives_tauri_errors() {
         }
     });
     assert!(calls.load(Ordering::SeqCst) >= 3);
-    let report = backend.tasks.report();
+    let report = backend.tasks().report();
     assert!(
         report.active.iter().any(|t| t.name == "tray"),
         "the updater still runs"

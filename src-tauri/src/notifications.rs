@@ -22,7 +22,7 @@ const APP_NAME: &str = "CalendarBot";
 pub fn start<R: Runtime>(app: &AppHandle<R>) {
     let app = app.clone();
     let backend = app.state::<AppState>().backend.clone();
-    let tasks = backend.tasks.clone();
+    let tasks = backend.tasks().clone();
     tasks.spawn("notifications", async move {
         let (events_tx, events_rx) = tokio::sync::mpsc::unbounded_channel();
         match capabilities().await {
@@ -40,7 +40,7 @@ pub fn start<R: Runtime>(app: &AppHandle<R>) {
             match request {
                 ShellRequest::OpenWindow => window::open(&app),
                 ShellRequest::Join { url } => {
-                    let opened = backend.tasks.blocking(move || opener::open(&url)).await;
+                    let opened = backend.tasks().blocking(move || opener::open(&url)).await;
                     if let Ok(Err(e)) = opened {
                         tracing::warn!("join from a notification failed: {e}");
                     }

@@ -18,9 +18,13 @@ use tauri::menu::{Menu, MenuItem as TauriMenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 
+use calendarbot_core::api::control::{self, PauseMode};
+use calendarbot_core::api::{agenda, sources};
+use calendarbot_core::backend::Backend;
+
 use crate::menu_model::{self, MenuContext, MenuId, MenuItem, MenuModel};
 use crate::state::AppState;
-use crate::{commands, events, lifecycle, window};
+use crate::{events, lifecycle, opener, window};
 
 pub const TRAY_ID: &str = "calendarbot";
 /// The longest sleep on a clock that cannot report suspends or jumps (the system clock
@@ -66,7 +70,7 @@ where
     let backend = state.backend.clone();
     let mut agenda = backend.subscribe();
     let token = backend.token().clone();
-    let tasks = backend.tasks.clone();
+    let tasks = backend.tasks().clone();
     let mut health = backend.subscribe_health();
     tasks.spawn(TRAY_LOOP, async move {
         // Either when the text next changes, or (after a failure) when to retry.
@@ -76,7 +80,7 @@ where
                 (at, None)
             }
             Err(e) => (
-                backend.clock.now(),
+                backend.clock().now(),
                 Some(backend.loop_failed(TRAY_LOOP, &e)),
             ),
         };
@@ -94,7 +98,7 @@ where
                     }
                 }
                 changed = health.changed() => if changed.is_err() { return },
-                () = backend.clock.sleep_until(Some(change_at), MAX_SLEEP), if retry.is_none() => {}
+                () = backend.clock().sleep_until(Some(change_at), MAX_SLEEP), if retry.is_none() => {}
                 () = tokio::time::sleep(retry.unwrap_or_default()), if retry.is_some() => {}
             }
             (change_at, retry) = attempt(step(app.clone()).await);
@@ -126,9 +130,9 @@ async fn current_model<R: Runtime>(app: &AppHandle<R>) -> (MenuModel, DateTime<U
     let snapshot = backend.agenda();
     let ctx = MenuContext {
         demo: snapshot.demo,
-        ..commands::menu_context(&backend).await
+        ..menu_context(&backend).await
     };
-    let now = backend.clock.now();
+    let now = backend.clock().now();
     (
         menu_model::build(&snapshot.occurrences, &ctx, now, snapshot.tz),
         menu_model::next_change(&snapshot.occurrences, &ctx, now, snapshot.tz),
@@ -172,7 +176,7 @@ fn on_click<R: Runtime>(app: &AppHandle<R>, id: &str) {
         MenuId::Quit => lifecycle::shutdown(app),
         MenuId::JoinNext => {
             if let Some(key) = model.and_then(|m| m.join_key) {
-                commands::spawn_join(app, key);
+                spawn_join(app, key);
             }
         }
         MenuId::Event(i) => {
@@ -186,13 +190,76 @@ fn on_click<R: Runtime>(app: &AppHandle<R>, id: &str) {
                     .any(|o| &o.key() == k && o.join_url.is_some())
             });
             match key {
-                Some(key) if has_link => commands::spawn_join(app, key),
+                Some(key) if has_link => spawn_join(app, key),
                 _ => window::open(app),
             }
         }
-        MenuId::Refresh => commands::request_refresh(&state.backend),
+        MenuId::Refresh => control::refresh_now(&state.backend),
         MenuId::Pause1h | MenuId::PauseTomorrow | MenuId::Resume => {
-            commands::spawn_pause(app, id);
+            spawn_pause(app, id);
         }
+    }
+}
+
+/// Joins an occurrence from a tray click, logging failures (there is no UI to show them).
+fn spawn_join<R: Runtime>(app: &AppHandle<R>, key: String) {
+    let backend = app.state::<AppState>().backend.clone();
+    let tasks = backend.tasks().clone();
+    tasks.spawn("join from the tray", async move {
+        if let Err(e) = agenda::join(&backend, &key, opener::open).await {
+            tracing::warn!(code = e.code.as_str(), "join from the tray failed: {e}");
+        }
+    });
+}
+
+/// Pause / resume from the tray, then show the new state at once.
+fn spawn_pause<R: Runtime>(app: &AppHandle<R>, id: MenuId) {
+    let mode = match id {
+        MenuId::Pause1h => PauseMode::OneHour,
+        MenuId::PauseTomorrow => PauseMode::Tomorrow,
+        _ => PauseMode::Resume,
+    };
+    let app = app.clone();
+    let backend = app.state::<AppState>().backend.clone();
+    let tasks = backend.tasks().clone();
+    tasks.spawn("pause from the tray", async move {
+        match control::pause(&backend, mode).await {
+            Ok(_) => {
+                let _ = refresh(&app).await;
+            }
+            Err(e) => tracing::warn!(code = e.code.as_str(), "pause from the tray failed: {e}"),
+        }
+    });
+}
+
+/// The tray's view of source and loop health and of the pause state.
+async fn menu_context(backend: &Backend) -> MenuContext {
+    let paused_until = match backend.reminders() {
+        Some(r) => r.paused_until().await.ok().flatten(),
+        None => None,
+    };
+    let failing_loop = backend
+        .loop_health()
+        .into_iter()
+        .find(|l| l.failures > 0)
+        .map(|l| {
+            format!(
+                "{} updates are failing: {}",
+                l.name,
+                l.last_error.unwrap_or_default()
+            )
+        });
+    let source_warning = sources::health(backend.ctx()).await.ok().and_then(|list| {
+        list.into_iter()
+            .find_map(|h| match (&h.last_error, h.stale) {
+                (Some(e), _) if h.enabled => Some(format!("{}: {e}", h.name)),
+                (None, true) if h.enabled => Some(format!("{}: data is out of date", h.name)),
+                _ => None,
+            })
+    });
+    MenuContext {
+        health_warning: failing_loop.or(source_warning),
+        paused_until,
+        demo: false,
     }
 }

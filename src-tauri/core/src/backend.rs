@@ -7,11 +7,16 @@
 //! It is idempotent, so Quit, SIGTERM and the exit fallback can all call it.
 //!
 //! No loop ends on a recoverable error: a failed step is logged, recorded in
-//! [`Backend::loop_health`] (Diagnostics and the tray show it) and retried after a
-//! capped exponential backoff, or at once when the data changes.
+//! [`Backend::loop_health`] and retried after a capped exponential backoff, or at once
+//! when the data changes. The refresh scheduler keeps its own backoff; its health is
+//! mirrored there. Diagnostics and the tray read the loop health directly, and
+//! `calendarbot status` (another process) reads what the app publishes of it
+//! ([`published_loops`]).
+//!
+//! Its fields are private: the window and the command line go through [`crate::api`].
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use chrono::{DateTime, Days, Utc};
@@ -23,22 +28,22 @@ use tokio_util::sync::CancellationToken;
 use crate::agenda::{self, SourceCalendar};
 use crate::clock::{system_zone, Clock};
 use crate::config_watch::ConfigWatch;
-use crate::fetch::{ErrorKind, FetchConfig, FetchError, Fetched, Fetcher, Validators};
+use crate::ctx::Ctx;
+use crate::fetch::{FetchConfig, FetchError, Fetcher};
 use crate::model::{Occurrence, PartStat, Window};
 use crate::monitor::Tasks;
 use crate::paths::Paths;
-use crate::refresh::{self, Deps, Pipeline, PipelineOptions};
+use crate::refresh::{self, Deps, Pipeline, PipelineOptions, SchedulerHealth};
 use crate::reminders::{
     Notifier, NotifierEvent, ReminderConfig, ReminderHandle, Scheduler, ShellRequest,
 };
 use crate::secrets::{Preference, SecretStore};
 use crate::settings::Settings;
-use crate::sources::{provider_name, Auth, Location, Target};
-use crate::{cache, db, demo, ics, sources, system_events, window_policy};
+use crate::{cache, db, demo, ics, sources, system_events};
 
 /// Days after today the live agenda covers (the tray shows today; reminders and the
 /// window's week view need the rest).
-const AGENDA_DAYS: u64 = 8;
+pub const AGENDA_DAYS: u64 = 8;
 /// The longest wait for midnight on a clock that cannot report suspends or jumps (the
 /// system clock can: see [`Clock::sleep_until`]).
 const MAX_CLOCK_SLEEP: Duration = Duration::from_secs(3600);
@@ -48,9 +53,15 @@ const RETRY_BASE: Duration = Duration::from_secs(2);
 const RETRY_CAP: Duration = Duration::from_secs(300);
 /// The agenda loop's name in [`Backend::loop_health`].
 pub const AGENDA_LOOP: &str = "agenda";
+/// The refresh scheduler's name in [`Backend::loop_health`] (its own health,
+/// [`crate::refresh::SchedulerHealth`], is mirrored there).
+pub const SCHEDULER_LOOP: &str = "refresh scheduler";
+/// Where the running app publishes [`Backend::loop_health`] for `calendarbot status`
+/// (a file in the data directory, beside the task snapshot; removed at shutdown).
+const LOOPS_FILE: &str = "loops.json";
 
 /// A background loop's health: failing (with the error and the next try) or fine.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
 pub struct LoopHealth {
     pub name: String,
     /// Failures in a row; 0 while it works.
@@ -61,18 +72,41 @@ pub struct LoopHealth {
     pub retry_at: Option<DateTime<Utc>>,
 }
 
+impl LoopHealth {
+    /// One line for `calendarbot status`, or None while the loop works.
+    pub fn problem(&self) -> Option<String> {
+        if self.failures == 0 {
+            return None;
+        }
+        let at = |t: Option<DateTime<Utc>>| {
+            t.map_or_else(
+                || "unknown".into(),
+                |t| t.format("%H:%M:%S UTC").to_string(),
+            )
+        };
+        Some(format!(
+            "background task '{}' is failing since {} ({} in a row: {}); next try {}",
+            self.name,
+            at(self.failing_since),
+            self.failures,
+            self.last_error.as_deref().unwrap_or("unknown error"),
+            at(self.retry_at)
+        ))
+    }
+}
+
+/// The loop health the app running on `paths` last published (empty when none was).
+/// Only meaningful while that app runs: check its task snapshot first.
+pub fn published_loops(paths: &Paths) -> Vec<LoopHealth> {
+    std::fs::read(paths.data_dir.join(LOOPS_FILE))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default()
+}
+
 /// The delay before the `failures`-th retry of a background loop.
 pub fn retry_delay(failures: u32) -> Duration {
     crate::fetch::backoff(RETRY_BASE, failures.max(1)).min(RETRY_CAP)
-}
-
-/// What "Test connection" found: one fetch and parse, nothing stored.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
-pub struct ConnectionTest {
-    pub ok: bool,
-    pub provider: String,
-    pub events: usize,
-    pub message: String,
 }
 
 /// What the tray, window and scheduler see: the occurrences of the agenda window.
@@ -110,15 +144,13 @@ pub enum BackendError {
 }
 
 pub struct Backend {
-    pub paths: Paths,
-    pub pool: SqlitePool,
-    pub clock: Arc<dyn Clock>,
-    pub tasks: Tasks,
-    pub secrets: Arc<SecretStore>,
+    /// Paths, pool, clock and secrets, as the operations of [`crate::api`] take them.
+    ctx: Ctx,
+    tasks: Tasks,
     /// The one shared HTTP client (also used by "test connection").
-    pub fetcher: Arc<Fetcher>,
+    fetcher: Arc<Fetcher>,
     /// The fetch pipeline: producers, the cache writer and the refresh scheduler.
-    pub pipeline: Pipeline,
+    pipeline: Pipeline,
     token: CancellationToken,
     agenda: watch::Sender<Arc<AgendaSnapshot>>,
     /// The same occurrences for the reminder scheduler, and its settings.
@@ -130,6 +162,8 @@ pub struct Backend {
     changed: Arc<Notify>,
     /// The health of the loops that retry ([`LoopHealth`]), by name.
     loops: watch::Sender<Vec<LoopHealth>>,
+    /// Serialises the writes of the published loop health.
+    publishing: Mutex<()>,
     shut_down: AtomicBool,
 }
 
@@ -159,12 +193,18 @@ impl Backend {
             &Settings::load(&pool).await?,
             system_zone(),
         ));
-        let backend = Arc::new(Self {
+        let changed = Arc::new(Notify::new());
+        let ctx = Ctx::live(
             paths,
             pool,
             clock,
-            tasks,
             secrets,
+            changed.clone(),
+            pipeline.clone(),
+        );
+        let backend = Arc::new(Self {
+            ctx,
+            tasks,
             fetcher,
             pipeline,
             token,
@@ -172,12 +212,39 @@ impl Backend {
             reminder_agenda,
             reminder_config,
             reminders: OnceLock::new(),
-            changed: Arc::new(Notify::new()),
+            changed,
             loops: watch::channel(Vec::new()).0,
+            publishing: Mutex::new(()),
             shut_down: AtomicBool::new(false),
         });
         backend.recompute_agenda().await?;
         Ok(backend)
+    }
+
+    /// What the operations of [`crate::api`] take.
+    pub fn ctx(&self) -> &Ctx {
+        &self.ctx
+    }
+
+    pub fn paths(&self) -> &Paths {
+        self.ctx.paths()
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        self.ctx.pool()
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        self.ctx.clock()
+    }
+
+    /// The task registry: every task of the app is spawned through it.
+    pub fn tasks(&self) -> &Tasks {
+        &self.tasks
+    }
+
+    pub(crate) fn fetcher(&self) -> &Fetcher {
+        &self.fetcher
     }
 
     /// The root cancellation token: child tokens are handed to every loop.
@@ -216,7 +283,7 @@ impl Backend {
     /// Records a failed step of the loop `name` and returns how long it should wait
     /// before trying again.
     pub fn loop_failed(&self, name: &str, error: &dyn std::fmt::Display) -> Duration {
-        let now = self.clock.now();
+        let now = self.clock().now();
         let mut delay = RETRY_CAP;
         self.loops.send_modify(|loops| {
             let i = loops
@@ -245,12 +312,69 @@ impl Backend {
                 "background step failed; retrying in {delay:?}"
             );
         });
+        self.publish_loops();
         delay
+    }
+
+    /// Copies the refresh scheduler's health into the loop health, under
+    /// [`SCHEDULER_LOOP`] (the scheduler keeps its own backoff: its next round is the retry).
+    fn mirror_scheduler(&self, h: &SchedulerHealth) {
+        if h.failures == 0 {
+            self.loop_succeeded(SCHEDULER_LOOP);
+            return;
+        }
+        let now = self.clock().now();
+        self.loops.send_modify(|loops| {
+            let i = match loops.iter().position(|l| l.name == SCHEDULER_LOOP) {
+                Some(i) => i,
+                None => {
+                    loops.push(LoopHealth {
+                        name: SCHEDULER_LOOP.to_string(),
+                        failures: 0,
+                        last_error: None,
+                        failing_since: None,
+                        retry_at: None,
+                    });
+                    loops.len() - 1
+                }
+            };
+            let entry = &mut loops[i];
+            entry.failures = h.failures;
+            entry.last_error.clone_from(&h.last_error);
+            entry.failing_since.get_or_insert(now);
+            entry.retry_at = h.next_round;
+        });
+        self.publish_loops();
+    }
+
+    /// Mirrors the refresh scheduler's health into the loop health until shutdown.
+    async fn scheduler_health_loop(self: Arc<Self>) {
+        let mut scheduler = self.pipeline.scheduler_health();
+        loop {
+            tokio::select! {
+                () = self.token.cancelled() => return,
+                changed = scheduler.changed() => if changed.is_err() { return },
+            }
+            let health = scheduler.borrow_and_update().clone();
+            self.mirror_scheduler(&health);
+        }
+    }
+
+    /// Writes the loop health where [`published_loops`] reads it, after every change
+    /// and before the caller goes on (so `status` run next sees it). A few hundred
+    /// bytes, written only when a loop fails or recovers; the lock keeps the last write
+    /// the newest state.
+    fn publish_loops(&self) {
+        let _one_writer = self.publishing.lock().unwrap_or_else(|e| e.into_inner());
+        let loops = self.loops.borrow().clone();
+        if let Err(e) = write_loops(&self.paths().data_dir.join(LOOPS_FILE), &loops) {
+            tracing::warn!(error = %e, "cannot publish the loop health");
+        }
     }
 
     /// Records a successful step of the loop `name` (after failures: it recovered).
     pub fn loop_succeeded(&self, name: &str) {
-        self.loops.send_if_modified(|loops| {
+        let recovered = self.loops.send_if_modified(|loops| {
             let Some(entry) = loops.iter_mut().find(|l| l.name == name && l.failures > 0) else {
                 return false;
             };
@@ -260,6 +384,9 @@ impl Backend {
             entry.retry_at = None;
             true
         });
+        if recovered {
+            self.publish_loops();
+        }
     }
 
     /// Starts the background loops: the refresh scheduler (which refreshes every
@@ -274,13 +401,19 @@ impl Backend {
             .spawn(AGENDA_LOOP, async move { this.agenda_loop().await });
         self.watch_system_events();
         self.watch_config();
+        // Replaces a file an earlier run may have left.
+        self.publish_loops();
+        let this = self.clone();
+        self.tasks.spawn("scheduler health", async move {
+            this.scheduler_health_loop().await
+        });
         let this = self.clone();
         self.tasks.spawn("autostart", async move {
-            let settings = Settings::load(&this.pool)
+            let settings = Settings::load(this.pool())
                 .await
                 .map_err(|e| e.to_string())?;
             if settings.autostart {
-                crate::autostart::follow_setting(true, &this.paths)
+                crate::autostart::follow_setting(true, this.paths())
                     .map_err(|e| format!("writing the autostart entry: {e}"))?;
             }
             Ok::<(), String>(())
@@ -324,7 +457,7 @@ impl Backend {
     fn watch_config(self: &Arc<Self>) {
         let this = self.clone();
         self.tasks.spawn("config watch", async move {
-            let mut watch = ConfigWatch::start(this.pool.clone(), &this.paths.database()).await;
+            let mut watch = ConfigWatch::start(this.pool().clone(), &this.paths().database()).await;
             loop {
                 tokio::select! {
                     () = this.token.cancelled() => return,
@@ -350,8 +483,8 @@ impl Backend {
         events: mpsc::UnboundedReceiver<NotifierEvent>,
     ) -> mpsc::UnboundedReceiver<ShellRequest> {
         let scheduler = Scheduler::new(
-            self.pool.clone(),
-            self.clock.clone(),
+            self.pool().clone(),
+            self.clock().clone(),
             notifier,
             events,
             self.reminder_agenda.subscribe(),
@@ -381,7 +514,7 @@ impl Backend {
                 () = self.token.cancelled() => return,
                 () = self.changed.notified() => {}
                 changed = cached.changed() => if changed.is_err() { return },
-                () = self.clock.sleep_until(Some(rollover), MAX_CLOCK_SLEEP), if retry.is_none() => {}
+                () = self.clock().sleep_until(Some(rollover), MAX_CLOCK_SLEEP), if retry.is_none() => {}
                 () = tokio::time::sleep(retry.unwrap_or_default()), if retry.is_some() => {}
             }
             retry = match self.recompute_agenda().await {
@@ -400,8 +533,8 @@ impl Backend {
         window: Window,
         tz: Tz,
     ) -> Result<Vec<Occurrence>, BackendError> {
-        let calendars = load_calendars(&self.pool).await?.0;
-        let settings = Settings::load(&self.pool).await?;
+        let calendars = load_calendars(self.pool()).await?.0;
+        let settings = Settings::load(self.pool()).await?;
         Ok(self
             .tasks
             .blocking(move || shown(&calendars, window, tz, &settings))
@@ -409,63 +542,14 @@ impl Backend {
             .unwrap_or_default())
     }
 
-    /// "Test connection": fetches and parses `location` once through the shared client
-    /// and its policies, storing nothing. File errors all read the same (see
-    /// [`window_policy`]: the window must not learn which paths exist).
-    pub async fn test_location(
-        &self,
-        location: Location,
-        auth: Auth,
-    ) -> Result<ConnectionTest, BackendError> {
-        let provider = provider_name(&location).to_string();
-        let is_file = matches!(location, Location::File(_));
-        let target = match location {
-            Location::File(path) => Target::File { path },
-            Location::Url { url, .. } => Target::Http { url, auth },
-        };
-        let fail = |message: String| ConnectionTest {
-            ok: false,
-            provider: provider.clone(),
-            events: 0,
-            message,
-        };
-        let fetched = self
-            .fetcher
-            .fetch(0, &target, &Validators::default(), &self.token)
-            .await;
-        let body = match fetched {
-            Ok(Fetched::Body { body, .. }) => body,
-            Ok(Fetched::NotModified) => {
-                return Ok(fail(
-                    "the server answered 'not modified' to a first request".into(),
-                ))
-            }
-            Err(e) if is_file && matches!(e.kind, ErrorKind::File(_)) => {
-                return Ok(fail(window_policy::FILE_REFUSED.into()))
-            }
-            Err(e) => return Ok(fail(e.to_string())),
-        };
-        let parsed = self.tasks.blocking(move || ics::parse_feed(&body)).await;
-        Ok(match parsed {
-            Err(_) => fail("the feed could not be read".into()),
-            Ok(Err(e)) => fail(e.to_string()),
-            Ok(Ok(calendar)) => ConnectionTest {
-                ok: true,
-                message: format!("{provider} calendar with {} events", calendar.events.len()),
-                events: calendar.events.len(),
-                provider,
-            },
-        })
-    }
-
     /// Expands the calendars over [today, today + AGENDA_DAYS) and publishes the result.
     pub async fn recompute_agenda(&self) -> Result<(), BackendError> {
-        let (calendars, demo) = load_calendars(&self.pool).await?;
-        let settings = Settings::load(&self.pool).await?;
+        let (calendars, demo) = load_calendars(self.pool()).await?;
+        let settings = Settings::load(self.pool()).await?;
         let tz = system_zone();
         let reminder_config =
-            ReminderConfig::new(&settings, tz).with_sources(&sources::list(&self.pool).await?);
-        let now = self.clock.now();
+            ReminderConfig::new(&settings, tz).with_sources(&sources::list(self.pool()).await?);
+        let now = self.clock().now();
         let today = now.with_timezone(&tz).date_naive();
         let window = Window {
             from: agenda::start_of_day(today, tz),
@@ -520,9 +604,21 @@ impl Backend {
             );
         }
         self.tasks.unpublish();
-        db::close(&self.pool).await;
+        let _ = std::fs::remove_file(self.paths().data_dir.join(LOOPS_FILE));
+        db::close(self.pool()).await;
         tracing::info!("shutdown complete");
     }
+}
+
+/// Writes `loops` to `path`: a temporary file renamed over the old one, so a reader
+/// never sees half of it.
+fn write_loops(path: &std::path::Path, loops: &[LoopHealth]) -> std::io::Result<()> {
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(
+        &tmp,
+        serde_json::to_vec(loops).map_err(std::io::Error::other)?,
+    )?;
+    std::fs::rename(&tmp, path)
 }
 
 /// The occurrences the tray, the window and the reminders see: declined ones are

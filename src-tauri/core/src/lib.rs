@@ -14,20 +14,25 @@
 //! - [`refresh`]: producers → bounded channel → one batching writer; the refresh scheduler.
 //! - [`agenda`]: windows, merged expansion, "next meeting".
 //! - [`window_policy`]: what the window (a less trusted caller) may ask for.
+//! - [`reminders`]: the reminder planner, ledger, scheduler loop and desktop notifier.
+//! - [`ctx`]: what an operation needs (paths, pool, secrets, clock, the app's listeners).
 //! - [`backend`]: owns the pool, the tasks, the cancellation token and the agenda channel;
 //!   [`config_watch`] tells it when another process changed a source or a setting.
-//! - [`reminders`]: the reminder planner, ledger, scheduler loop and desktop notifier.
+//! - [`api`]: the operations of the window and the command line, one function each, and
+//!   their one error type.
 //!
 //! This crate has no Tauri dependency: the compiler keeps the dependency direction,
 //! and its tests run without WebKitGTK or a display.
 
 pub mod agenda;
+pub mod api;
 pub mod autostart;
 pub mod backend;
 pub mod cache;
 pub mod caldav;
 pub mod clock;
 pub mod config_watch;
+pub mod ctx;
 pub mod db;
 pub mod demo;
 pub mod fetch;

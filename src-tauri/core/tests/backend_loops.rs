@@ -28,7 +28,7 @@ async fn the_agenda_loop_survives_a_database_error_and_recovers() {
     backend.start();
 
     sqlx::query("ALTER TABLE sources RENAME TO sources_away")
-        .execute(&backend.pool)
+        .execute(backend.pool())
         .await
         .unwrap();
     backend.notify_changed();
@@ -51,7 +51,7 @@ async fn the_agenda_loop_survives_a_database_error_and_recovers() {
     assert_eq!(backend.agenda().occurrences, before.occurrences);
     assert!(
         backend
-            .tasks
+            .tasks()
             .report()
             .active
             .iter()
@@ -60,7 +60,7 @@ async fn the_agenda_loop_survives_a_database_error_and_recovers() {
     );
 
     sqlx::query("ALTER TABLE sources_away RENAME TO sources")
-        .execute(&backend.pool)
+        .execute(backend.pool())
         .await
         .unwrap();
     backend.notify_changed();

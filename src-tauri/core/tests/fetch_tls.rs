@@ -4,8 +4,9 @@
 //! the client trusts the CA through `SSL_CERT_FILE`, which rustls-native-certs (under
 //! reqwest's platform verifier) reads. The server first serves a good feed over https,
 //! then redirects to a plain-http copy: the redirect is refused, the http server is never
-//! asked, and the cached feed is intact. This is its own test binary because the
-//! environment variable is process-wide.
+//! asked, and the cached feed is intact. The variable is set only in a child run of the
+//! test ([`in_a_child`]): the environment is process-wide, and this process's is left
+//! as it is.
 
 #![allow(clippy::unwrap_used)]
 
@@ -154,15 +155,44 @@ fn ok_response(body: &str) -> String {
     )
 }
 
+/// Where the parent run put the certificates, for the child run.
+const CERTS_DIR: &str = "CALENDARBOT_TEST_CERTS";
+
+/// Runs the test `name` of this binary again in a child process with `vars` set in its
+/// environment only, and asserts that it ran and passed.
+fn in_a_child(name: &str, vars: &[(&str, &Path)]) {
+    let mut child = Command::new(std::env::current_exe().unwrap());
+    child.args(["--exact", name, "--test-threads", "1"]);
+    for (var, value) in vars {
+        child.env(var, value);
+    }
+    let out = child.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[tokio::test]
 async fn case39_a_redirect_from_https_to_http_is_refused_and_the_cache_kept() {
-    let certs = tempfile::tempdir().unwrap();
-    make_certificates(certs.path());
-    // Read when the client builds its verifier, before any other thread starts.
-    std::env::set_var("SSL_CERT_FILE", certs.path().join("ca.pem"));
+    // The verifier reads SSL_CERT_FILE: in a child run, where it is set from the start.
+    let Some(certs) = std::env::var_os(CERTS_DIR).map(std::path::PathBuf::from) else {
+        let certs = tempfile::tempdir().unwrap();
+        make_certificates(certs.path());
+        in_a_child(
+            "case39_a_redirect_from_https_to_http_is_refused_and_the_cache_kept",
+            &[
+                ("SSL_CERT_FILE", certs.path().join("ca.pem").as_path()),
+                (CERTS_DIR, certs.path()),
+            ],
+        );
+        return;
+    };
 
     let response = Arc::new(Mutex::new(ok_response(&feed("secure", 2))));
-    let https_url = tls_server(certs.path(), response.clone()).await;
+    let https_url = tls_server(&certs, response.clone()).await;
     let plain = Server::start(|_| Reply::ok(feed("downgraded", 5))).await;
     let env = Env::new(quick_config()).await;
     let id = env.add(&https_url).await;

@@ -35,13 +35,26 @@ fn sample() -> Notification {
     }
 }
 
+const NO_BUS: &str = "unix:path=/nonexistent/calendarbot-test-bus";
+
 #[tokio::test]
 async fn without_a_session_bus_show_fails_cleanly_and_quickly() {
-    // Its own test binary, so changing the environment affects no other test.
-    std::env::set_var(
-        "DBUS_SESSION_BUS_ADDRESS",
-        "unix:path=/nonexistent/calendarbot-test-bus",
-    );
+    // The bus address is process-wide: set only in a child run of this test.
+    if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none_or(|a| a != NO_BUS) {
+        let name = "without_a_session_bus_show_fails_cleanly_and_quickly";
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", name, "--test-threads", "1"])
+            .env("DBUS_SESSION_BUS_ADDRESS", NO_BUS)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && stdout.contains("1 passed"),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        return;
+    }
     let (tx, _rx) = mpsc::unbounded_channel();
     let n = DesktopNotifier::new("CalendarBot test", tx);
     let started = std::time::Instant::now();

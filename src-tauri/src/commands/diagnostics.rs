@@ -1,72 +1,15 @@
-//! Diagnostics: what `calendarbot status` shows (sources with health and breaker state,
-//! recent errors, tasks and memory), the background loops' health, where the logs are.
+//! Diagnostics: what `calendarbot status` shows, for the window (see
+//! `calendarbot_core::api::diagnostics`).
 
-use chrono::{DateTime, Utc};
-use serde::Serialize;
 use tauri::State;
-use ts_rs::TS;
 
-use calendarbot_core::backend::LoopHealth;
-use calendarbot_core::monitor::TaskReport;
+use calendarbot_core::api::diagnostics as api;
+pub use calendarbot_core::api::diagnostics::{Diagnostics, RecentError};
 
 use super::error::CmdResult;
-use super::sources::{source_views, SourceView};
 use crate::state::AppState;
-
-/// A problem worth seeing: a source's last failure or a failing background loop.
-#[derive(Debug, Clone, Serialize, TS)]
-pub struct RecentError {
-    pub at: Option<DateTime<Utc>>,
-    /// The calendar's name, or the background task's.
-    pub source: String,
-    pub message: String,
-}
-
-#[derive(Debug, Clone, Serialize, TS)]
-pub struct Diagnostics {
-    pub version: &'static str,
-    pub data_dir: String,
-    pub log_dir: String,
-    /// Tasks, blocking pool and memory.
-    pub tasks: TaskReport,
-    pub sources: Vec<SourceView>,
-    /// Background loops that failed at least once since the start.
-    pub loops: Vec<LoopHealth>,
-    /// Newest first.
-    pub recent_errors: Vec<RecentError>,
-}
 
 #[tauri::command]
 pub async fn get_diagnostics(state: State<'_, AppState>) -> CmdResult<Diagnostics> {
-    let backend = &state.backend;
-    let sources = source_views(backend).await?;
-    let loops = backend.loop_health();
-    let mut recent_errors: Vec<RecentError> = sources
-        .iter()
-        .filter_map(|s| {
-            let h = s.health.as_ref()?;
-            Some(RecentError {
-                at: h.last_checked,
-                source: s.name.clone(),
-                message: h.last_error.clone()?,
-            })
-        })
-        .chain(loops.iter().filter(|l| l.failures > 0).filter_map(|l| {
-            Some(RecentError {
-                at: l.failing_since,
-                source: format!("{} (background task)", l.name),
-                message: l.last_error.clone()?,
-            })
-        }))
-        .collect();
-    recent_errors.sort_by_key(|e| std::cmp::Reverse(e.at));
-    Ok(Diagnostics {
-        version: env!("CARGO_PKG_VERSION"),
-        data_dir: backend.paths.data_dir.display().to_string(),
-        log_dir: backend.paths.log_dir.display().to_string(),
-        tasks: backend.tasks.report(),
-        sources,
-        loops,
-        recent_errors,
-    })
+    Ok(api::diagnostics(&state.backend).await?)
 }

@@ -1,5 +1,6 @@
-//! The commands the window may call. Each is thin: validate, call one backend
-//! method, map the error to `{ code, message }`. Commands take ids and keys, never
+//! The commands the window may call. Each is one call of the core's API
+//! (`calendarbot_core::api`, which validates and decides the error codes) and maps its
+//! error to `{ code, message }`. Commands take ids and keys, never
 //! SQL, paths or URLs to open (a local calendar's path is checked by
 //! `window_policy`).
 //!
@@ -15,16 +16,7 @@ pub mod error;
 pub mod settings;
 pub mod sources;
 
-use std::sync::Arc;
-
-use tauri::{AppHandle, Manager, Runtime};
-
-use calendarbot_core::backend::Backend;
-use calendarbot_core::cache;
-use calendarbot_core::settings::Settings;
-
-use crate::menu_model::{MenuContext, MenuId};
-use crate::state::AppState;
+use tauri::Runtime;
 
 /// Declares every command once: `module::name(argument: Type, ...) -> Result;` (the
 /// arguments the page sends; `State`, `AppHandle` and the window are Tauri's).
@@ -63,81 +55,5 @@ commands! {
     accounts::add_account(input: accounts::AccountInput, calendars: Vec<String>) -> Vec<sources::SourceView>;
     sources::update_source(id: i64, patch: sources::SourcePatch) -> sources::SourceView;
     sources::remove_source(id: i64) -> ();
-    sources::test_source(input: sources::SourceInput) -> calendarbot_core::backend::ConnectionTest;
-}
-
-/// Joins an occurrence from a tray click, logging failures (there is no UI to show them).
-pub fn spawn_join<R: Runtime>(app: &AppHandle<R>, key: String) {
-    let backend = app.state::<AppState>().backend.clone();
-    let tasks = backend.tasks.clone();
-    tasks.spawn("join from the tray", async move {
-        if let Err(e) = agenda::join(&backend, key).await {
-            tracing::warn!(code = e.code, "join from the tray failed: {}", e.message);
-        }
-    });
-}
-
-/// "Refresh now" from the tray or the window.
-pub fn request_refresh(backend: &Arc<Backend>) {
-    backend.refresh_now();
-}
-
-/// Pause / resume from the tray.
-pub fn spawn_pause<R: Runtime>(app: &AppHandle<R>, id: MenuId) {
-    let mode = match id {
-        MenuId::Pause1h => control::PauseMode::OneHour,
-        MenuId::PauseTomorrow => control::PauseMode::Tomorrow,
-        _ => control::PauseMode::Resume,
-    };
-    let app = app.clone();
-    let backend = app.state::<AppState>().backend.clone();
-    let tasks = backend.tasks.clone();
-    tasks.spawn("pause from the tray", async move {
-        match control::pause(&backend, mode).await {
-            Ok(_) => {
-                let _ = crate::tray::refresh(&app).await;
-            }
-            Err(e) => tracing::warn!(code = e.code, "pause from the tray failed: {}", e.message),
-        }
-    });
-}
-
-/// The tray's view of source health and the pause state.
-pub async fn menu_context(backend: &Arc<Backend>) -> MenuContext {
-    let paused_until = match backend.reminders() {
-        Some(r) => r.paused_until().await.ok().flatten(),
-        None => None,
-    };
-    let failing_loop = backend
-        .loop_health()
-        .into_iter()
-        .find(|l| l.failures > 0)
-        .map(|l| {
-            format!(
-                "{} updates are failing: {}",
-                l.name,
-                l.last_error.unwrap_or_default()
-            )
-        });
-    let source_warning = match Settings::load(&backend.pool).await {
-        Ok(settings) => cache::health(&backend.pool, backend.clock.now(), &settings)
-            .await
-            .ok()
-            .and_then(|list| {
-                list.into_iter()
-                    .find_map(|h| match (&h.last_error, h.stale) {
-                        (Some(e), _) if h.enabled => Some(format!("{}: {e}", h.name)),
-                        (None, true) if h.enabled => {
-                            Some(format!("{}: data is out of date", h.name))
-                        }
-                        _ => None,
-                    })
-            }),
-        Err(_) => None,
-    };
-    MenuContext {
-        health_warning: failing_loop.or(source_warning),
-        paused_until,
-        demo: false,
-    }
+    sources::test_source(input: sources::SourceInput) -> sources::ConnectionTest;
 }

@@ -23,34 +23,8 @@ use chrono::{DateTime, Utc};
 use sqlx::{Row, SqlitePool};
 
 use crate::db;
-use crate::model::Occurrence;
 
-use super::plan::AlarmId;
-
-/// Identifies one alarm of one occurrence, across restarts and feed refreshes.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct LedgerKey {
-    pub source_id: i64,
-    pub uid: String,
-    /// The occurrence's original start (RECURRENCE-ID, else its start), `YYYYMMDDTHHMMSSZ`.
-    pub occurrence: String,
-    pub alarm: String,
-}
-
-impl LedgerKey {
-    pub fn new(o: &Occurrence, alarm: &AlarmId) -> Self {
-        Self {
-            source_id: o.source_id.unwrap_or(0),
-            uid: o.uid.clone(),
-            occurrence: o
-                .recurrence_id
-                .unwrap_or(o.start)
-                .format("%Y%m%dT%H%M%SZ")
-                .to_string(),
-            alarm: alarm.as_key(),
-        }
-    }
-}
+pub use super::key::LedgerKey;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LedgerState {

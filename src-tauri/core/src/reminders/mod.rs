@@ -1,6 +1,7 @@
 //! Reminders: when to notify, at most once, and how.
 //!
 //! - [`plan`]: the pure planner (occurrences, config, pause, ledger, watermark, now → due).
+//! - [`key`]: which alarm of which occurrence a reminder is (planner and ledger share it).
 //! - [`ledger`]: SQLite claimed / fired / snoozed / dismissed state, the pause and the
 //!   watermark.
 //! - [`scheduler`]: the async loop (sleep until due or a 60 s sentinel; wake on change;
@@ -26,6 +27,7 @@
 pub mod content;
 pub mod desktop;
 pub mod health;
+pub mod key;
 pub mod ledger;
 pub mod notifier;
 pub mod plan;

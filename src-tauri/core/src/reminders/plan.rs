@@ -32,7 +32,9 @@ use chrono_tz::Tz;
 use crate::model::{AlarmTrigger, Occurrence, PartStat};
 use crate::settings::Settings;
 
-use super::ledger::{LedgerKey, LedgerState, LedgerView};
+pub use super::key::AlarmId;
+use super::key::LedgerKey;
+use super::ledger::{LedgerState, LedgerView};
 
 /// A reminder late by more than this is marked "missed by N min".
 pub const LATE_MARK: Duration = Duration::seconds(60);
@@ -106,32 +108,6 @@ impl ReminderConfig {
 impl Default for ReminderConfig {
     fn default() -> Self {
         Self::new(&Settings::default(), Tz::UTC)
-    }
-}
-
-/// Which alarm of an occurrence a reminder is; part of the ledger key, so it must be
-/// stable across restarts and feed refreshes.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum AlarmId {
-    /// The default lead time (`notify.lead_minutes` or the source's override). One id
-    /// whatever the minutes, so changing the setting never repeats a shown reminder.
-    Lead,
-    /// At the start (`notify.at_start`).
-    Start,
-    /// A VALARM relative to the start, by its offset in seconds.
-    ValarmRelative(i64),
-    /// A VALARM at a fixed instant (Unix seconds).
-    ValarmAbsolute(i64),
-}
-
-impl AlarmId {
-    pub fn as_key(&self) -> String {
-        match self {
-            AlarmId::Lead => "lead".into(),
-            AlarmId::Start => "start".into(),
-            AlarmId::ValarmRelative(s) => format!("valarm:{s}"),
-            AlarmId::ValarmAbsolute(t) => format!("valarm@{t}"),
-        }
     }
 }
 

@@ -1,0 +1,59 @@
+//! Acting rather than reading: refresh now, pause and resume notifications.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::backend::Backend;
+use crate::reminders::PauseFor;
+
+use super::error::{ApiError, ApiResult, Code};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, TS)]
+pub enum PauseMode {
+    #[serde(rename = "1h")]
+    OneHour,
+    #[serde(rename = "tomorrow")]
+    Tomorrow,
+    #[serde(rename = "resume")]
+    Resume,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct PauseState {
+    pub paused_until: Option<DateTime<Utc>>,
+}
+
+/// "Refresh now" from the tray or the window.
+pub fn refresh_now(backend: &Backend) {
+    backend.refresh_now();
+}
+
+/// Pause or resume notifications (the window and the tray).
+pub async fn pause(backend: &Backend, mode: PauseMode) -> ApiResult<PauseState> {
+    let reminders = backend.reminders().ok_or_else(|| {
+        ApiError::new(
+            Code::NotificationsUnavailable,
+            "no notification server is running",
+        )
+    })?;
+    let paused_until = match mode {
+        PauseMode::OneHour => Some(
+            reminders
+                .pause(PauseFor::OneHour)
+                .await
+                .map_err(ApiError::internal)?,
+        ),
+        PauseMode::Tomorrow => Some(
+            reminders
+                .pause(PauseFor::UntilTomorrow)
+                .await
+                .map_err(ApiError::internal)?,
+        ),
+        PauseMode::Resume => {
+            reminders.resume().await.map_err(ApiError::internal)?;
+            None
+        }
+    };
+    Ok(PauseState { paused_until })
+}

@@ -1,0 +1,362 @@
+//! Sources: list with health, add, edit, remove, and "test connection" (one fetch and
+//! parse, nothing stored). Locations shown are `scheme://host` only: feed URLs are
+//! credentials. Locations typed or chosen in the window go through `window_policy` first
+//! (files under home only, no local network); the command line's are the user's own.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::backend::Backend;
+use crate::cache::{self, SourceHealth, SourceStatus};
+use crate::ctx::Ctx;
+use crate::fetch::breaker::CircuitState;
+use crate::fetch::{ErrorKind, Fetched, Validators};
+use crate::secrets::StoreKind;
+use crate::settings::Settings;
+use crate::sources::{
+    self, provider_name, Auth, AuthKind, Location, NewSource, Source, SourceKind, SourceUpdate,
+    Target,
+};
+use crate::{ics, window_policy};
+
+use super::error::{ApiError, ApiResult, Code};
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct HealthView {
+    pub status: SourceStatus,
+    pub last_success: Option<chrono::DateTime<chrono::Utc>>,
+    pub last_checked: Option<chrono::DateTime<chrono::Utc>>,
+    pub last_error: Option<String>,
+    pub circuit: CircuitState,
+    /// Until when an open circuit waits before its next probe.
+    pub circuit_open_until: Option<chrono::DateTime<chrono::Utc>>,
+    pub consecutive_failures: u32,
+    pub stale: bool,
+    pub events: i64,
+}
+
+/// How a source is reached, as the Sources page words it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum LocationKind {
+    File,
+    /// http, https or webcal.
+    Http,
+    /// A calendar of a CalDAV account.
+    Caldav,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SourceView {
+    pub id: i64,
+    pub name: String,
+    /// `scheme://host[:port]` or the file path.
+    pub location: String,
+    pub kind: LocationKind,
+    pub color: Option<String>,
+    pub enabled: bool,
+    pub auth: AuthKind,
+    pub interval_minutes: Option<i64>,
+    /// No reminders for this calendar.
+    pub muted: bool,
+    /// Its own reminder lead time; `None`: notify.lead_minutes.
+    pub lead_minutes: Option<i64>,
+    pub secret_store: Option<StoreKind>,
+    pub health: Option<HealthView>,
+}
+
+fn view(s: Source, health: Option<&SourceHealth>) -> SourceView {
+    SourceView {
+        id: s.id,
+        name: s.name,
+        location: s.display,
+        kind: match s.kind {
+            SourceKind::File => LocationKind::File,
+            SourceKind::Caldav => LocationKind::Caldav,
+            SourceKind::Http | SourceKind::Webcal => LocationKind::Http,
+        },
+        color: s.color,
+        enabled: s.enabled,
+        auth: s.auth,
+        interval_minutes: s.interval_minutes,
+        muted: s.muted,
+        lead_minutes: s.lead_minutes,
+        secret_store: s.secret_store,
+        health: health.map(|h| HealthView {
+            status: h.status,
+            last_success: h.last_success,
+            last_checked: h.last_checked,
+            last_error: h.last_error.clone(),
+            circuit: h.circuit,
+            circuit_open_until: h.circuit_open_until,
+            consecutive_failures: h.consecutive_failures,
+            stale: h.stale,
+            events: h.event_count,
+        }),
+    }
+}
+
+/// Every source's health from the cache, as `status`, Diagnostics and the tray read it.
+pub async fn health(ctx: &Ctx) -> ApiResult<Vec<SourceHealth>> {
+    let settings = Settings::load(ctx.pool()).await?;
+    Ok(cache::health(ctx.pool(), ctx.clock().now(), &settings).await?)
+}
+
+/// Every source with its health, as the Sources and Diagnostics pages show them.
+pub async fn views(ctx: &Ctx) -> ApiResult<Vec<SourceView>> {
+    let health = health(ctx).await?;
+    let list = sources::list(ctx.pool()).await?;
+    Ok(list
+        .into_iter()
+        .map(|s| {
+            let h = health.iter().find(|h| h.source_id == s.id);
+            view(s, h)
+        })
+        .collect())
+}
+
+/// The configured sources.
+pub async fn list(ctx: &Ctx) -> ApiResult<Vec<Source>> {
+    Ok(sources::list(ctx.pool()).await?)
+}
+
+/// Adds a source (its credentials go to the secrets store); the running app fetches it.
+pub async fn add(ctx: &Ctx, new: NewSource) -> ApiResult<Source> {
+    // A file that is missing, a folder, a device or a FIFO is refused now, not at the
+    // first refresh (the window's path is checked by `window_policy` instead).
+    if let sources::Location::File(path) = sources::parse_location(&new.location)? {
+        sources::check_calendar_file(&path)?;
+    }
+    let source = sources::add(ctx.pool(), ctx.secrets(), new).await?;
+    ctx.source_added();
+    Ok(source)
+}
+
+/// Removes the source `id_or_name` and its credentials; returns what was removed.
+pub async fn remove(ctx: &Ctx, id_or_name: &str) -> ApiResult<Source> {
+    let source = sources::find(ctx.pool(), id_or_name).await?;
+    remove_id(ctx, source.id).await?;
+    Ok(source)
+}
+
+/// Removes the source `id` and its credentials.
+pub async fn remove_id(ctx: &Ctx, id: i64) -> ApiResult<()> {
+    sources::remove(ctx.pool(), ctx.secrets(), id).await?;
+    ctx.data_changed();
+    Ok(())
+}
+
+/// What the Add and Test forms send.
+#[derive(Debug, Clone, Deserialize, TS)]
+#[ts(optional_fields)]
+pub struct SourceInput {
+    /// An http(s) or webcal address, or the path of a .ics file under the home folder.
+    pub location: String,
+    pub name: Option<String>,
+    pub color: Option<String>,
+    #[serde(default)]
+    pub auth: Option<AuthInput>,
+}
+
+/// The sign-in a form chose; absent: none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthChoice {
+    None,
+    Basic,
+    Bearer,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, TS)]
+#[ts(optional_fields)]
+pub struct AuthInput {
+    #[serde(default)]
+    pub kind: Option<AuthChoice>,
+    pub user: Option<String>,
+    pub password: Option<String>,
+    pub token: Option<String>,
+}
+
+impl AuthInput {
+    fn into_auth(self) -> ApiResult<Auth> {
+        let missing = |what: &str| ApiError::new(Code::InvalidValue, format!("{what} is required"));
+        match self.kind.unwrap_or(AuthChoice::None) {
+            AuthChoice::None => Ok(Auth::None),
+            AuthChoice::Basic => Ok(Auth::Basic {
+                user: self
+                    .user
+                    .filter(|u| !u.is_empty())
+                    .ok_or_else(|| missing("a user name"))?,
+                password: self.password.unwrap_or_default(),
+            }),
+            AuthChoice::Bearer => Ok(Auth::Bearer {
+                token: self
+                    .token
+                    .filter(|t| !t.is_empty())
+                    .ok_or_else(|| missing("a token"))?,
+            }),
+        }
+    }
+}
+
+fn blank_to_none(s: Option<String>) -> Option<String> {
+    s.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+}
+
+/// Applies the window's rules to a location typed or chosen there; `home` is the
+/// folder local calendars must be under.
+async fn checked_location(backend: &Backend, home: &Path, input: &str) -> ApiResult<Location> {
+    let settings = Settings::load(backend.pool()).await?;
+    let home: PathBuf = home.to_path_buf();
+    let input = input.to_string();
+    // Reads the file system (canonicalize, metadata): on the blocking pool.
+    backend
+        .tasks()
+        .blocking(move || {
+            window_policy::check_location(&input, &home, settings.allow_local_network)
+        })
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::from)
+}
+
+/// Adds a source from the window's form.
+pub async fn add_from_window(
+    backend: &Backend,
+    home: &Path,
+    input: SourceInput,
+) -> ApiResult<SourceView> {
+    let location = match checked_location(backend, home, &input.location).await? {
+        // The canonical path: what was checked is what is stored.
+        Location::File(path) => path.to_string_lossy().into_owned(),
+        Location::Url { .. } => input.location,
+    };
+    let new = NewSource {
+        location,
+        name: blank_to_none(input.name),
+        color: blank_to_none(input.color),
+        auth: input.auth.unwrap_or_default().into_auth()?,
+        interval_minutes: None,
+        muted: false,
+        lead_minutes: None,
+    };
+    Ok(view(add(backend.ctx(), new).await?, None))
+}
+
+/// The fields of a source to change; absent ones stay as they are.
+#[derive(Debug, Clone, Default, Deserialize, TS)]
+#[ts(optional_fields)]
+pub struct SourcePatch {
+    pub name: Option<String>,
+    pub color: Option<String>,
+    pub enabled: Option<bool>,
+    pub interval_minutes: Option<i64>,
+    pub muted: Option<bool>,
+    /// Absent: unchanged; `null`: back to notify.lead_minutes; a number: minutes.
+    #[serde(default, deserialize_with = "present")]
+    #[ts(optional, type = "number | null")]
+    pub lead_minutes: Option<Option<i64>>,
+}
+
+/// Tells a field sent as `null` (`Some(None)`) from one not sent (`None`, by default).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
+    Option::<i64>::deserialize(d).map(Some)
+}
+
+/// Changes the fields of source `id` the patch names.
+pub async fn update(ctx: &Ctx, id: i64, patch: SourcePatch) -> ApiResult<SourceView> {
+    if patch.name.as_deref().is_some_and(|n| n.trim().is_empty()) {
+        return Err(ApiError::new(Code::InvalidValue, "a calendar needs a name"));
+    }
+    let update = SourceUpdate {
+        name: patch.name.map(|n| n.trim().to_string()),
+        color: patch.color.map(|c| blank_to_none(Some(c))),
+        enabled: patch.enabled,
+        interval_minutes: patch.interval_minutes.map(Some),
+        muted: patch.muted,
+        lead_minutes: patch.lead_minutes,
+    };
+    let source = sources::update(ctx.pool(), id, update).await?;
+    ctx.data_changed();
+    Ok(view(source, None))
+}
+
+/// What "Test connection" found: one fetch and parse, nothing stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct ConnectionTest {
+    pub ok: bool,
+    pub provider: String,
+    pub events: usize,
+    pub message: String,
+}
+
+/// "Test connection" from the window. A location the window may not use is a failed
+/// test with the policy's words (one message for every path refused).
+pub async fn test_from_window(
+    backend: &Backend,
+    home: &Path,
+    input: SourceInput,
+) -> ApiResult<ConnectionTest> {
+    let location = match checked_location(backend, home, &input.location).await {
+        Ok(location) => location,
+        Err(e) if matches!(e.code, Code::InvalidLocation | Code::LocalNetwork) => {
+            return Ok(ConnectionTest {
+                ok: false,
+                provider: String::new(),
+                events: 0,
+                message: e.message,
+            })
+        }
+        Err(e) => return Err(e),
+    };
+    let auth = input.auth.unwrap_or_default().into_auth()?;
+    Ok(test(backend, location, auth).await)
+}
+
+/// Fetches and parses `location` once through the app's shared client and its
+/// policies (redirects, size cap, timeouts), storing nothing. File errors all read the
+/// same (see [`window_policy`]: the window must not learn which paths exist).
+pub async fn test(backend: &Backend, location: Location, auth: Auth) -> ConnectionTest {
+    let provider = provider_name(&location).to_string();
+    let is_file = matches!(location, Location::File(_));
+    let target = match location {
+        Location::File(path) => Target::File { path },
+        Location::Url { url, .. } => Target::Http { url, auth },
+    };
+    let fail = |message: String| ConnectionTest {
+        ok: false,
+        provider: provider.clone(),
+        events: 0,
+        message,
+    };
+    let fetched = backend
+        .fetcher()
+        .fetch(0, &target, &Validators::default(), backend.token())
+        .await;
+    let body = match fetched {
+        Ok(Fetched::Body { body, .. }) => body,
+        Ok(Fetched::NotModified) => {
+            return fail("the server answered 'not modified' to a first request".into())
+        }
+        Err(e) if is_file && matches!(e.kind, ErrorKind::File(_)) => {
+            return fail(window_policy::FILE_REFUSED.into())
+        }
+        Err(e) => return fail(e.to_string()),
+    };
+    let parsed = backend
+        .tasks()
+        .blocking(move || ics::parse_feed(&body))
+        .await;
+    match parsed {
+        Err(_) => fail("the feed could not be read".into()),
+        Ok(Err(e)) => fail(e.to_string()),
+        Ok(Ok(calendar)) => ConnectionTest {
+            ok: true,
+            message: format!("{provider} calendar with {} events", calendar.events.len()),
+            events: calendar.events.len(),
+            provider,
+        },
+    }
+}

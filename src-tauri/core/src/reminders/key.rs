@@ -1,0 +1,56 @@
+//! The identity of one reminder: which alarm ([`AlarmId`]) of which occurrence
+//! ([`LedgerKey`]). Its own module because both the planner ([`super::plan`]) and the
+//! ledger ([`super::ledger`]) speak it, and neither should import the other for it.
+
+use crate::model::Occurrence;
+
+/// Which alarm of an occurrence a reminder is; part of the ledger key, so it must be
+/// stable across restarts and feed refreshes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum AlarmId {
+    /// The default lead time (`notify.lead_minutes` or the source's override). One id
+    /// whatever the minutes, so changing the setting never repeats a shown reminder.
+    Lead,
+    /// At the start (`notify.at_start`).
+    Start,
+    /// A VALARM relative to the start, by its offset in seconds.
+    ValarmRelative(i64),
+    /// A VALARM at a fixed instant (Unix seconds).
+    ValarmAbsolute(i64),
+}
+
+impl AlarmId {
+    pub fn as_key(&self) -> String {
+        match self {
+            AlarmId::Lead => "lead".into(),
+            AlarmId::Start => "start".into(),
+            AlarmId::ValarmRelative(s) => format!("valarm:{s}"),
+            AlarmId::ValarmAbsolute(t) => format!("valarm@{t}"),
+        }
+    }
+}
+
+/// Identifies one alarm of one occurrence, across restarts and feed refreshes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LedgerKey {
+    pub source_id: i64,
+    pub uid: String,
+    /// The occurrence's original start (RECURRENCE-ID, else its start), `YYYYMMDDTHHMMSSZ`.
+    pub occurrence: String,
+    pub alarm: String,
+}
+
+impl LedgerKey {
+    pub fn new(o: &Occurrence, alarm: &AlarmId) -> Self {
+        Self {
+            source_id: o.source_id.unwrap_or(0),
+            uid: o.uid.clone(),
+            occurrence: o
+                .recurrence_id
+                .unwrap_or(o.start)
+                .format("%Y%m%dT%H%M%SZ")
+                .to_string(),
+            alarm: alarm.as_key(),
+        }
+    }
+}
