@@ -29,6 +29,8 @@ fn calendarbot_commands() -> &'static [&'static str] {
         "update_source",
         "remove_source",
         "test_source",
+        "discover_account",
+        "add_account",
         "get_diagnostics",
     ]
 }

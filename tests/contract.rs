@@ -124,3 +124,25 @@ fn the_checker_refuses_what_rust_never_sends() {
         );
     }
 }
+
+/// A command the window cannot call is a feature that does not exist: each command of
+/// the table must be in the build script's manifest and allowed in the capability.
+#[test]
+fn every_command_is_allowed_for_the_window() {
+    let mut types = contract::Declarations::default();
+    let capability =
+        std::fs::read_to_string(root().join("src-tauri/capabilities/main.json")).unwrap();
+    let build = std::fs::read_to_string(root().join("src-tauri/build.rs")).unwrap();
+    for c in calendarbot_lib::commands::signatures(&mut types) {
+        let permission = format!("\"allow-{}\"", c.name.replace('_', "-"));
+        assert!(
+            capability.contains(&permission),
+            "{permission} missing from main.json"
+        );
+        assert!(
+            build.contains(&format!("\"{}\"", c.name)),
+            "{} missing from build.rs",
+            c.name
+        );
+    }
+}
