@@ -6,7 +6,7 @@ import { createAgendaPage } from './pages/agenda.js';
 import { createSourcesPage } from './pages/sources.js';
 import { createSettingsPage } from './pages/settings.js';
 import { createDiagnosticsPage } from './pages/diagnostics.js';
-import { invoke } from './lib.js';
+import { invoke, applyClock } from './lib.js';
 
 const pages = {
   next: createNextPage({ go: (p) => show(p, { focus: true }) }),
@@ -113,4 +113,5 @@ function listen(event, handler) {
 listen('agenda-changed', onChanged);
 listen('sources-changed', onChanged);
 
-show('next');
+// The clock first, so the first page already writes times as the tray does.
+invoke('get_overview').then((o) => applyClock(o.clock)).catch(() => {}).finally(() => show('next'));

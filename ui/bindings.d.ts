@@ -32,6 +32,7 @@ color: string | null,
 added: boolean, };
 export type CircuitState = "closed" | "open" | "half_open";
 export type ConnectionTest = { ok: boolean, provider: string, events: number, message: string, };
+export type DateOrder = "day_month" | "month_day" | "year_month_day";
 export type Diagnostics = { version: string, data_dir: string, log_dir: string, 
 /**
  * Tasks, blocking pool and memory.
@@ -130,7 +131,11 @@ color: string | null,
  * Expansion hit its budget for this event (a "suspicious recurrence").
  */
 truncated: boolean, };
-export type Overview = { now: string, tz: string, demo: boolean, 
+export type Overview = { now: string, tz: string, 
+/**
+ * How times are written (the system locale's hour cycle), as in the tray.
+ */
+clock: TimeFormat, demo: boolean, 
 /**
  * "in 4 min: Standup", as in the tray.
  */
@@ -184,6 +189,11 @@ muted: boolean,
 lead_minutes: number | null, secret_store: StoreKind | null, health: HealthView | null, };
 export type StoreKind = "keyring" | "file";
 export type TaskReport = { active: Array<ActiveTask>, finished: Array<FinishedTask>, blocking_in_flight: number, blocking_total: number, memory: Memory, };
+export type TimeFormat = { 
+/**
+ * "7:02 PM" instead of "19:02".
+ */
+hour12: boolean, date_order: DateOrder, };
 
 /** Every command the window may call: its arguments and its result. */
 export interface Commands {

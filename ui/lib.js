@@ -125,10 +125,22 @@ export function dot(color) {
   return d;
 }
 
-export const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+// Times follow the backend's clock (TimeFormat: the system locale's hour cycle, the
+// same in the tray, the notifications and the CLI); 24 hours until it is known.
+export let timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', hour12: false });
 export const dayFmt = new Intl.DateTimeFormat(undefined, { weekday: 'short', month: 'short', day: 'numeric' });
 export const longDayFmt = new Intl.DateTimeFormat(undefined, { weekday: 'long', month: 'long', day: 'numeric', year: 'numeric' });
-export const dateTimeFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+export let dateTimeFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short', hour12: false });
+
+/**
+ * Applies the backend's clock to the time formatters (live bindings: importers see it).
+ * @param {import('./bindings').TimeFormat} clock
+ */
+export function applyClock(clock) {
+  const hour12 = !!(clock && clock.hour12);
+  timeFmt = new Intl.DateTimeFormat(undefined, { hour: hour12 ? 'numeric' : '2-digit', minute: '2-digit', hour12 });
+  dateTimeFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short', hour12 });
+}
 const relFmt = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
 
 /** A Date at local noon of a 'YYYY-MM-DD' string (noon keeps day arithmetic clear of DST). */

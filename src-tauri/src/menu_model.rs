@@ -2,6 +2,7 @@
 //! menu is the whole tray UI (appindicator gives no clicks and no tooltip), so this is
 //! where glanceability is decided; `tray` only renders it.
 
+use calendarbot_core::timefmt::TimeFormat;
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
@@ -173,7 +174,7 @@ pub fn build(
             id: MenuId::Resume,
             label: format!(
                 "Resume notifications (paused until {})",
-                until.with_timezone(&tz).format("%H:%M")
+                TimeFormat::current().time(&until.with_timezone(&tz))
             ),
             enabled: true,
         }),
@@ -222,7 +223,7 @@ pub fn headline(o: &Occurrence, now: DateTime<Utc>, tz: Tz) -> String {
     }
     let local = o.start.with_timezone(&tz);
     let today = now.with_timezone(&tz).date_naive();
-    let time = local.format("%H:%M");
+    let time = TimeFormat::current().time(&local);
     match (local.date_naive() - today).num_days() {
         0 => format!("{time}: {summary}"),
         1 => format!("tomorrow {time}: {summary}"),
@@ -291,11 +292,7 @@ fn event_line(o: &Occurrence, concurrent: bool, tz: Tz) -> String {
     let time = if o.all_day {
         "all day".to_string()
     } else {
-        format!(
-            "{}–{}",
-            o.start.with_timezone(&tz).format("%H:%M"),
-            o.end.with_timezone(&tz).format("%H:%M")
-        )
+        TimeFormat::current().time_range(&o.start.with_timezone(&tz), &o.end.with_timezone(&tz))
     };
     let mut line = format!(
         "{} {time}  {}",

@@ -411,6 +411,35 @@ def window_adds_a_caldav_account_with_the_calendars_ticked():
 
 
 @test
+def window_tray_and_cli_write_times_in_the_same_clock_under_two_locales():
+    """One formatter (core timefmt) for the tray headline, `calendarbot next` and the
+    window: 12 hours under en_US, 24 under de_DE, in every surface alike."""
+    start = tomorrow_at(14) + 30 * 60  # 14:30 UTC tomorrow
+    for lang, want, unwanted in (("en_US.UTF-8", "2:30 PM", "14:30"), ("de_DE.UTF-8", "14:30", "PM")):
+        with tempfile.TemporaryDirectory(prefix="calendarbot-wd-") as data_dir:
+            feed = os.path.join(data_dir, "feed.ics")
+            with open(feed, "w", newline="") as f:
+                f.write("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//e2e//EN\r\n"
+                        + ics_event("clock@test", "Clock check", start) + "END:VCALENDAR\r\n")
+            env = {"LANG": lang, "LC_ALL": lang, "TZ": "UTC"}
+            cli_env = dict(os.environ, **env)
+            run(BIN, "--data-dir", data_dir, "sources", "add", feed, "--name", "Local", env=cli_env)
+            run(BIN, "--data-dir", data_dir, "sync", env=cli_env)
+            cli = run(BIN, "--data-dir", data_dir, "next", env=cli_env).stdout.strip()
+            assert want in cli and unwanted not in cli, f"{lang}: calendarbot next says {cli!r}"
+            w = Window(data_dir, env=env)
+            try:
+                w.start()
+                wait_for(lambda: w.text("#headline") == cli, 15, f"{lang}: the window's headline {cli!r}")
+                row = wait_for(lambda: [t for t in w.texts("#upcoming li") if "Clock check" in t], 15,
+                               "the event under Coming up")[0]
+                assert want in row and unwanted not in row, f"{lang}: the window says {row!r}"
+                w.screenshot(f"next-{lang.split('.')[0]}")
+            finally:
+                w.close()
+
+
+@test
 def window_changes_a_setting_and_shows_diagnostics():
     with tempfile.TemporaryDirectory(prefix="calendarbot-wd-") as data_dir:
         app = App(data_dir=data_dir)

@@ -127,7 +127,11 @@ function stateClasses(o, now) {
   ].filter(Boolean).join(' ');
 }
 
-const hourFmt = new Intl.DateTimeFormat(undefined, { hour: 'numeric' });
+/** The hour labels in the clock of the times (lib.js applyClock): "9 AM" or "09". */
+const hourLabel = (h) => {
+  const hour12 = !!timeFmt.resolvedOptions().hour12;
+  return new Intl.DateTimeFormat(undefined, { hour: hour12 ? 'numeric' : '2-digit', hour12 }).format(new Date(2000, 0, 1, h));
+};
 // A column's head: short enough for a week of columns in the window ("Wed 2").
 const columnFmt = new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'numeric' });
 
@@ -135,7 +139,7 @@ const columnFmt = new Intl.DateTimeFormat(undefined, { weekday: 'short', day: 'n
 function gutter() {
   const labels = [];
   for (let h = 1; h < 24; h++) {
-    const label = el('span', { class: 'hour' }, hourFmt.format(new Date(2000, 0, 1, h)));
+    const label = el('span', { class: 'hour' }, hourLabel(h));
     label.style.setProperty('--at', String(h));
     labels.push(label);
   }

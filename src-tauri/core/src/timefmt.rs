@@ -34,11 +34,12 @@ pub struct TimeFormat {
 }
 
 impl Default for TimeFormat {
-    /// The C / POSIX locale: 24 hours, ISO dates.
+    /// The C / POSIX locale (or none): 24 hours, "Tue 1 Dec", as CalendarBot wrote
+    /// before it followed the locale.
     fn default() -> Self {
         Self {
             hour12: false,
-            date_order: DateOrder::YearMonthDay,
+            date_order: DateOrder::DayMonth,
         }
     }
 }
@@ -96,6 +97,12 @@ impl TimeFormat {
             _ => {}
         }
         f
+    }
+
+    /// This process's format, read from the environment once.
+    pub fn current() -> Self {
+        static CURRENT: std::sync::OnceLock<TimeFormat> = std::sync::OnceLock::new();
+        *CURRENT.get_or_init(Self::from_env)
     }
 
     /// "19:02" or "7:02 PM".
@@ -174,6 +181,8 @@ mod tests {
         let d = t.date_naive();
         assert_eq!(us.date(d), "Tue, Dec 1");
         assert_eq!(de.date(d), "Tue 1 Dec");
-        assert_eq!(TimeFormat::default().date(d), "2026-12-01 Tue");
+        assert_eq!(TimeFormat::default().date(d), "Tue 1 Dec");
+        let ja = TimeFormat::for_locale("ja_JP.UTF-8");
+        assert_eq!(ja.date(d), "2026-12-01 Tue");
     }
 }

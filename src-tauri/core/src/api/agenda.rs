@@ -48,6 +48,8 @@ impl From<&Occurrence> for OccurrenceView {
 pub struct Overview {
     pub now: DateTime<Utc>,
     pub tz: String,
+    /// How times are written (the system locale's hour cycle), as in the tray.
+    pub clock: crate::timefmt::TimeFormat,
     pub demo: bool,
     /// "in 4 min: Standup", as in the tray.
     pub headline: String,
@@ -69,6 +71,7 @@ pub fn overview(backend: &Backend, headline: Headline<'_>) -> Overview {
     Overview {
         now,
         tz: snapshot.tz.name().to_string(),
+        clock: crate::timefmt::TimeFormat::current(),
         demo: snapshot.demo,
         headline: next.map_or_else(|| NO_MEETINGS.into(), |o| headline(o, now, snapshot.tz)),
         current: current.map(Into::into),

@@ -12,6 +12,7 @@
 //! (`ics/text.rs`) strips controls from every display field itself; it then stays as the
 //! reminders' own guard, since a NUL in a D-Bus string makes the bus drop the sender.
 
+use crate::timefmt::TimeFormat;
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
@@ -92,7 +93,7 @@ pub fn when_text(start: DateTime<Utc>, now: DateTime<Utc>) -> String {
 }
 
 fn hm(t: DateTime<Utc>, tz: Tz) -> String {
-    t.with_timezone(&tz).format("%H:%M").to_string()
+    TimeFormat::current().time(&t.with_timezone(&tz))
 }
 
 /// "10:00 – 10:30", with the date when the event is not on the same local day as `now`;
@@ -106,12 +107,13 @@ pub fn time_range(r: &Reminder, tz: Tz, now: DateTime<Utc>) -> String {
         return if date == today {
             "All day".into()
         } else {
-            format!("All day, {}", date.format("%a %-d %b"))
+            format!("All day, {}", TimeFormat::current().date(date))
         };
     }
     let mut s = String::new();
     if start_local.date_naive() != today {
-        s.push_str(&start_local.format("%a %-d %b, ").to_string());
+        s.push_str(&TimeFormat::current().date(start_local.date_naive()));
+        s.push_str(", ");
     }
     s.push_str(&hm(o.start, tz));
     if o.end > o.start {
