@@ -192,3 +192,18 @@ fn f2_hourly_interval_with_a_weekday_filter() {
         ]
     );
 }
+
+#[test]
+fn f4_a_nominal_day_from_a_start_in_a_dst_gap_ends_at_the_written_time() {
+    // 02:30 on 30 March 2025 does not exist in Berlin: the start is read with the offset
+    // before the gap (01:30Z); one nominal day later is 02:30 CEST on the 31st (00:30Z).
+    let o = expand(
+        "DTSTART;TZID=Europe/Berlin:20250330T023000\r\nDURATION:P1D\r\n",
+        "2025-03-25T00:00:00Z",
+        "2025-04-05T00:00:00Z",
+    );
+    assert_eq!(
+        spans(&o),
+        [("2025-03-30T01:30:00Z".into(), "2025-03-31T00:30:00Z".into())]
+    );
+}

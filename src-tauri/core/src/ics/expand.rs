@@ -41,6 +41,9 @@ struct Inst {
     date: Option<NaiveDate>,
     /// A PERIOD RDATE's own length.
     dur: Option<i64>,
+    /// The wall time as the rule or RDATE gives it (nominal days are added to it: in a
+    /// DST gap it differs from the wall time of `rid`).
+    local: Option<NaiveDateTime>,
 }
 
 /// A timed event's length: `days` nominal days (DURATION's day and week parts), then
@@ -58,13 +61,19 @@ impl Length {
     }
 
     /// The end of an instance starting at `start` in `zone` (asked for only when there
-    /// are nominal days); never before `start`.
-    fn end(self, start: DateTime<Utc>, zone: impl FnOnce() -> Zone) -> DateTime<Utc> {
+    /// are nominal days), `written` its wall time as written when known (a start in a DST
+    /// gap ends at the written time N days later); never before `start`.
+    fn end(
+        self,
+        start: DateTime<Utc>,
+        written: Option<NaiveDateTime>,
+        zone: impl FnOnce() -> Zone,
+    ) -> DateTime<Utc> {
         if self.days == 0 {
             return start + Duration::seconds(self.secs.max(0));
         }
         let zone = zone();
-        let local = zone.to_local(start) + Duration::days(self.days);
+        let local = written.unwrap_or_else(|| zone.to_local(start)) + Duration::days(self.days);
         (zone.to_utc(local) + Duration::seconds(self.secs)).max(start)
     }
 
@@ -537,7 +546,11 @@ fn span_of(
         || timed_duration(ev, fallback, start, resolver),
         Length::exact,
     );
-    let end = len.end(start, || resolver.zone_of(start_t));
+    let written = match start_t {
+        IcsTime::Zoned { at, .. } | IcsTime::Floating { at } => Some(*at),
+        _ => None,
+    };
+    let end = len.end(start, written, || resolver.zone_of(start_t));
     (start, end, None)
 }
 
@@ -691,12 +704,14 @@ fn expand_master(
                 rid: resolver.instant(&IcsTime::Date { date }),
                 date: Some(date),
                 dur: None,
+                local: None,
             }
         } else {
             Inst {
                 rid: zone.to_utc(local),
                 date: None,
                 dur: None,
+                local: Some(local),
             }
         }
     };
@@ -735,10 +750,16 @@ fn expand_master(
         } else {
             None
         };
+        // (A zoned RDATE may name another zone than DTSTART's: its wall time is re-read.)
+        let local = match &rd.start {
+            IcsTime::Floating { at } if !all_day => Some(*at),
+            _ => None,
+        };
         insts.push(Inst {
             rid,
             date,
             dur: rd.duration_secs,
+            local,
         });
     }
 
@@ -790,8 +811,11 @@ fn expand_master(
                 Length::exact,
             );
             let s = inst.rid + shift;
+            let written = inst
+                .local
+                .filter(|_| shift.is_zero() && std::ptr::eq(record, m));
             // Nominal days are counted in the zone of the record's own DTSTART.
-            let end = len.end(s, || match record.start.as_ref() {
+            let end = len.end(s, written, || match record.start.as_ref() {
                 Some(t) if !std::ptr::eq(record, m) => resolver.zone_of(t),
                 _ => zone.clone(),
             });
