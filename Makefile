@@ -55,9 +55,12 @@ e2e:
 	$(CARGO) build
 	scripts/e2e.sh
 
+# Performance figures (scripts/bench.sh), with the ratio against the Python stack measured
+# in the same run; `make bench BENCH=agenda` runs only that comparison.
+BENCH ?= all
 bench: $(PYENV)/.installed
 	@scripts/ensure-deps.sh test
-	scripts/bench.sh
+	CARGO_TARGET_DIR=$(TARGET_DIR) PYENV=$(PYENV) scripts/bench.sh $(BENCH)
 
 deb:
 	@scripts/ensure-deps.sh deb

@@ -52,13 +52,7 @@ VTZ_RULES = {
 }
 # Cases of the short run that fail today: (seed, why). Keep this empty when the engine
 # agrees; each entry has a reproducer in docs/differential-findings.md.
-KNOWN = {
-    6: "F1: DURATION:P1W is nominal across DST",
-    12: "F1: DURATION:P1W is nominal across DST",
-    37: "F1: DURATION:P1D is nominal across DST",
-    14: "F2: MINUTELY;INTERVAL=45;BYHOUR=... drifts after the first day",
-    39: "F2: MINUTELY;INTERVAL=45;BYHOUR=... drifts after the first day",
-}
+KNOWN: dict = {}
 
 DAYS = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
 

@@ -84,6 +84,8 @@ pub fn expand_all_report(
 ) -> Agenda {
     let mut budget = Budget::for_window(window);
     let mut agenda = Agenda::default();
+    // Which calendar each occurrence came from (for the one sort below).
+    let mut from_calendar: Vec<u32> = Vec::new();
     for (i, c) in calendars.iter().enumerate() {
         let opts = ExpandOptions {
             window,
@@ -95,27 +97,35 @@ pub fn expand_all_report(
         };
         let share = budget.share(calendars.len() - i);
         let mut left = share.clone();
-        let exp = ics::expand::expand_budgeted(&c.calendar, &opts, &mut left);
+        let (occurrences, truncation) = ics::expand::expand_unsorted(&c.calendar, &opts, &mut left);
         budget.spent(&share, &left);
-        if exp.truncation.truncated {
+        if truncation.truncated {
             agenda.truncated = true;
             agenda.cuts.push(SourceCut {
                 source_id: c.source_id,
                 name: c.name.clone(),
-                truncation: exp.truncation,
+                truncation,
             });
         }
-        agenda.occurrences.extend(exp.occurrences);
+        let n = u32::try_from(i).unwrap_or(u32::MAX);
+        from_calendar.resize(from_calendar.len() + occurrences.len(), n);
+        agenda.occurrences.extend(occurrences);
     }
-    // Sort small keys and move each occurrence once, in place (an agenda near its budget
-    // is large; a stable sort of the occurrences themselves would copy half of it).
+    // One sort, by (start, summary), then each feed's own order (calendar, then
+    // `expand::occurrence_order`, then the order made in): the same list as sorting each
+    // feed and then stably by (start, summary), without sorting twice. Small keys are
+    // sorted and each occurrence is moved once, in place (an agenda near its budget is
+    // large).
     let all = std::mem::take(&mut agenda.occurrences);
     let mut keys: Vec<usize> = (0..all.len()).collect();
-    keys.sort_by(|&a, &b| {
-        all[a]
-            .start
-            .cmp(&all[b].start)
-            .then_with(|| all[a].summary.cmp(&all[b].summary))
+    keys.sort_unstable_by(|&a, &b| {
+        let (x, y) = (&all[a], &all[b]);
+        x.start
+            .cmp(&y.start)
+            .then_with(|| x.summary.cmp(&y.summary))
+            .then_with(|| from_calendar[a].cmp(&from_calendar[b]))
+            .then_with(|| ics::expand::occurrence_order(x, y))
+            .then(a.cmp(&b))
     });
     agenda.occurrences = ics::expand::apply_order(all, &keys);
     agenda

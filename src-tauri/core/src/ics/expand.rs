@@ -41,6 +41,51 @@ struct Inst {
     date: Option<NaiveDate>,
     /// A PERIOD RDATE's own length.
     dur: Option<i64>,
+    /// The wall time as the rule or RDATE gives it (nominal days are added to it: in a
+    /// DST gap it differs from the wall time of `rid`).
+    local: Option<NaiveDateTime>,
+}
+
+/// A timed event's length: `days` nominal days (DURATION's day and week parts), then
+/// `secs` exact seconds (RFC 5545 3.3.6). DTEND - DTSTART is always exact (3.8.5.3: every
+/// instance has "the same exact duration"), so only a DURATION has nominal days.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Length {
+    days: i64,
+    secs: i64,
+}
+
+impl Length {
+    fn exact(secs: i64) -> Length {
+        Length { days: 0, secs }
+    }
+
+    /// The end of an instance starting at `start` in `zone` (asked for only when there
+    /// are nominal days), `written` its wall time as written when known (a start in a DST
+    /// gap ends at the written time N days later); never before `start`.
+    fn end(
+        self,
+        start: DateTime<Utc>,
+        written: Option<NaiveDateTime>,
+        zone: impl FnOnce() -> Zone,
+    ) -> DateTime<Utc> {
+        if self.days == 0 {
+            return start + Duration::seconds(self.secs.max(0));
+        }
+        let zone = zone();
+        let local = written.unwrap_or_else(|| zone.to_local(start)) + Duration::days(self.days);
+        (zone.to_utc(local) + Duration::seconds(self.secs)).max(start)
+    }
+
+    /// At least the length of any instance, in seconds (an hour more when nominal days
+    /// may cross a DST change), for widening the generation range.
+    fn max_secs(self) -> i64 {
+        let dst = if self.days == 0 { 0 } else { 3_600 };
+        self.days
+            .saturating_mul(86_400)
+            .saturating_add(self.secs)
+            .saturating_add(dst)
+    }
 }
 
 /// Iterations every rule may use even when the budget is spent, so that it can still reach
@@ -56,7 +101,20 @@ pub fn expand_calendar(cal: &Calendar, opts: &ExpandOptions) -> Expansion {
 /// Expands a whole calendar within `budget` (shared by the feeds of one agenda), which is
 /// reduced by what was used.
 pub fn expand_budgeted(cal: &Calendar, opts: &ExpandOptions, budget: &mut Budget) -> Expansion {
-    let mut resolver = Resolver::new(&cal.meta.timezones, cal.meta.default_tz.as_deref(), opts.tz);
+    let (out, truncation) = expand_unsorted(cal, opts, budget);
+    Expansion {
+        occurrences: sort_occurrences(out),
+        truncation,
+    }
+}
+
+/// [`expand_budgeted`] before its sort (an agenda of several feeds sorts once, see
+/// [`crate::agenda::expand_all_report`]).
+pub(crate) fn expand_unsorted(
+    cal: &Calendar,
+    opts: &ExpandOptions,
+    budget: &mut Budget,
+) -> (Vec<Occurrence>, Truncation) {
     let mut order: Vec<&str> = Vec::new();
     let mut groups: HashMap<&str, (Vec<&EventRecord>, Vec<&EventRecord>)> = HashMap::new();
     for ev in &cal.events {
@@ -83,12 +141,18 @@ pub fn expand_budgeted(cal: &Calendar, opts: &ExpandOptions, budget: &mut Budget
         })
         .collect();
     ranked.sort_by_key(|r| std::cmp::Reverse(r.0));
+    let ranked: Vec<(&[&EventRecord], &[&EventRecord])> = ranked
+        .iter()
+        .filter_map(|(_, uid)| groups.get(uid))
+        .map(|(m, o)| (m.as_slice(), o.as_slice()))
+        .collect();
+    if let Some(done) = parallel::expand(cal, opts, &ranked, budget) {
+        return done;
+    }
     let mut out = Vec::with_capacity(cal.events.len().min(budget.occurrences));
     let mut truncation = Truncation::default();
-    for (_, uid) in ranked {
-        let Some((masters, overrides)) = groups.get(uid) else {
-            continue;
-        };
+    let mut resolver = Resolver::new(&cal.meta.timezones, cal.meta.default_tz.as_deref(), opts.tz);
+    for (masters, overrides) in ranked {
         let mut g = Group {
             cal,
             opts,
@@ -96,12 +160,142 @@ pub fn expand_budgeted(cal: &Calendar, opts: &ExpandOptions, budget: &mut Budget
             out: &mut out,
             budget: &mut *budget,
             truncation: &mut truncation,
+            need: None,
         };
         g.expand(masters, overrides);
     }
-    Expansion {
-        occurrences: sort_occurrences(out),
-        truncation,
+    (out, truncation)
+}
+
+/// What a group's master needed of the budget to be expanded whole: the run is the same
+/// with any budget that meets these (see [`parallel`]).
+#[derive(Debug, Clone, Copy, Default)]
+struct Need {
+    /// Estimated bytes of one occurrence.
+    per_occ: usize,
+    /// The smallest share (`Budget::fits`) under which nothing is cut.
+    quota: usize,
+    /// The rule iterations used.
+    steps: u64,
+}
+
+/// Expansion on several threads, giving exactly the sequential result or nothing.
+///
+/// The budget is shared in rank order, so each group's share depends on what the groups
+/// before it used. Each thread expands every n-th group with the whole budget; when no
+/// group was cut and, replaying the ranks in order, every group's share would have met
+/// its [`Need`], the sequential run would have made the same occurrences (a group's
+/// output depends on the budget only through the cuts). Otherwise (a feed near its
+/// budget, hostile ones) the caller runs sequentially: each thread stops at half the
+/// budget, so the wasted work is at most the budget's.
+mod parallel {
+    use super::*;
+
+    /// Groups per thread below which one thread is faster.
+    const GROUPS_PER_THREAD: usize = 1_024;
+
+    /// What one group used (occurrences, bytes, steps) and needed.
+    struct Used {
+        occurrences: usize,
+        bytes: usize,
+        steps: u64,
+        need: Option<Need>,
+    }
+
+    pub(super) fn expand(
+        cal: &Calendar,
+        opts: &ExpandOptions,
+        ranked: &[(&[&EventRecord], &[&EventRecord])],
+        budget: &mut Budget,
+    ) -> Option<(Vec<Occurrence>, Truncation)> {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let threads = cores.min(4).min(ranked.len() / GROUPS_PER_THREAD);
+        if threads < 2 {
+            return None;
+        }
+        let start = budget.clone();
+        let runs: Vec<Option<(Vec<Occurrence>, Vec<Used>)>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    let start = start.clone();
+                    s.spawn(move || run(cal, opts, ranked, t, threads, start))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        });
+        let runs: Vec<(Vec<Occurrence>, Vec<Used>)> = runs.into_iter().collect::<Option<_>>()?;
+        // Replay the shares in rank order (group i was expanded by thread i % threads).
+        let mut b = start;
+        let mut used = runs.iter().map(|r| r.1.iter()).collect::<Vec<_>>();
+        for i in 0..ranked.len() {
+            let u = used[i % threads].next()?;
+            if let Some(n) = u.need {
+                if b.fits(n.per_occ).max(1) < n.quota || b.steps.max(MIN_RULE_STEPS) < n.steps {
+                    return None;
+                }
+            }
+            b.occurrences = b.occurrences.saturating_sub(u.occurrences);
+            b.bytes = b.bytes.saturating_sub(u.bytes);
+            b.steps = b.steps.saturating_sub(u.steps);
+        }
+        *budget = b;
+        // Groups never tie in the sort (their UIDs differ), so their order here is free.
+        let total = runs.iter().map(|r| r.0.len()).sum();
+        let mut out = Vec::with_capacity(total);
+        for (o, _) in runs {
+            out.extend(o);
+        }
+        Some((out, Truncation::default()))
+    }
+
+    /// Thread `t` of `n`: groups t, t + n, ...; `None` when one was cut or half the
+    /// budget is used.
+    fn run(
+        cal: &Calendar,
+        opts: &ExpandOptions,
+        ranked: &[(&[&EventRecord], &[&EventRecord])],
+        t: usize,
+        n: usize,
+        mut budget: Budget,
+    ) -> Option<(Vec<Occurrence>, Vec<Used>)> {
+        let mut resolver =
+            Resolver::new(&cal.meta.timezones, cal.meta.default_tz.as_deref(), opts.tz);
+        let mut out = Vec::new();
+        let mut used = Vec::with_capacity(ranked.len() / n + 1);
+        let mut truncation = Truncation::default();
+        let (half_occ, half_bytes, half_steps) =
+            (budget.occurrences / 2, budget.bytes / 2, budget.steps / 2);
+        for (masters, overrides) in ranked.iter().skip(t).step_by(n) {
+            let before = budget.clone();
+            let mut need = None;
+            let mut g = Group {
+                cal,
+                opts,
+                resolver: &mut resolver,
+                out: &mut out,
+                budget: &mut budget,
+                truncation: &mut truncation,
+                need: Some(&mut need),
+            };
+            g.expand(masters, overrides);
+            if truncation.truncated
+                || budget.occurrences < half_occ
+                || budget.bytes < half_bytes
+                || budget.steps < half_steps
+            {
+                return None;
+            }
+            used.push(Used {
+                occurrences: before.occurrences - budget.occurrences,
+                bytes: before.bytes - budget.bytes,
+                steps: before.steps - budget.steps,
+                need,
+            });
+        }
+        Some((out, used))
     }
 }
 
@@ -113,6 +307,8 @@ struct Group<'a, 'r> {
     out: &'a mut Vec<Occurrence>,
     budget: &'a mut Budget,
     truncation: &'a mut Truncation,
+    /// Where to say what the master needed of the budget (parallel runs only).
+    need: Option<&'a mut Option<Need>>,
 }
 
 /// A master's EXDATEs: exact instants, and dates (a DATE EXDATE removes that local day).
@@ -165,8 +361,17 @@ fn bytes_of(ev: &EventRecord, source: &str) -> usize {
     ) + ev.alarms.len() * std::mem::size_of::<AlarmTrigger>()
 }
 
-/// Sorts by (start, end, uid, recurrence id). Occurrences are large: sorting small keys
-/// and moving each occurrence once is several times faster than sorting them in place.
+/// The order of one feed's occurrences: (start, end, uid, recurrence id, then the order
+/// they were made in).
+pub(crate) fn occurrence_order(a: &Occurrence, b: &Occurrence) -> std::cmp::Ordering {
+    (a.start, a.end)
+        .cmp(&(b.start, b.end))
+        .then_with(|| a.uid.cmp(&b.uid))
+        .then_with(|| a.recurrence_id.cmp(&b.recurrence_id))
+}
+
+/// Sorts by [`occurrence_order`]. Occurrences are large: sorting small keys and moving
+/// each occurrence once is several times faster than sorting them in place.
 fn sort_occurrences(out: Vec<Occurrence>) -> Vec<Occurrence> {
     let mut keys: Vec<(DateTime<Utc>, DateTime<Utc>, usize)> = out
         .iter()
@@ -274,6 +479,7 @@ impl Group<'_, '_> {
                 self.out,
                 self.budget,
                 self.truncation,
+                self.need.as_deref_mut(),
             );
         }
         for (rid, o) in &by_rid {
@@ -336,8 +542,16 @@ fn span_of(
         let end = resolver.instant(&IcsTime::Date { date: end_date });
         return (start, end, Some((*date, end_date)));
     }
-    let dur = period.unwrap_or_else(|| timed_duration(ev, fallback, start, resolver));
-    (start, start + Duration::seconds(dur.max(0)), None)
+    let len = period.map_or_else(
+        || timed_duration(ev, fallback, start, resolver),
+        Length::exact,
+    );
+    let written = match start_t {
+        IcsTime::Zoned { at, .. } | IcsTime::Floating { at } => Some(*at),
+        _ => None,
+    };
+    let end = len.end(start, written, || resolver.zone_of(start_t));
+    (start, end, None)
 }
 
 /// Length in days of an all-day event: DTEND, DURATION (rounded up), else one day.
@@ -371,19 +585,24 @@ fn all_day_days(ev: &EventRecord, fallback: Option<&EventRecord>, period: Option
     1
 }
 
-/// Length in seconds of a timed event: DTEND - DTSTART, DURATION, else zero.
+/// Length of a timed event: DTEND - DTSTART (exact), DURATION (nominal days, exact
+/// time), else zero.
 fn timed_duration(
     ev: &EventRecord,
     fallback: Option<&EventRecord>,
     start: DateTime<Utc>,
     resolver: &mut Resolver<'_>,
-) -> i64 {
+) -> Length {
     if let Some(end) = &ev.end {
         let end = resolver.instant(end);
-        return (end - start).num_seconds().max(0);
+        return Length::exact((end - start).num_seconds().max(0));
     }
     if let Some(d) = ev.duration_secs {
-        return d.max(0);
+        let days = ev.duration_days;
+        return Length {
+            days,
+            secs: d.saturating_sub(days.saturating_mul(86_400)),
+        };
     }
     if let Some(f) = fallback {
         if !std::ptr::eq(ev, f) {
@@ -393,7 +612,7 @@ fn timed_duration(
             }
         }
     }
-    0
+    Length::default()
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -409,6 +628,7 @@ fn expand_master(
     out: &mut Vec<Occurrence>,
     budget: &mut Budget,
     truncation: &mut Truncation,
+    need: Option<&mut Option<Need>>,
 ) {
     let Some(start_t) = m.start.as_ref() else {
         return;
@@ -419,8 +639,8 @@ fn expand_master(
         IcsTime::Floating { at } | IcsTime::Zoned { at, .. } | IcsTime::Utc { at } => *at,
     };
     let first_start = resolver.instant(start_t);
-    let base_dur = if all_day {
-        all_day_days(m, None, None) * 86_400
+    let base_len = if all_day {
+        Length::exact(all_day_days(m, None, None) * 86_400)
     } else {
         timed_duration(m, None, first_start, resolver)
     };
@@ -432,7 +652,7 @@ fn expand_master(
         .rdates
         .iter()
         .filter_map(|r| r.duration_secs)
-        .chain(std::iter::once(base_dur))
+        .chain(std::iter::once(base_len.max_secs()))
         .max()
         .unwrap_or(0)
         .max(0);
@@ -471,6 +691,8 @@ fn expand_master(
         max_steps: budget.steps.max(MIN_RULE_STEPS),
     };
     let mut steps = 0u64;
+    // The most instances one rule counted in the window (for `Need::quota`).
+    let mut counted = 0usize;
     let mut reason: Option<String> = None;
 
     let mut insts: Vec<Inst> = Vec::new();
@@ -482,12 +704,14 @@ fn expand_master(
                 rid: resolver.instant(&IcsTime::Date { date }),
                 date: Some(date),
                 dur: None,
+                local: None,
             }
         } else {
             Inst {
                 rid: zone.to_utc(local),
                 date: None,
                 dur: None,
+                local: Some(local),
             }
         }
     };
@@ -501,6 +725,7 @@ fn expand_master(
             tracing::warn!(uid = %m.uid, reason = %why, "recurrence rule not expanded");
         }
         steps = steps.saturating_add(r.steps);
+        counted = counted.max(r.counted);
         limits.max_steps = limits.max_steps.saturating_sub(r.steps);
         if r.truncated {
             truncated = true;
@@ -525,10 +750,16 @@ fn expand_master(
         } else {
             None
         };
+        // (A zoned RDATE may name another zone than DTSTART's: its wall time is re-read.)
+        let local = match &rd.start {
+            IcsTime::Floating { at } if !all_day => Some(*at),
+            _ => None,
+        };
         insts.push(Inst {
             rid,
             date,
             dur: rd.duration_secs,
+            local,
         });
     }
 
@@ -564,20 +795,31 @@ fn expand_master(
                 Some((date, end_date)),
             )
         } else {
-            let dur = inst.dur.unwrap_or_else(|| {
-                if std::ptr::eq(record, m) {
-                    base_dur
-                } else {
-                    let s = record
-                        .start
-                        .as_ref()
-                        .map(|s| resolver.instant(s))
-                        .unwrap_or(inst.rid);
-                    timed_duration(record, Some(m), s, resolver)
-                }
-            });
+            let len = inst.dur.map_or_else(
+                || {
+                    if std::ptr::eq(record, m) {
+                        base_len
+                    } else {
+                        let s = record
+                            .start
+                            .as_ref()
+                            .map(|s| resolver.instant(s))
+                            .unwrap_or(inst.rid);
+                        timed_duration(record, Some(m), s, resolver)
+                    }
+                },
+                Length::exact,
+            );
             let s = inst.rid + shift;
-            (s, s + Duration::seconds(dur.max(0)), None)
+            let written = inst
+                .local
+                .filter(|_| shift.is_zero() && std::ptr::eq(record, m));
+            // Nominal days are counted in the zone of the record's own DTSTART.
+            let end = len.end(s, written, || match record.start.as_ref() {
+                Some(t) if !std::ptr::eq(record, m) => resolver.zone_of(t),
+                _ => zone.clone(),
+            });
+            (s, end, None)
         };
         if !opts.window.overlaps(start, end) {
             continue;
@@ -604,6 +846,15 @@ fn expand_master(
     }
     budget.take(emitted, per_occ);
     budget.take_steps(steps);
+    if let Some(need) = need {
+        // Rules may count `quota + margin` instances; the list may hold `quota`.
+        let margin = limits.max_counted - quota;
+        *need = Some(Need {
+            per_occ,
+            quota: emitted.max(counted.saturating_sub(margin)),
+            steps,
+        });
+    }
     if truncated {
         truncation.cut(|| {
             format!(

@@ -7,34 +7,49 @@
 
 use std::borrow::Cow;
 
-/// One logical (unfolded) content line.
+/// One logical (unfolded) content line, borrowing from the body where it can (an
+/// unfolded, valid UTF-8 line with an upper-case name allocates only its parameter list).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ContentLine {
+pub struct ContentLine<'a> {
     /// Property name, upper case.
-    pub name: String,
+    pub name: Cow<'a, str>,
     /// Parameters in order: name upper case, values with quotes removed.
-    pub params: Vec<(String, Vec<String>)>,
+    pub params: Vec<(Cow<'a, str>, Vec<Cow<'a, str>>)>,
     /// The raw value (escapes not yet interpreted; see [`super::text`]).
-    pub value: String,
+    pub value: Cow<'a, str>,
 }
 
-impl ContentLine {
+impl ContentLine<'_> {
     /// The first value of parameter `name` (upper case).
     pub fn param(&self, name: &str) -> Option<&str> {
         self.params
             .iter()
             .find(|(n, _)| n == name)
             .and_then(|(_, v)| v.first())
-            .map(String::as_str)
+            .map(|v| &**v)
     }
 
     /// All values of parameter `name` (upper case).
-    pub fn param_values(&self, name: &str) -> &[String] {
+    pub fn param_values(&self, name: &str) -> &[Cow<'_, str>] {
         self.params
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_slice())
             .unwrap_or_default()
+    }
+
+    /// The same line owning its text (for lines kept after the body is gone).
+    pub fn into_owned(self) -> ContentLine<'static> {
+        let own = |c: Cow<'_, str>| Cow::Owned(c.into_owned());
+        ContentLine {
+            name: own(self.name),
+            params: self
+                .params
+                .into_iter()
+                .map(|(n, v)| (own(n), v.into_iter().map(own).collect()))
+                .collect(),
+            value: own(self.value),
+        }
     }
 }
 
@@ -53,7 +68,8 @@ impl<'a> Unfolder<'a> {
         if self.rest.is_empty() {
             return None;
         }
-        let (line, rest) = match self.rest.iter().position(|&b| b == b'\n') {
+        // memchr: the line search is most of the unfolding's time on a large feed.
+        let (line, rest) = match memchr::memchr(b'\n', self.rest) {
             Some(i) => (&self.rest[..i], &self.rest[i + 1..]),
             None => (self.rest, &self.rest[self.rest.len()..]),
         };
@@ -94,24 +110,43 @@ impl<'a> Iterator for Unfolder<'a> {
     }
 }
 
+/// Upper case, borrowed when it already is (property and parameter names nearly always).
+fn upper(s: &str) -> Cow<'_, str> {
+    if s.bytes().any(|b| b.is_ascii_lowercase()) {
+        Cow::Owned(s.to_ascii_uppercase())
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
 /// Splits one unfolded line. `None` when it has no `:` (not a content line).
-pub fn parse_line(raw: &[u8]) -> Option<ContentLine> {
-    let text = String::from_utf8_lossy(raw);
-    let s: &str = &text;
+///
+/// Invalid UTF-8 is replaced (lossily) and the line then owns its text.
+pub fn parse_line(raw: &[u8]) -> Option<ContentLine<'_>> {
+    match std::str::from_utf8(raw) {
+        Ok(s) => split_line(s),
+        Err(_) => {
+            let text = String::from_utf8_lossy(raw);
+            split_line(&text).map(ContentLine::into_owned)
+        }
+    }
+}
+
+fn split_line(s: &str) -> Option<ContentLine<'_>> {
+    let bytes = s.as_bytes();
     // Name: up to the first ';' or ':'.
-    let name_end = s.find([';', ':'])?;
-    let name = s[..name_end].trim().to_ascii_uppercase();
+    let name_end = memchr::memchr2(b';', b':', bytes)?;
+    let name = upper(s[..name_end].trim());
     if name.is_empty() {
         return None;
     }
     let mut params = Vec::new();
-    let bytes = s.as_bytes();
     let mut i = name_end;
     while bytes.get(i) == Some(&b';') {
         i += 1;
         // Parameter name up to '='.
-        let eq = s[i..].find(['=', ':', ';'])? + i;
-        let pname = s[i..eq].trim().to_ascii_uppercase();
+        let eq = memchr::memchr3(b'=', b':', b';', &bytes[i..])? + i;
+        let pname = upper(s[i..eq].trim());
         if bytes[eq] != b'=' {
             // A valueless parameter (invalid, but seen): keep going.
             params.push((pname, Vec::new()));
@@ -123,19 +158,19 @@ pub fn parse_line(raw: &[u8]) -> Option<ContentLine> {
         loop {
             if bytes.get(i) == Some(&b'"') {
                 // Quoted: anything up to the closing quote, including ; : ,
-                let close = s[i + 1..].find('"').map(|p| p + i + 1)?;
-                values.push(s[i + 1..close].to_string());
+                let close = memchr::memchr(b'"', &bytes[i + 1..]).map(|p| p + i + 1)?;
+                values.push(Cow::Borrowed(&s[i + 1..close]));
                 i = close + 1;
             } else {
-                let mut end = s[i..].find([',', ';', ':']).map_or(s.len(), |p| p + i);
+                let mut end =
+                    memchr::memchr3(b',', b';', b':', &bytes[i..]).map_or(s.len(), |p| p + i);
                 // Outlook writes `TZID=tzone://Microsoft/Utc` unquoted: a ':' followed by
                 // "//" is part of a URI-like value, not the start of the property value.
                 while bytes.get(end) == Some(&b':') && s[end + 1..].starts_with("//") {
-                    end = s[end + 1..]
-                        .find([',', ';', ':'])
+                    end = memchr::memchr3(b',', b';', b':', &bytes[end + 1..])
                         .map_or(s.len(), |p| p + end + 1);
                 }
-                values.push(s[i..end].to_string());
+                values.push(Cow::Borrowed(&s[i..end]));
                 i = end;
             }
             if bytes.get(i) == Some(&b',') {
@@ -149,11 +184,10 @@ pub fn parse_line(raw: &[u8]) -> Option<ContentLine> {
     if bytes.get(i) != Some(&b':') {
         return None;
     }
-    let value = s[i + 1..].to_string();
     Some(ContentLine {
         name,
         params,
-        value,
+        value: Cow::Borrowed(&s[i + 1..]),
     })
 }
 

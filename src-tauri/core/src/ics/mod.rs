@@ -33,6 +33,7 @@ pub mod output;
 pub mod parse;
 pub mod recur;
 pub mod scan;
+pub mod subdaily;
 pub mod text;
 pub mod tz;
 pub mod value;
@@ -161,7 +162,15 @@ pub struct EventRecord {
     /// DTSTART; an event without one is dropped at parse time with a warning.
     pub start: Option<IcsTime>,
     pub end: Option<IcsTime>,
+    /// DURATION in seconds, days counted as 86,400 s (the whole length, for all-day
+    /// events and estimates).
     pub duration_secs: Option<i64>,
+    /// The nominal day part of DURATION (`P1W` is 7): a timed instance ends that many
+    /// days later at the same local wall time, then `duration_secs - 86,400 * days`
+    /// exact seconds on (RFC 5545 3.3.6). Zero for records cached before it existed,
+    /// which keeps their old, exact reading.
+    #[serde(default)]
+    pub duration_days: i64,
     /// RRULE values (without the `RRULE:` name).
     #[serde(default)]
     pub rrules: Vec<String>,

@@ -159,11 +159,43 @@ fn json_err(e: serde_json::Error) -> io::Error {
     io::Error::from(e)
 }
 
+/// Occurrences serialised per piece of [`write_jsonl`]: about 2 MB of JSON, so a large
+/// agenda is never held twice in memory.
+const JSONL_PIECE: usize = 2_048;
+
 /// One JSON object a line, each line ending in `\n`.
+///
+/// A large list is serialised in pieces on two threads (JSON escaping is most of the
+/// cost of a big agenda), each piece into memory, and written in order: the bytes are
+/// those of one sequential pass.
 pub fn write_jsonl(w: &mut impl Write, occurrences: &[Occurrence]) -> io::Result<()> {
-    for o in occurrences {
-        serde_json::to_writer(&mut *w, &row(o)).map_err(json_err)?;
-        w.write_all(b"\n")?;
+    fn piece(list: &[Occurrence]) -> Vec<u8> {
+        let mut buf = Vec::with_capacity(list.len() * 800);
+        for o in list {
+            // Writing to a Vec cannot fail; serde_json only fails on a writer's error.
+            let _ = serde_json::to_writer(&mut buf, &row(o));
+            buf.push(b'\n');
+        }
+        buf
+    }
+    if occurrences.len() <= JSONL_PIECE {
+        return w.write_all(&piece(occurrences));
+    }
+    for pair in occurrences.chunks(2 * JSONL_PIECE) {
+        let (a, b) = pair.split_at(pair.len().min(JSONL_PIECE));
+        let (first, second) = std::thread::scope(|s| {
+            let second = s.spawn(|| piece(b));
+            let first = piece(a);
+            // A panic while serialising is a bug: show it, as a sequential pass would.
+            (
+                first,
+                second
+                    .join()
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e)),
+            )
+        });
+        w.write_all(&first)?;
+        w.write_all(&second)?;
     }
     Ok(())
 }

@@ -6,6 +6,7 @@
 //! `meta.warnings`; the rest of the feed is kept. VTODO, VJOURNAL, VFREEBUSY and unknown
 //! components are ignored. Warnings never quote feed content beyond a UID or TZID.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use super::attendees;
@@ -17,7 +18,8 @@ use super::text::{
 };
 use super::tz::is_resolvable;
 use super::value::{
-    parse_date, parse_date_time, parse_duration, parse_time_value, parse_utc_offset,
+    parse_date, parse_date_time, parse_duration, parse_duration_parts, parse_time_value,
+    parse_utc_offset,
 };
 use super::vtimezone::{CustomZone, Observance};
 use super::{AlarmDef, Calendar, EventRecord, IcsTime, RDate};
@@ -41,24 +43,47 @@ impl Warnings {
 }
 
 /// What is being collected at the moment.
-enum Collect {
+enum Collect<'a> {
     None,
-    /// VEVENT lines; `alarm` is the index of the VALARM being read, if inside one.
+    /// VEVENT lines, unsplit (see [`RawEvent`]); `in_alarm` is the index of the VALARM
+    /// being read, if inside one.
     Event {
         depth: usize,
-        props: Vec<ContentLine>,
-        alarms: Vec<Vec<ContentLine>>,
+        raw: RawEvent<'a>,
         in_alarm: Option<usize>,
     },
     Zone {
         depth: usize,
-        props: Vec<ContentLine>,
-        observances: Vec<(bool, Vec<ContentLine>)>,
+        props: Vec<ContentLine<'static>>,
+        observances: Vec<(bool, Vec<ContentLine<'static>>)>,
         in_obs: Option<usize>,
     },
 }
 
+/// One VEVENT's lines as unfolded bytes, split and built later (on several threads).
+#[derive(Default)]
+struct RawEvent<'a> {
+    props: Vec<Cow<'a, [u8]>>,
+    alarms: Vec<Vec<Cow<'a, [u8]>>>,
+}
+
+/// A component finished, in feed order: warnings are reported in this order whatever
+/// thread built the event.
+enum Done {
+    Event(usize),
+    Warning(String),
+}
+
+/// Events per thread below which building them on one thread is faster.
+const EVENTS_PER_THREAD: usize = 512;
+
 /// Parses a body that passed [`super::scan::prescan`].
+///
+/// Two passes: the first walks the lines once, tracking components and collecting each
+/// VEVENT's lines unsplit (only BEGIN/END lines are split, to follow the nesting); the
+/// second splits and builds the events, in pieces on up to [`build_threads`] threads,
+/// and the results are put back in feed order, so the calendar (events, warnings and
+/// their order) is exactly what one sequential pass gives.
 pub fn parse_calendar(body: &[u8]) -> Calendar {
     let mut cal = Calendar::default();
     let mut warnings = Warnings {
@@ -68,147 +93,133 @@ pub fn parse_calendar(body: &[u8]) -> Calendar {
     let mut stack: Vec<String> = Vec::new();
     let mut collect = Collect::None;
     let mut bad_lines = 0usize;
+    let mut raw_events: Vec<RawEvent<'_>> = Vec::new();
+    let mut done: Vec<Done> = Vec::new();
 
     for raw in Unfolder::new(body) {
         // Inside a VEVENT, properties the engine never reads (DTSTAMP, CREATED, X-...) are
         // skipped before they are split: about a third of a typical feed's lines.
-        if matches!(collect, Collect::Event { .. }) && !wanted_in_event(&raw) {
+        let in_event = matches!(collect, Collect::Event { .. });
+        if in_event && !wanted_in_event(&raw) {
             continue;
         }
-        let Some(line) = parse_line(&raw) else {
-            bad_lines += 1;
-            continue;
-        };
-        if line.name == "BEGIN" {
-            let comp = line.value.trim().to_ascii_uppercase();
-            stack.push(comp.clone());
-            let depth = stack.len();
-            match &mut collect {
-                Collect::None if depth == 2 && comp == "VEVENT" => {
-                    collect = Collect::Event {
-                        depth,
-                        props: Vec::new(),
-                        alarms: Vec::new(),
-                        in_alarm: None,
-                    };
-                }
-                Collect::None if depth == 2 && comp == "VTIMEZONE" => {
-                    collect = Collect::Zone {
-                        depth,
-                        props: Vec::new(),
-                        observances: Vec::new(),
-                        in_obs: None,
-                    };
-                }
-                Collect::Event {
-                    depth: d,
-                    alarms,
-                    in_alarm,
-                    ..
-                } if depth == *d + 1 && comp == "VALARM" => {
-                    alarms.push(Vec::new());
-                    *in_alarm = Some(alarms.len() - 1);
-                }
-                Collect::Zone {
-                    depth: d,
-                    observances,
-                    in_obs,
-                    ..
-                } if depth == *d + 1 && (comp == "STANDARD" || comp == "DAYLIGHT") => {
-                    observances.push((comp == "DAYLIGHT", Vec::new()));
-                    *in_obs = Some(observances.len() - 1);
-                }
-                _ => {}
-            }
-            continue;
-        }
-        if line.name == "END" {
-            let comp = line.value.trim().to_ascii_uppercase();
-            // Pop to the matching BEGIN (tolerates a missing END of an inner component). An
-            // END that matches nothing (`BEGIN:VTODO ... END:VTOOD`) closes the innermost
-            // open component, so the rest of the calendar is still read; it never closes the
-            // VCALENDAR itself.
-            let pos = match stack.iter().rposition(|c| *c == comp) {
-                Some(pos) => pos,
-                None if stack.len() > 1 => {
-                    bad_lines += 1;
-                    stack.len() - 1
-                }
-                None => {
-                    bad_lines += 1;
-                    continue;
-                }
+        if maybe_begin_or_end(&raw) {
+            let Some(line) = parse_line(&raw) else {
+                bad_lines += 1;
+                continue;
             };
-            let depth = pos + 1;
-            stack.truncate(pos);
-            let finished = match &mut collect {
-                Collect::Event {
-                    depth: d, in_alarm, ..
-                } => {
-                    if depth == *d + 1 {
-                        *in_alarm = None;
+            if line.name == "BEGIN" {
+                let comp = line.value.trim().to_ascii_uppercase();
+                stack.push(comp.clone());
+                let depth = stack.len();
+                match &mut collect {
+                    Collect::None if depth == 2 && comp == "VEVENT" => {
+                        collect = Collect::Event {
+                            depth,
+                            raw: RawEvent::default(),
+                            in_alarm: None,
+                        };
                     }
-                    depth <= *d
-                }
-                Collect::Zone {
-                    depth: d, in_obs, ..
-                } => {
-                    if depth == *d + 1 {
-                        *in_obs = None;
+                    Collect::None if depth == 2 && comp == "VTIMEZONE" => {
+                        collect = Collect::Zone {
+                            depth,
+                            props: Vec::new(),
+                            observances: Vec::new(),
+                            in_obs: None,
+                        };
                     }
-                    depth <= *d
-                }
-                Collect::None => false,
-            };
-            if finished {
-                match std::mem::replace(&mut collect, Collect::None) {
-                    Collect::Event { props, alarms, .. } => match build_event(&props, &alarms) {
-                        Ok(ev) => cal.events.push(ev),
-                        Err(why) => warnings.push(why),
-                    },
+                    Collect::Event {
+                        depth: d,
+                        raw,
+                        in_alarm,
+                    } if depth == *d + 1 && comp == "VALARM" => {
+                        raw.alarms.push(Vec::new());
+                        *in_alarm = Some(raw.alarms.len() - 1);
+                    }
                     Collect::Zone {
-                        props, observances, ..
-                    } => match build_zone(&props, &observances) {
-                        Ok(z) => cal.meta.timezones.push(z),
-                        Err(why) => warnings.push(why),
-                    },
-                    Collect::None => {}
+                        depth: d,
+                        observances,
+                        in_obs,
+                        ..
+                    } if depth == *d + 1 && (comp == "STANDARD" || comp == "DAYLIGHT") => {
+                        observances.push((comp == "DAYLIGHT", Vec::new()));
+                        *in_obs = Some(observances.len() - 1);
+                    }
+                    _ => {}
                 }
+                continue;
             }
-            continue;
+            if line.name == "END" {
+                let comp = line.value.trim().to_ascii_uppercase();
+                // Pop to the matching BEGIN (tolerates a missing END of an inner component).
+                // An END that matches nothing (`BEGIN:VTODO ... END:VTOOD`) closes the
+                // innermost open component, so the rest of the calendar is still read; it
+                // never closes the VCALENDAR itself.
+                let pos = match stack.iter().rposition(|c| *c == comp) {
+                    Some(pos) => pos,
+                    None if stack.len() > 1 => {
+                        bad_lines += 1;
+                        stack.len() - 1
+                    }
+                    None => {
+                        bad_lines += 1;
+                        continue;
+                    }
+                };
+                let depth = pos + 1;
+                stack.truncate(pos);
+                let finished = match &mut collect {
+                    Collect::Event {
+                        depth: d, in_alarm, ..
+                    } => {
+                        if depth == *d + 1 {
+                            *in_alarm = None;
+                        }
+                        depth <= *d
+                    }
+                    Collect::Zone {
+                        depth: d, in_obs, ..
+                    } => {
+                        if depth == *d + 1 {
+                            *in_obs = None;
+                        }
+                        depth <= *d
+                    }
+                    Collect::None => false,
+                };
+                if finished {
+                    match std::mem::replace(&mut collect, Collect::None) {
+                        Collect::Event { raw, .. } => {
+                            done.push(Done::Event(raw_events.len()));
+                            raw_events.push(raw);
+                        }
+                        Collect::Zone {
+                            props, observances, ..
+                        } => match build_zone(&props, &observances) {
+                            Ok(z) => cal.meta.timezones.push(z),
+                            Err(why) => done.push(Done::Warning(why)),
+                        },
+                        Collect::None => {}
+                    }
+                }
+                continue;
+            }
         }
-        let depth = stack.len();
-        match &mut collect {
-            Collect::Event {
-                depth: d,
-                props,
-                alarms,
-                in_alarm,
-            } => {
-                if depth == *d {
-                    props.push(line);
-                } else if let Some(i) = *in_alarm {
-                    if depth == *d + 1 {
-                        alarms[i].push(line);
-                    }
-                }
-            }
-            Collect::Zone {
-                depth: d,
-                props,
-                observances,
-                in_obs,
-            } => {
-                if depth == *d {
-                    props.push(line);
-                } else if let Some(i) = *in_obs {
-                    if depth == *d + 1 {
-                        observances[i].1.push(line);
-                    }
-                }
-            }
-            Collect::None if depth == 1 => read_meta(&mut cal, &line),
-            Collect::None => {}
+        // (A line that only looked like BEGIN or END is split again: rare.)
+        other_line(&mut cal, &mut collect, stack.len(), raw, &mut bad_lines);
+    }
+
+    let (built, bad_in_events) = build_events(&raw_events);
+    bad_lines += bad_in_events;
+    let mut built = built.into_iter().map(Some).collect::<Vec<_>>();
+    for d in done {
+        match d {
+            Done::Event(i) => match built[i].take() {
+                Some(Ok(ev)) => cal.events.push(ev),
+                Some(Err(why)) => warnings.push(why),
+                None => {}
+            },
+            Done::Warning(why) => warnings.push(why),
         }
     }
     if bad_lines > 0 {
@@ -217,6 +228,8 @@ pub fn parse_calendar(body: &[u8]) -> Calendar {
 
     // Zones nobody can resolve: say so once per TZID (events are still shown).
     let mut unknown = BTreeSet::new();
+    // (Each TZID is looked up once, not once per event time.)
+    let mut known: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for ev in &cal.events {
         let times = ev
             .start
@@ -225,7 +238,12 @@ pub fn parse_calendar(body: &[u8]) -> Calendar {
             .chain(ev.exdates.iter());
         for t in times {
             if let IcsTime::Zoned { tzid, .. } = t {
-                if !unknown.contains(tzid) && !is_resolvable(tzid, &cal.meta.timezones) {
+                if known.contains(tzid.as_str()) || unknown.contains(tzid) {
+                    continue;
+                }
+                if is_resolvable(tzid, &cal.meta.timezones) {
+                    known.insert(tzid);
+                } else {
                     unknown.insert(tzid.clone());
                 }
             }
@@ -243,6 +261,118 @@ pub fn parse_calendar(body: &[u8]) -> Calendar {
     }
     cal.meta.warnings = warnings.list;
     cal
+}
+
+/// A line that is neither BEGIN nor END, where the component being collected wants it.
+/// Event lines are kept unsplit; a line nobody keeps is still split, so a malformed one
+/// is counted as malformed wherever it is.
+fn other_line<'a>(
+    cal: &mut Calendar,
+    collect: &mut Collect<'a>,
+    depth: usize,
+    raw: Cow<'a, [u8]>,
+    bad_lines: &mut usize,
+) {
+    if let Collect::Event {
+        depth: d,
+        raw: ev,
+        in_alarm,
+    } = collect
+    {
+        if depth == *d {
+            ev.props.push(raw);
+        } else if let (Some(i), true) = (*in_alarm, depth == *d + 1) {
+            ev.alarms[i].push(raw);
+        } else if parse_line(&raw).is_none() {
+            *bad_lines += 1;
+        }
+        return;
+    }
+    let Some(line) = parse_line(&raw) else {
+        *bad_lines += 1;
+        return;
+    };
+    match collect {
+        Collect::Zone {
+            depth: d,
+            props,
+            observances,
+            in_obs,
+        } => {
+            if depth == *d {
+                props.push(line.into_owned());
+            } else if let Some(i) = *in_obs {
+                if depth == *d + 1 {
+                    observances[i].1.push(line.into_owned());
+                }
+            }
+        }
+        Collect::None if depth == 1 => read_meta(cal, &line),
+        _ => {}
+    }
+}
+
+/// True unless the unfolded line surely is not a BEGIN or END line: its name, after
+/// leading whitespace, starts with neither word (case-insensitive) and is ASCII there.
+/// (A non-ASCII start may be Unicode whitespace that [`parse_line`] trims.)
+fn maybe_begin_or_end(raw: &[u8]) -> bool {
+    let start = raw
+        .iter()
+        .position(|&b| !(b.is_ascii_whitespace() || b == 0x0B))
+        .unwrap_or(raw.len());
+    let rest = &raw[start..];
+    match rest.first() {
+        Some(b) if !b.is_ascii() => true,
+        Some(b'B' | b'b') => rest.len() >= 5 && rest[..5].eq_ignore_ascii_case(b"BEGIN"),
+        Some(b'E' | b'e') => rest.len() >= 3 && rest[..3].eq_ignore_ascii_case(b"END"),
+        _ => false,
+    }
+}
+
+/// Threads for building events: the machine's cores, at most 4, fewer for small feeds.
+fn build_threads(events: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    cores.min(4).min(events / EVENTS_PER_THREAD).max(1)
+}
+
+/// Splits and builds every collected VEVENT, in feed order; also returns the lines that
+/// were not content lines.
+fn build_events(raw: &[RawEvent<'_>]) -> (Vec<Result<EventRecord, String>>, usize) {
+    fn split<'b>(lines: &'b [Cow<'_, [u8]>], bad: &mut usize) -> Vec<ContentLine<'b>> {
+        let out: Vec<ContentLine<'b>> = lines.iter().filter_map(|l| parse_line(l)).collect();
+        *bad += lines.len() - out.len();
+        out
+    }
+    fn piece(raw: &[RawEvent<'_>]) -> (Vec<Result<EventRecord, String>>, usize) {
+        let mut bad = 0usize;
+        let built = raw
+            .iter()
+            .map(|ev| {
+                let props = split(&ev.props, &mut bad);
+                let alarms: Vec<Vec<ContentLine<'_>>> =
+                    ev.alarms.iter().map(|a| split(a, &mut bad)).collect();
+                build_event(&props, &alarms)
+            })
+            .collect();
+        (built, bad)
+    }
+    let threads = build_threads(raw.len());
+    if threads == 1 {
+        return piece(raw);
+    }
+    let per = raw.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = raw.chunks(per).map(|c| s.spawn(|| piece(c))).collect();
+        let mut all = Vec::with_capacity(raw.len());
+        let mut bad = 0;
+        for h in handles {
+            // A panic while building is a bug: show it, as one thread would.
+            let (built, b) = h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+            all.extend(built);
+            bad += b;
+        }
+        (all, bad)
+    })
 }
 
 /// Properties read from a VEVENT or its VALARMs (see [`build_event`], [`build_alarm`]).
@@ -280,14 +410,15 @@ const EVENT_PROPERTIES: &[&str] = &[
 
 /// True when the unfolded line's property name is one [`EVENT_PROPERTIES`] lists.
 fn wanted_in_event(raw: &[u8]) -> bool {
-    let end = raw
-        .iter()
-        .position(|&b| b == b';' || b == b':')
-        .unwrap_or(raw.len());
+    let end = memchr::memchr2(b';', b':', raw).unwrap_or(raw.len());
     let name = super::scan::trim_ascii(&raw[..end]);
-    EVENT_PROPERTIES
-        .iter()
-        .any(|p| p.as_bytes().eq_ignore_ascii_case(name))
+    // Most lines are rejected by their length and first letter before any comparison.
+    let Some(first) = name.first().map(u8::to_ascii_uppercase) else {
+        return false;
+    };
+    EVENT_PROPERTIES.iter().any(|p| {
+        p.len() == name.len() && p.as_bytes()[0] == first && p.as_bytes().eq_ignore_ascii_case(name)
+    })
 }
 
 /// Feed-level checks that do not drop anything but are worth telling the user about:
@@ -332,7 +463,7 @@ fn check_events(events: &[EventRecord], warnings: &mut Warnings) {
 
 fn read_meta(cal: &mut Calendar, line: &ContentLine) {
     let m = &mut cal.meta;
-    match line.name.as_str() {
+    match &*line.name {
         // X-WR-CALNAME wins over NAME whichever comes first.
         "X-WR-CALNAME" | "NAME" if m.name.is_none() || line.name == "X-WR-CALNAME" => {
             m.name = Some(clean_line(&unescape(raw_prefix(
@@ -371,7 +502,7 @@ fn build_event(props: &[ContentLine], alarms: &[Vec<ContentLine>]) -> Result<Eve
     let mut transparent = false;
     let mut bad_start = false;
     for p in props {
-        match p.name.as_str() {
+        match &*p.name {
             "UID" => ev.uid = clean_line(&unescape(raw_prefix(&p.value, MAX_LINE_BYTES))),
             "RECURRENCE-ID" => {
                 ev.recurrence_id = Some(p.value.trim().to_string());
@@ -397,7 +528,11 @@ fn build_event(props: &[ContentLine], alarms: &[Vec<ContentLine>]) -> Result<Eve
                 bad_start = ev.start.is_none();
             }
             "DTEND" => ev.end = parse_time_value(&p.value, p),
-            "DURATION" => ev.duration_secs = parse_duration(&p.value),
+            "DURATION" => {
+                let parts = parse_duration_parts(&p.value);
+                ev.duration_secs = parse_duration(&p.value);
+                ev.duration_days = parts.map_or(0, |(days, _)| days);
+            }
             "RRULE" => ev.rrules.push(p.value.trim().to_string()),
             "RDATE" => ev.rdates.extend(parse_rdates(p)),
             "EXDATE" => ev

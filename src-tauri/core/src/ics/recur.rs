@@ -19,10 +19,15 @@
 //!   counted, never timed: the same input gives the same output on any machine.
 //! - rrule's own loop limit (`RRuleSet::limit`) stops rules that can never match
 //!   (e.g. February 30th).
+//!
+//! HOURLY/MINUTELY/SECONDLY rules with an INTERVAL and BY* parts are expanded by
+//! [`super::subdaily`] instead (the crate loses their phase; F2 of the differential test).
 
 use std::str::FromStr;
 
 use chrono::{Datelike, Duration, Months, NaiveDateTime, TimeZone};
+
+use super::subdaily;
 
 /// Candidate instances per period above which a rule is refused.
 const MAX_PERIOD_CANDIDATES: u64 = 50_000;
@@ -38,6 +43,8 @@ pub struct RuleInstances {
     pub error: Option<String>,
     /// Iterations used (instances the rrule crate yielded).
     pub steps: u64,
+    /// Instances counted against [`Limits::max_counted`].
+    pub counted: usize,
 }
 
 /// The share of the expansion's budget one rule may use.
@@ -255,6 +262,38 @@ pub fn instances(
         }
     }
 
+    // Sub-daily rules with an INTERVAL and BY* parts: the crate loses their phase.
+    if let Some(rule) = subdaily::Rule::from_parts(&kept) {
+        let walk = subdaily::series(
+            &rule,
+            dtstart,
+            start,
+            subdaily::Bounds {
+                count,
+                until,
+                stop: to,
+                max_steps: limits.max_steps,
+            },
+            |t| {
+                if t >= from {
+                    if t >= count_from && t < count_to {
+                        if counted >= limits.max_counted {
+                            out.truncated = true;
+                            return false;
+                        }
+                        counted += 1;
+                    }
+                    out.starts.push(t);
+                }
+                true
+            },
+        );
+        out.steps = walk.steps;
+        out.counted = counted;
+        out.truncated |= walk.exhausted;
+        return out;
+    }
+
     let carrier = |t: NaiveDateTime| rrule::Tz::UTC.from_utc_datetime(&t);
     let mut parsed = match rrule::RRule::<rrule::Unvalidated>::from_str(&kept.join(";")) {
         Ok(r) => r,
@@ -297,6 +336,7 @@ pub fn instances(
             out.starts.push(t);
         }
     }
+    out.counted = counted;
     out
 }
 

@@ -68,8 +68,12 @@ pub fn prescan_shape(body: &[u8]) -> Result<Shape, FeedError> {
         Shape::Calendar => b"VCALENDAR",
         Shape::BareEvents => b"VEVENT",
     };
-    for line in rest.split(|&b| b == b'\n') {
-        let line = trim_ascii(line);
+    // (memchr: this pass reads the whole body before the parser does.)
+    let mut from = 0;
+    loop {
+        let end = memchr::memchr(b'\n', &rest[from..]).map_or(rest.len(), |i| from + i);
+        let line = trim_ascii(&rest[from..end]);
+        from = end + 1;
         if line.len() >= 6 && line[..6].eq_ignore_ascii_case(b"BEGIN:") {
             depth += 1;
             if depth > MAX_DEPTH {
@@ -80,6 +84,9 @@ pub fn prescan_shape(body: &[u8]) -> Result<Shape, FeedError> {
             if trim_ascii(&line[4..]).eq_ignore_ascii_case(closing) {
                 closed = true;
             }
+        }
+        if end == rest.len() {
+            break;
         }
     }
     if !closed {
@@ -152,8 +159,8 @@ mod tests {
         for _ in 0..50_000 {
             body.extend_from_slice(b"BEGIN:VEVENT\r\n");
         }
-        let t = std::time::Instant::now();
+        // Rejected at the ninth level, without reading the other 49,991 lines (the error
+        // names the depth it stopped at; no wall-clock assert).
         assert_eq!(prescan(&body), Err(FeedError::TooDeep(9)));
-        assert!(t.elapsed() < std::time::Duration::from_millis(5));
     }
 }

@@ -70,8 +70,18 @@ pub fn parse_time_value(s: &str, line: &ContentLine) -> Option<IcsTime> {
     }
 }
 
-/// Parses a DURATION (`[+-]P[nW][nD][T[nH][nM][nS]]`) into seconds.
+/// Parses a DURATION (`[+-]P[nW][nD][T[nH][nM][nS]]`) into seconds, days counted as
+/// 86,400 s (alarm triggers, refresh intervals; events use [`parse_duration_parts`]).
 pub fn parse_duration(s: &str) -> Option<i64> {
+    let (days, secs) = parse_duration_parts(s)?;
+    days.checked_mul(86_400)?.checked_add(secs)
+}
+
+/// Parses a DURATION into its nominal and exact parts: `(days, seconds)`, both signed.
+/// RFC 5545 3.3.6: "dur-week" and "dur-day" are nominal (the same wall time N days later,
+/// 23 or 25 hours across a DST change), only "dur-time" is exact; `P1DT2H` is one
+/// nominal day and 7,200 exact seconds.
+pub fn parse_duration_parts(s: &str) -> Option<(i64, i64)> {
     let s = s.trim();
     let (sign, rest) = match s.as_bytes().first()? {
         b'-' => (-1, &s[1..]),
@@ -79,7 +89,8 @@ pub fn parse_duration(s: &str) -> Option<i64> {
         _ => (1, s),
     };
     let rest = rest.strip_prefix(['P', 'p'])?;
-    let mut total: i64 = 0;
+    let mut days: i64 = 0;
+    let mut secs: i64 = 0;
     let mut num: Option<i64> = None;
     let mut in_time = false;
     let mut any = false;
@@ -92,15 +103,14 @@ pub fn parse_duration(s: &str) -> Option<i64> {
             'T' | 't' => in_time = true,
             _ => {
                 let n = num.take()?;
-                let unit = match (c.to_ascii_uppercase(), in_time) {
-                    ('W', false) => 7 * 86_400,
-                    ('D', false) => 86_400,
-                    ('H', true) => 3_600,
-                    ('M', true) => 60,
-                    ('S', true) => 1,
+                match (c.to_ascii_uppercase(), in_time) {
+                    ('W', false) => days = days.checked_add(n.checked_mul(7)?)?,
+                    ('D', false) => days = days.checked_add(n)?,
+                    ('H', true) => secs = secs.checked_add(n.checked_mul(3_600)?)?,
+                    ('M', true) => secs = secs.checked_add(n.checked_mul(60)?)?,
+                    ('S', true) => secs = secs.checked_add(n)?,
                     _ => return None,
-                };
-                total = total.checked_add(n.checked_mul(unit)?)?;
+                }
                 any = true;
             }
         }
@@ -108,7 +118,9 @@ pub fn parse_duration(s: &str) -> Option<i64> {
     if num.is_some() || !any {
         return None;
     }
-    Some(sign * total)
+    // The total in seconds must fit too (parse_duration, budgets).
+    days.checked_mul(86_400)?.checked_add(secs)?;
+    Some((sign * days, sign * secs))
 }
 
 /// Parses a UTC-OFFSET (`+HHMM[SS]`) into seconds east of UTC.
@@ -149,6 +161,9 @@ mod tests {
         assert_eq!(parse_duration("P"), None);
         assert_eq!(parse_duration("PT"), None);
         assert_eq!(parse_duration("P1H"), None);
+        assert_eq!(parse_duration_parts("P1DT2H"), Some((1, 7_200)));
+        assert_eq!(parse_duration_parts("-P2W"), Some((-14, 0)));
+        assert_eq!(parse_duration_parts("PT36H"), Some((0, 129_600)));
     }
 
     #[test]
