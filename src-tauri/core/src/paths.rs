@@ -62,7 +62,7 @@ impl Paths {
     /// database, so a damaged database does not lose the user's configuration (see
     /// [`crate::db`]).
     pub fn config_backup(&self) -> PathBuf {
-        crate::db::config_backup_path(&self.database())
+        config_backup_path(&self.database())
     }
 
     pub fn database(&self) -> PathBuf {
@@ -203,4 +203,13 @@ mod tests {
         let full = DirError::new(Path::new("/x"), io::Error::from_raw_os_error(28));
         assert!(full.to_string().contains("is full"), "{full}");
     }
+}
+
+/// `calendarbot.sqlite3` → `calendarbot-config.sqlite3.bak`, in the same directory.
+pub fn config_backup_path(db: &Path) -> PathBuf {
+    let stem = db.file_stem().map_or_else(
+        || "calendarbot".into(),
+        |s| s.to_string_lossy().into_owned(),
+    );
+    db.with_file_name(format!("{stem}-config.sqlite3.bak"))
 }

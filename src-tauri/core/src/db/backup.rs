@@ -21,16 +21,9 @@ use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Connection, Row, Sqlite, SqliteConnection, SqlitePool};
 
 /// The tables the backup holds.
-const TABLES: [&str; 2] = ["sources", "settings"];
+pub use crate::paths::config_backup_path;
 
-/// `calendarbot.sqlite3` → `calendarbot-config.sqlite3.bak`, in the same directory.
-pub fn config_backup_path(db: &Path) -> PathBuf {
-    let stem = db.file_stem().map_or_else(
-        || "calendarbot".into(),
-        |s| s.to_string_lossy().into_owned(),
-    );
-    db.with_file_name(format!("{stem}-config.sqlite3.bak"))
-}
+const TABLES: [&str; 2] = ["sources", "settings"];
 
 /// The file behind the pool's main schema (`None` for an in-memory database).
 async fn main_file(pool: &SqlitePool) -> Option<PathBuf> {
