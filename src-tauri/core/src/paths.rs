@@ -155,6 +155,15 @@ fn create_private(dir: &Path) -> io::Result<()> {
     std::fs::create_dir_all(dir)
 }
 
+/// `calendarbot.sqlite3` → `calendarbot-config.sqlite3.bak`, in the same directory.
+pub fn config_backup_path(db: &Path) -> PathBuf {
+    let stem = db.file_stem().map_or_else(
+        || "calendarbot".into(),
+        |s| s.to_string_lossy().into_owned(),
+    );
+    db.with_file_name(format!("{stem}-config.sqlite3.bak"))
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -203,13 +212,4 @@ mod tests {
         let full = DirError::new(Path::new("/x"), io::Error::from_raw_os_error(28));
         assert!(full.to_string().contains("is full"), "{full}");
     }
-}
-
-/// `calendarbot.sqlite3` → `calendarbot-config.sqlite3.bak`, in the same directory.
-pub fn config_backup_path(db: &Path) -> PathBuf {
-    let stem = db.file_stem().map_or_else(
-        || "calendarbot".into(),
-        |s| s.to_string_lossy().into_owned(),
-    );
-    db.with_file_name(format!("{stem}-config.sqlite3.bak"))
 }
