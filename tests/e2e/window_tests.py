@@ -465,19 +465,21 @@ def window_changes_a_setting_and_shows_diagnostics():
                      "the CLI to read notify.lead_minutes = 10")
 
             # Grouped under headings for people, labelled in words, not by key.
-            headings = w.texts("#settings-list .settings-group > h3")
+            # Read in one script: a saved setting re-renders the page (the app sees the change).
+            headings = w.js("return [...document.querySelectorAll('#settings-list .settings-group > h3')]"
+                            ".map((h) => h.textContent)")
             assert headings == ["Reminders", "Calendars", "Appearance", "Advanced"], headings
             label = w.js(f"const i = document.querySelector('{css}'); "
                          "return document.querySelector(`label[for=\"${i.id}\"]`).textContent")
             assert label == "Remind me before", label
-            advanced = w.text('.settings-group[data-group="advanced"]')
+            advanced = w.js("return document.querySelector('.settings-group[data-group=\"advanced\"]').textContent")
             assert "Pause after failures" in advanced and "Start at login" in advanced, advanced
 
             # A refused value: the reason in words next to the field, the field back to the value in force.
             enter("2000")
             wait_for(lambda: "between 0 and 1440" in w.text("#setting-notify-lead_minutes-status"), 10,
                      "the refusal in words")
-            refusal = w.text("#setting-notify-lead_minutes-status")
+            refusal = w.js("return document.getElementById('setting-notify-lead_minutes-status').textContent")
             assert "..=" not in refusal and "notify.lead_minutes" not in refusal, refusal
             assert w.js(f"return document.querySelector('{css}').value") == "10"
             assert app.cli("settings", "get", "notify.lead_minutes").stdout.strip() == "10"
