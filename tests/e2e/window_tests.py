@@ -428,6 +428,9 @@ def window_tray_and_cli_write_times_in_the_same_clock_under_two_locales():
             run(BIN, "--data-dir", data_dir, "sync", env=cli_env)
             cli = run(BIN, "--data-dir", data_dir, "next", env=cli_env).stdout.strip()
             assert want in cli and unwanted not in cli, f"{lang}: calendarbot next says {cli!r}"
+            listed = run(BIN, "--data-dir", data_dir, "agenda", env=cli_env).stdout
+            line = [l for l in listed.splitlines() if "Clock check" in l]
+            assert line and want in line[0] and unwanted not in line[0], f"{lang}: calendarbot agenda says {listed!r}"
             w = Window(data_dir, env=env)
             try:
                 w.start()

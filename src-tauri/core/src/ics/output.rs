@@ -245,13 +245,22 @@ pub fn write_text(w: &mut impl Write, occurrences: &[Occurrence], tz: Tz) -> io:
         } else {
             let s = o.start.with_timezone(&tz);
             let e = o.end.with_timezone(&tz);
+            // ISO dates (sortable, greppable); times in the one clock of every surface.
+            let clock = crate::timefmt::TimeFormat::current();
             if s.date_naive() == e.date_naive() {
-                format!("{}-{}", s.format("%Y-%m-%d %a %H:%M"), e.format("%H:%M"))
+                format!(
+                    "{} {}-{}",
+                    s.format("%Y-%m-%d %a"),
+                    clock.time(&s),
+                    clock.time(&e)
+                )
             } else {
                 format!(
-                    "{} - {}",
-                    s.format("%Y-%m-%d %a %H:%M"),
-                    e.format("%Y-%m-%d %H:%M")
+                    "{} {} - {} {}",
+                    s.format("%Y-%m-%d %a"),
+                    clock.time(&s),
+                    e.format("%Y-%m-%d"),
+                    clock.time(&e)
                 )
             }
         };
