@@ -27,7 +27,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::agenda::{self, SourceCalendar};
 use crate::clock::{system_zone, Clock};
-use crate::config_watch::ConfigWatch;
+use crate::config_watch::{Change, ConfigWatch};
 use crate::ctx::Ctx;
 use crate::fetch::{FetchConfig, FetchError, Fetcher};
 use crate::model::{Occurrence, PartStat, Window};
@@ -452,19 +452,23 @@ impl Backend {
     }
 
     /// A source or setting changed by another process (`calendarbot sources add`) is
-    /// applied at once: the agenda is recomputed and the sources refreshed (a new one
-    /// is fetched; the others answer 304). See [`crate::config_watch`].
+    /// applied at once, as the window's own changes are: the agenda is recomputed, and
+    /// after a change of the sources they are refreshed (a new one is fetched; the
+    /// others answer 304). See [`crate::config_watch`].
     fn watch_config(self: &Arc<Self>) {
         let this = self.clone();
         self.tasks.spawn("config watch", async move {
             let mut watch = ConfigWatch::start(this.pool().clone(), &this.paths().database()).await;
             loop {
-                tokio::select! {
+                let change = tokio::select! {
                     () = this.token.cancelled() => return,
-                    () = watch.changed() => {}
+                    change = watch.changed() => change,
+                };
+                // What the same change made from this app's window would do.
+                match change {
+                    Change::Sources => this.ctx().source_added(),
+                    Change::Settings => this.ctx().data_changed(),
                 }
-                this.notify_changed();
-                this.refresh_now();
             }
         });
     }

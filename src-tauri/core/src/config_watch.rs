@@ -74,11 +74,17 @@ impl DbWatch {
     }
 }
 
-/// A hash of what the user configured: the sources (without their cache), the
-/// settings and the CalDAV calendars. Equal fingerprints, same configuration.
-pub async fn fingerprint(pool: &SqlitePool) -> Result<u64, sqlx::Error> {
+/// Hashes of what the user configured: the sources (without their cache) with their
+/// CalDAV calendars, and the settings. Equal hashes, same configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fingerprint {
+    pub sources: u64,
+    pub settings: u64,
+}
+
+pub async fn fingerprint(pool: &SqlitePool) -> Result<Fingerprint, sqlx::Error> {
     // One row of text per table, built by SQLite: the tables are small (tens of rows).
-    let text: (String, String, String) = sqlx::query_as(
+    let (sources, settings, caldav): (String, String, String) = sqlx::query_as(
         "SELECT \
            (SELECT IFNULL(group_concat(row, char(10)), '') FROM (SELECT id || '|' || name || '|' || kind \
               || '|' || IFNULL(color, '') || '|' || enabled || '|' || IFNULL(interval_minutes, '') \
@@ -91,16 +97,31 @@ pub async fn fingerprint(pool: &SqlitePool) -> Result<u64, sqlx::Error> {
     )
     .fetch_one(pool)
     .await?;
-    let mut h = DefaultHasher::new();
-    text.hash(&mut h);
-    Ok(h.finish())
+    let hash = |parts: &[&str]| {
+        let mut h = DefaultHasher::new();
+        parts.hash(&mut h);
+        h.finish()
+    };
+    Ok(Fingerprint {
+        sources: hash(&[&sources, &caldav]),
+        settings: hash(&[&settings]),
+    })
+}
+
+/// What changed since the configuration was last seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// A source was added, removed or edited (it may need fetching).
+    Sources,
+    /// Only settings.
+    Settings,
 }
 
 /// The configuration as last seen, and the watch that says when to look again.
 pub struct ConfigWatch {
     pool: SqlitePool,
     watch: DbWatch,
-    last: Option<u64>,
+    last: Option<Fingerprint>,
 }
 
 impl ConfigWatch {
@@ -111,16 +132,22 @@ impl ConfigWatch {
         Self { pool, watch, last }
     }
 
-    /// Returns when the configuration differs from what it was. Errors (a locked or
-    /// damaged database) are logged and the watch goes on: the next write tries again.
-    pub async fn changed(&mut self) {
+    /// Returns what changed when the configuration differs from what it was. Errors
+    /// (a locked or damaged database) are logged and the watch goes on: the next
+    /// write tries again.
+    pub async fn changed(&mut self) -> Change {
         loop {
             self.watch.settled().await;
             match fingerprint(&self.pool).await {
                 Ok(now) if Some(now) != self.last => {
+                    let sources = self.last.is_none_or(|l| l.sources != now.sources);
                     self.last = Some(now);
                     tracing::info!("configuration changed outside the app; applying it");
-                    return;
+                    return if sources {
+                        Change::Sources
+                    } else {
+                        Change::Settings
+                    };
                 }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "cannot read the configuration to compare"),
@@ -145,9 +172,10 @@ mod tests {
         crate::settings::set(&other, "notify.lead_minutes", "12")
             .await
             .unwrap();
-        tokio::time::timeout(Duration::from_secs(5), watch.changed())
+        let change = tokio::time::timeout(Duration::from_secs(5), watch.changed())
             .await
             .expect("the setting changed by another connection is seen");
+        assert_eq!(change, Change::Settings);
 
         // A write outside the configuration tables (what a refresh does) is no change.
         sqlx::query("CREATE TABLE scratch (x)")
@@ -169,8 +197,24 @@ mod tests {
         crate::settings::set(&other, "notify.lead_minutes", "13")
             .await
             .unwrap();
-        tokio::time::timeout(Duration::from_secs(5), watch.changed())
+        let change = tokio::time::timeout(Duration::from_secs(5), watch.changed())
             .await
             .expect("the second change is seen");
+        assert_eq!(change, Change::Settings);
+
+        // A source added by another connection is a change of the sources.
+        let secrets = crate::secrets::SecretStore::open(
+            &dir.path().join("secrets.json"),
+            crate::secrets::Preference::FileOnly,
+        );
+        let new = crate::sources::NewSource {
+            location: dir.path().join("team.ics").display().to_string(),
+            ..Default::default()
+        };
+        crate::sources::add(&other, &secrets, new).await.unwrap();
+        let change = tokio::time::timeout(Duration::from_secs(5), watch.changed())
+            .await
+            .expect("the added source is seen");
+        assert_eq!(change, Change::Sources);
     }
 }
