@@ -16,7 +16,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::fetch::policy::is_local_url;
-use crate::sources::{parse_location, Location, SourceError};
+use crate::sources::{check_calendar_file, parse_location, Location, SourceError};
 
 /// The one answer for a path the window may not use, whatever the reason.
 pub const FILE_REFUSED: &str =
@@ -70,11 +70,10 @@ fn check_file(path: &Path, home: &Path) -> Result<PathBuf, Refused> {
     if !real.starts_with(&home) || !calendar_name(&real) || real.to_str().is_none() {
         return Err(Refused::File);
     }
-    // Metadata first: opening a FIFO would block until a writer comes.
-    let regular = std::fs::metadata(&real).is_ok_and(|m| m.is_file());
-    if !regular || std::fs::File::open(&real).is_err() {
-        return Err(Refused::File);
-    }
+    // A regular file this user can read, by the rule the command line uses (which
+    // checks the metadata first: opening a FIFO would block until a writer comes);
+    // its words are not shown here, every refusal is the one answer.
+    check_calendar_file(&real).map_err(|_| Refused::File)?;
     Ok(real)
 }
 
