@@ -74,7 +74,9 @@ impl Rule {
                 "BYDAY" => {
                     r.week_days = v
                         .split(',')
-                        .map(|d| weekday(d.trim()))
+                        // Ordinals (`1MO`) are not valid with sub-daily FREQ:
+                        // the rule goes to the crate.
+                        .map(|d| super::value::parse_weekday(d.trim()))
                         .collect::<Option<_>>()?
                 }
                 "BYHOUR" => r.hours = list(v)?,
@@ -226,20 +228,6 @@ impl Rule {
         }
         None
     }
-}
-
-fn weekday(d: &str) -> Option<Weekday> {
-    Some(match d.to_ascii_uppercase().as_str() {
-        "MO" => Weekday::Mon,
-        "TU" => Weekday::Tue,
-        "WE" => Weekday::Wed,
-        "TH" => Weekday::Thu,
-        "FR" => Weekday::Fri,
-        "SA" => Weekday::Sat,
-        "SU" => Weekday::Sun,
-        // Ordinals (`1MO`) are not valid with sub-daily FREQ: the crate handles them.
-        _ => return None,
-    })
 }
 
 fn days_in_month(d: NaiveDate) -> u32 {

@@ -3,7 +3,7 @@
 //! Lenient where providers are sloppy: a DATE-TIME missing its seconds, lower-case `t`/`z`,
 //! a DATE where a DATE-TIME is expected (and the reverse) are all accepted.
 
-use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Weekday};
 
 use super::lines::ContentLine;
 use super::IcsTime;
@@ -121,6 +121,21 @@ pub fn parse_duration_parts(s: &str) -> Option<(i64, i64)> {
     // The total in seconds must fit too (parse_duration, budgets).
     days.checked_mul(86_400)?.checked_add(secs)?;
     Some((sign * days, sign * secs))
+}
+
+/// An RFC 5545 weekday code (`MO` … `SU`, any case); anything else (an ordinal such
+/// as `1MO`) is `None`.
+pub fn parse_weekday(code: &str) -> Option<Weekday> {
+    Some(match code.to_ascii_uppercase().as_str() {
+        "MO" => Weekday::Mon,
+        "TU" => Weekday::Tue,
+        "WE" => Weekday::Wed,
+        "TH" => Weekday::Thu,
+        "FR" => Weekday::Fri,
+        "SA" => Weekday::Sat,
+        "SU" => Weekday::Sun,
+        _ => return None,
+    })
 }
 
 /// Parses a UTC-OFFSET (`+HHMM[SS]`) into seconds east of UTC.

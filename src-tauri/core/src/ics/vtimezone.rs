@@ -190,16 +190,7 @@ fn parse_nth_weekday(s: &str) -> Option<(i32, Weekday)> {
         return None;
     }
     let (n, wd) = s.split_at(s.len() - 2);
-    let wd = match wd.to_ascii_uppercase().as_str() {
-        "MO" => Weekday::Mon,
-        "TU" => Weekday::Tue,
-        "WE" => Weekday::Wed,
-        "TH" => Weekday::Thu,
-        "FR" => Weekday::Fri,
-        "SA" => Weekday::Sat,
-        "SU" => Weekday::Sun,
-        _ => return None,
-    };
+    let wd = super::value::parse_weekday(wd)?;
     let n = if n.is_empty() || n == "+" {
         0
     } else {
