@@ -119,10 +119,12 @@ impl TimeFormat {
     /// "19:02–19:30" or "7:02–7:30 PM" (the period once when both share it).
     pub fn time_range<Z: TimeZone>(&self, start: &DateTime<Z>, end: &DateTime<Z>) -> String {
         let (a, b) = (self.time(start), self.time(end));
-        if self.hour12 && (start.hour() >= 12) == (end.hour() >= 12) {
-            let a = a.trim_end_matches(" AM").trim_end_matches(" PM");
-            return format!("{a}–{b}");
-        }
+        let shared_period = self.hour12 && (start.hour() >= 12) == (end.hour() >= 12);
+        let a = if shared_period {
+            a.trim_end_matches(" AM").trim_end_matches(" PM")
+        } else {
+            &a
+        };
         format!("{a}–{b}")
     }
 
