@@ -219,7 +219,9 @@ def agenda_month_jumps_to_a_chosen_date_by_mouse_and_keyboard():
         w.click(f'#agenda-month button[data-date="{target.isoformat()}"]')
         wait_for(lambda: w.js("return document.getElementById('agenda-list').dataset.from") == target.isoformat(),
                  5, f"the day view on {target}")
-        assert w.js("return document.querySelector('#agenda-list section.day').dataset.date") == target.isoformat()
+        # The title moves at once; the day itself once the agenda is loaded (aria-busy meanwhile).
+        wait_for(lambda: w.js("return document.querySelector('#agenda-list section.day').dataset.date")
+                 == target.isoformat(), 5, f"the day {target} rendered")
 
         # The keyboard: the chosen day has the focus; → then Enter picks the next day.
         press(w, "\ue014", "\ue007")
