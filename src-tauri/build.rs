@@ -22,6 +22,8 @@ fn calendarbot_commands() -> &'static [&'static str] {
         "refresh_now",
         "pause_notifications",
         "close_window",
+        "get_alert",
+        "alert_action",
         "get_settings",
         "set_setting",
         "list_sources",

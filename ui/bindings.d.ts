@@ -13,6 +13,28 @@ provider: string,
 server: string, calendars: Array<CalendarChoice>, };
 export type ActiveTask = { id: number, name: string, started_at: string, running_ms: number, };
 export type AlarmTrigger = { "kind": "relative", seconds: number, } | { "kind": "absolute", at: string, };
+export type Alert = { 
+/**
+ * The meeting's title, made safe like a notification's.
+ */
+title: string, start: string, end: string, 
+/**
+ * "14:00–14:30" in the user's zone and clock.
+ */
+when: string, location: string | null, 
+/**
+ * The calendar's name and colour.
+ */
+calendar: string, color: string | null, 
+/**
+ * Whether Join can do anything.
+ */
+has_link: boolean, 
+/**
+ * The Snooze buttons, in minutes.
+ */
+snooze_minutes: Array<number>, };
+export type AlertAction = { "action": "join" } | { "action": "snooze", minutes: number, } | { "action": "dismiss" };
 export type AppEvent = "agenda-changed" | "sources-changed";
 export type AuthChoice = "none" | "basic" | "bearer";
 export type AuthInput = { kind?: AuthChoice, user?: string, password?: string, token?: string, };
@@ -153,7 +175,7 @@ export type RecentError = { at: string | null,
  */
 source: string, message: string, };
 export type SettingGroup = "reminders" | "calendars" | "appearance" | "advanced";
-export type SettingKind = "bool" | "int" | "emails" | "minutes" | "choice";
+export type SettingKind = "bool" | "int" | "emails" | "minutes" | "choice" | "shortcut";
 export type SettingView = { key: string, 
 /**
  * What a person reads (the key is the command line's name).
@@ -206,6 +228,8 @@ export interface Commands {
   refresh_now: { args: {  }; result: null };
   pause_notifications: { args: { mode: PauseMode }; result: PauseState };
   close_window: { args: {  }; result: null };
+  get_alert: { args: {  }; result: Alert | null };
+  alert_action: { args: { action: AlertAction }; result: null };
   list_sources: { args: {  }; result: Array<SourceView> };
   add_source: { args: { input: SourceInput }; result: SourceView };
   discover_account: { args: { input: AccountInput }; result: AccountPreview };

@@ -13,7 +13,7 @@ use calendarbot_core::paths::Paths;
 
 use crate::lifecycle::{self, ExitDecision};
 use crate::state::AppState;
-use crate::{commands, instance, logging, notifications, tray, window};
+use crate::{commands, instance, logging, notifications, shortcut, tray, window};
 
 /// Runs the tray app until Quit or a signal. Exit codes: 0 after a graceful
 /// shutdown or when another instance was asked to show its window, 2 without a display or
@@ -105,6 +105,7 @@ pub fn run(data_dir: Option<&Path>, show: bool) -> ExitCode {
             lifecycle::watch_signals(app.handle());
             backend.start();
             notifications::start(app.handle());
+            shortcut::watch(app.handle());
             if show {
                 window::open(app.handle());
             }

@@ -7,7 +7,10 @@
 //!   ([`window`]), the commands ([`commands`]) and the exit policy ([`lifecycle`]).
 //! - [`instance`] keeps one instance per data directory; [`logging`] sets up tracing;
 //!   [`opener`] is the only way a link leaves the app.
+//! - [`alert_window`] is the at-start reminder window; [`shortcut`] the global "join next
+//!   meeting" key.
 
+mod alert_window;
 mod app;
 mod cli;
 pub mod commands;
@@ -18,6 +21,7 @@ mod logging;
 pub mod menu_model;
 mod notifications;
 pub mod opener;
+mod shortcut;
 pub mod state;
 pub mod tray;
 mod window;

@@ -1,6 +1,7 @@
 //! Desktop notifications: starts the reminder scheduler with the core's desktop notifier
 //! (notify-rust, a connection per notification), then carries out what the user asks from
-//! a notification (open the window, join).
+//! a notification or the reminder window (open the window, join, open and close the
+//! reminder window).
 //!
 //! The scheduler always runs: without a notification server (none yet, or one that went
 //! away) shows fail, the reminders stay claimed and are retried every few seconds, and
@@ -15,7 +16,7 @@ use calendarbot_core::reminders::desktop::capabilities;
 use calendarbot_core::reminders::{DesktopNotifier, ShellRequest};
 
 use crate::state::AppState;
-use crate::{opener, window};
+use crate::{alert_window, opener, window};
 
 const APP_NAME: &str = "CalendarBot";
 
@@ -39,6 +40,8 @@ pub fn start<R: Runtime>(app: &AppHandle<R>) {
             };
             match request {
                 ShellRequest::OpenWindow => window::open(&app),
+                ShellRequest::ShowAlert => alert_window::open(&app),
+                ShellRequest::CloseAlert => alert_window::close(&app),
                 ShellRequest::Join { url } => {
                     let opened = backend.tasks().blocking(move || opener::open(&url)).await;
                     if let Ok(Err(e)) = opened {

@@ -174,11 +174,7 @@ fn on_click<R: Runtime>(app: &AppHandle<R>, id: &str) {
     match id {
         MenuId::Open => window::open(app),
         MenuId::Quit => lifecycle::shutdown(app),
-        MenuId::JoinNext => {
-            if let Some(key) = model.and_then(|m| m.join_key) {
-                spawn_join(app, key);
-            }
-        }
+        MenuId::JoinNext => join_next(app),
         MenuId::Event(i) => {
             let key = model.and_then(|m| m.event_keys.get(i).cloned());
             let has_link = key.as_ref().is_some_and(|k| {
@@ -202,6 +198,22 @@ fn on_click<R: Runtime>(app: &AppHandle<R>, id: &str) {
 }
 
 /// Joins an occurrence from a tray click, logging failures (there is no UI to show them).
+/// Joins the meeting the tray's "Join next meeting" offers, if any (the tray menu and the
+/// global shortcut).
+pub fn join_next<R: Runtime>(app: &AppHandle<R>) {
+    let state = app.state::<AppState>();
+    let key = state
+        .menu
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_ref()
+        .and_then(|m| m.join_key.clone());
+    match key {
+        Some(key) => spawn_join(app, key),
+        None => tracing::info!("join next meeting: no meeting with a link is near"),
+    }
+}
+
 fn spawn_join<R: Runtime>(app: &AppHandle<R>, key: String) {
     let backend = app.state::<AppState>().backend.clone();
     let tasks = backend.tasks().clone();

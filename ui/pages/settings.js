@@ -61,7 +61,7 @@ function control(s, save) {
     case 'minutes':
       return el('input', {
         ...common, type: 'text', value: s.value, spellcheck: 'false', autocomplete: 'off',
-        placeholder: { emails: 'me@example.com, me@work.example', minutes: '5,10' }[s.kind] || null,
+        placeholder: { emails: 'me@example.com, me@work.example', minutes: '5,10', shortcut: 'Ctrl+Alt+J' }[s.kind] || null,
         on: { change: (e) => save(e.target, e.target.value.trim()) },
       });
   }

@@ -45,6 +45,7 @@ pub mod refresh;
 pub mod reminders;
 pub mod secrets;
 pub mod settings;
+pub mod shortcut;
 pub mod sources;
 pub mod system_events;
 pub mod timefmt;

@@ -25,6 +25,8 @@ pub enum Kind {
     MinutesList {
         max_items: usize,
     },
+    /// A key combination such as `Ctrl+Alt+J` (see [`crate::shortcut`]), or empty for none.
+    Shortcut,
 }
 
 /// What a setting is for: the window lists settings under these headings.
@@ -101,6 +103,30 @@ pub const SPECS: &[Spec] = &[
         kind: Kind::Bool,
         default: "false",
         help: "Also notify for events marked free (they do not block your time).",
+    },
+    Spec {
+        key: "notify.nag",
+        label: "Keep reminding until I act",
+        group: SettingGroup::Reminders,
+        kind: Kind::Bool,
+        default: "false",
+        help: "Remind again when a meeting starts and 2 minutes later, until you join, snooze or dismiss it.",
+    },
+    Spec {
+        key: "notify.alert_window",
+        label: "Big reminder window at the start",
+        group: SettingGroup::Reminders,
+        kind: Kind::Bool,
+        default: "false",
+        help: "When a meeting starts, show a window above all others with a countdown and a big Join button (Escape closes it).",
+    },
+    Spec {
+        key: "app.join_shortcut",
+        label: "Join shortcut",
+        group: SettingGroup::Reminders,
+        kind: Kind::Shortcut,
+        default: "",
+        help: "A key combination that joins the next meeting from any application, such as Ctrl+Alt+J (X11 sessions). Empty: none.",
     },
     Spec {
         key: "refresh.interval_minutes",
@@ -253,6 +279,7 @@ pub fn normalize(key: &str, value: &str) -> Result<String, SettingsError> {
             }
             Ok(out.iter().map(u16::to_string).collect::<Vec<_>>().join(","))
         }
+        Kind::Shortcut => crate::shortcut::normalize(value).map_err(invalid),
         Kind::Choice(words) => {
             let v = value.to_ascii_lowercase();
             if words.contains(&v.as_str()) {
@@ -317,6 +344,12 @@ pub struct Settings {
     pub at_start: bool,
     pub notify_all_day: bool,
     pub notify_free: bool,
+    /// Remind again at the start and 2 minutes later until the user acts.
+    pub nag: bool,
+    /// The always-on-top reminder window at a meeting's start.
+    pub alert_window: bool,
+    /// The "join next meeting" key combination, canonical (`Ctrl+Alt+J`); empty for none.
+    pub join_shortcut: String,
     pub refresh_interval_minutes: i64,
     pub me_emails: Vec<String>,
     pub canceled_prefix: bool,
@@ -360,6 +393,9 @@ impl Settings {
             at_start: flag("notify.at_start"),
             notify_all_day: flag("notify.all_day"),
             notify_free: flag("notify.free"),
+            nag: flag("notify.nag"),
+            alert_window: flag("notify.alert_window"),
+            join_shortcut: text("app.join_shortcut"),
             refresh_interval_minutes: int("refresh.interval_minutes"),
             me_emails: text("me.emails")
                 .split(',')

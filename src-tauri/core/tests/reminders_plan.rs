@@ -567,3 +567,107 @@ fn a_claimed_row_is_due_again_whatever_the_watermark() {
     );
     assert_eq!(p.fire[0].late_by, None, "4 s is not late");
 }
+
+fn nagging() -> ReminderConfig {
+    ReminderConfig {
+        nag: true,
+        at_start: false,
+        ..cfg()
+    }
+}
+
+fn acknowledged(o: &Occurrence) -> LedgerView {
+    let key = LedgerKey::new(o, &AlarmId::Lead).acknowledged();
+    let entry = LedgerEntry {
+        event_start: o.start,
+        due: o.start - Duration::minutes(5),
+        state: LedgerState::Dismissed,
+        snooze_until: None,
+    };
+    HashMap::from([(key, entry)])
+}
+
+#[test]
+fn nagging_reminds_at_the_start_and_two_minutes_later() {
+    let o = occ("a", "2026-03-02T10:00:00Z");
+    assert_eq!(
+        alarms_of(&o, &nagging()),
+        vec![
+            (AlarmId::Lead, t("2026-03-02T09:55:00Z")),
+            (AlarmId::Start, t("2026-03-02T10:00:00Z")),
+            (AlarmId::Nag, t("2026-03-02T10:02:00Z")),
+        ]
+    );
+    // Off by default: neither the repeat nor (with at_start off) the start reminder.
+    let plain = ReminderConfig {
+        at_start: false,
+        ..cfg()
+    };
+    assert_eq!(alarms_of(&o, &plain).len(), 1);
+    // A meeting shorter than the repeat gets no repeat.
+    let mut short = o.clone();
+    short.end = short.start + Duration::minutes(1);
+    assert!(!alarms_of(&short, &nagging())
+        .iter()
+        .any(|(a, _)| *a == AlarmId::Nag));
+    let since = t("2026-03-02T10:01:00Z");
+    let p = plan(
+        &[o],
+        &nagging(),
+        None,
+        &empty(),
+        since,
+        t("2026-03-02T10:02:00Z"),
+    );
+    assert_eq!(
+        fired(&p),
+        vec![("a".into(), AlarmId::Nag, t("2026-03-02T10:02:00Z"))]
+    );
+}
+
+#[test]
+fn nagging_stops_once_the_user_acted_on_the_occurrence() {
+    let o = occ("a", "2026-03-02T10:00:00Z");
+    let since = t("2026-03-02T09:59:00Z");
+    let now = t("2026-03-02T10:02:00Z");
+    let p = plan(
+        std::slice::from_ref(&o),
+        &nagging(),
+        None,
+        &acknowledged(&o),
+        since,
+        now,
+    );
+    assert!(p.fire.is_empty(), "{:?}", fired(&p));
+    assert_eq!(p.next_due, None);
+    // An at-start reminder the user asked for stays: only the nagging stops.
+    let both = ReminderConfig {
+        at_start: true,
+        ..nagging()
+    };
+    let p = plan(
+        std::slice::from_ref(&o),
+        &both,
+        None,
+        &acknowledged(&o),
+        since,
+        now,
+    );
+    assert_eq!(
+        fired(&p),
+        vec![("a".into(), AlarmId::Start, t("2026-03-02T10:00:00Z"))]
+    );
+    // An acknowledgement written for another start (the meeting moved) is void.
+    let mut moved = o.clone();
+    moved.start += Duration::hours(1);
+    moved.end += Duration::hours(1);
+    let p = plan(
+        &[moved],
+        &nagging(),
+        None,
+        &acknowledged(&o),
+        t("2026-03-02T10:59:00Z"),
+        t("2026-03-02T11:00:00Z"),
+    );
+    assert_eq!(fired(&p).len(), 1);
+}

@@ -1,9 +1,11 @@
-//! Commands that act rather than read: refresh now, pause notifications, close the window.
+//! Commands that act rather than read: refresh now, pause notifications, close the window,
+//! and the reminder window's two (its capability, `alert.json`, allows only those).
 
 use tauri::{Runtime, State, WebviewWindow};
 
 use calendarbot_core::api::control as api;
 pub use calendarbot_core::api::control::{PauseMode, PauseState};
+pub use calendarbot_core::reminders::{Alert, AlertAction};
 
 use super::error::{CmdResult, IpcError};
 use crate::state::AppState;
@@ -27,4 +29,15 @@ pub async fn pause_notifications(
     mode: PauseMode,
 ) -> CmdResult<PauseState> {
     Ok(api::pause(&state.backend, mode).await?)
+}
+
+/// What the reminder window shows (`null`: its meeting was acted on elsewhere).
+#[tauri::command]
+pub fn get_alert(state: State<'_, AppState>) -> Option<Alert> {
+    api::alert(&state.backend)
+}
+
+#[tauri::command]
+pub fn alert_action(state: State<'_, AppState>, action: AlertAction) -> CmdResult<()> {
+    Ok(api::act_on_alert(&state.backend, action)?)
 }

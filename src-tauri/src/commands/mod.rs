@@ -49,6 +49,8 @@ commands! {
     control::refresh_now() -> ();
     control::pause_notifications(mode: control::PauseMode) -> control::PauseState;
     control::close_window() -> ();
+    control::get_alert() -> Option<control::Alert>;
+    control::alert_action(action: control::AlertAction) -> ();
     sources::list_sources() -> Vec<sources::SourceView>;
     sources::add_source(input: sources::SourceInput) -> sources::SourceView;
     accounts::discover_account(input: accounts::AccountInput) -> calendarbot_core::caldav::accounts::AccountPreview;

@@ -1,11 +1,12 @@
-//! Acting rather than reading: refresh now, pause and resume notifications.
+//! Acting rather than reading: refresh now, pause and resume notifications, the reminder
+//! window's content and actions.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::backend::Backend;
-use crate::reminders::PauseFor;
+use crate::reminders::{Alert, AlertAction, PauseFor};
 
 use super::error::{ApiError, ApiResult, Code};
 
@@ -56,4 +57,19 @@ pub async fn pause(backend: &Backend, mode: PauseMode) -> ApiResult<PauseState> 
         }
     };
     Ok(PauseState { paused_until })
+}
+
+/// What the reminder window shows; `None` when its meeting was acted on (it then closes).
+pub fn alert(backend: &Backend) -> Option<Alert> {
+    backend.reminders().and_then(|r| r.alert())
+}
+
+/// Join, Snooze or Dismiss from the reminder window: carried out by the scheduler exactly
+/// as on the meeting's notification, which closes too.
+pub fn act_on_alert(backend: &Backend, action: AlertAction) -> ApiResult<()> {
+    let reminders = backend.reminders().ok_or_else(|| {
+        ApiError::new(Code::NotificationsUnavailable, "reminders are not running")
+    })?;
+    reminders.act_on_alert(action);
+    Ok(())
 }

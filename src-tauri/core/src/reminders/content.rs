@@ -184,7 +184,7 @@ pub fn reminder_notification(
         title,
         body: lines.join("\n"),
         actions: wanted,
-        urgent: r.alarm == AlarmId::Start && fire.late_by.is_none(),
+        urgent: matches!(r.alarm, AlarmId::Start | AlarmId::Nag) && fire.late_by.is_none(),
         replaces: None,
     }
 }

@@ -17,6 +17,8 @@ pub enum AlarmId {
     ValarmRelative(i64),
     /// A VALARM at a fixed instant (Unix seconds).
     ValarmAbsolute(i64),
+    /// The repeat [`super::plan::NAG_AFTER`] after the start (`notify.nag`).
+    Nag,
 }
 
 impl AlarmId {
@@ -26,6 +28,7 @@ impl AlarmId {
             AlarmId::Start => "start".into(),
             AlarmId::ValarmRelative(s) => format!("valarm:{s}"),
             AlarmId::ValarmAbsolute(t) => format!("valarm@{t}"),
+            AlarmId::Nag => "nag".into(),
         }
     }
 }
@@ -40,8 +43,24 @@ pub struct LedgerKey {
     pub alarm: String,
 }
 
+/// The ledger row that records that the user acted on one of an occurrence's reminders
+/// (joined, snoozed or dismissed it): nagging stops. It is not an alarm, so it never fires.
+const ACKNOWLEDGED: &str = "acknowledged";
+
 impl LedgerKey {
     pub fn new(o: &Occurrence, alarm: &AlarmId) -> Self {
+        Self::with_alarm(o, alarm.as_key())
+    }
+
+    /// The key of the "the user acted" row of this key's occurrence.
+    pub fn acknowledged(&self) -> Self {
+        Self {
+            alarm: ACKNOWLEDGED.into(),
+            ..self.clone()
+        }
+    }
+
+    fn with_alarm(o: &Occurrence, alarm: String) -> Self {
         Self {
             source_id: o.source_id.unwrap_or(0),
             uid: o.uid.clone(),
@@ -50,7 +69,7 @@ impl LedgerKey {
                 .unwrap_or(o.start)
                 .format("%Y%m%dT%H%M%SZ")
                 .to_string(),
-            alarm: alarm.as_key(),
+            alarm,
         }
     }
 }

@@ -307,6 +307,24 @@ impl Ledger {
             .await
     }
 
+    /// Records that the user acted on a reminder of this key's occurrence (joined, snoozed
+    /// or dismissed it): the planner then skips the reminders that only nag.
+    pub async fn acknowledge(
+        &self,
+        key: &LedgerKey,
+        event_start: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), sqlx::Error> {
+        self.set_state(
+            &key.acknowledged(),
+            event_start,
+            LedgerState::Dismissed,
+            None,
+            now,
+        )
+        .await
+    }
+
     /// Deletes rows of occurrences that started before `before` (they can never be due
     /// again), so the table stays small.
     pub async fn prune(&self, before: DateTime<Utc>) -> Result<u64, sqlx::Error> {

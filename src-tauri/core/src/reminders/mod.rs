@@ -10,6 +10,7 @@
 //! - [`notifier`]: the [`notifier::Notifier`] trait and a recording notifier for tests.
 //! - [`desktop`]: the desktop notifier (notify-rust, a connection per notification).
 //! - [`health`]: whether notifications are failing, for the tray and `status`.
+//! - [`alert`]: the at-start reminder window's content and actions.
 //!
 //! Wiring in the shell (sketch):
 //!
@@ -24,6 +25,7 @@
 //!
 //! Delivery is exactly once (see [`ledger`]); missed reminders follow [`plan`]'s rules.
 
+pub mod alert;
 pub mod content;
 pub mod desktop;
 pub mod health;
@@ -33,6 +35,7 @@ pub mod notifier;
 pub mod plan;
 pub mod scheduler;
 
+pub use alert::{Alert, AlertAction};
 pub use desktop::DesktopNotifier;
 pub use health::NotifyHealth;
 pub use notifier::{Action, Notification, Notifier, NotifierEvent, RecordingNotifier};

@@ -23,6 +23,10 @@
 //!   notification per occurrence per round: when several of its alarms are due at once
 //!   (after a wake-up), the latest stands for the others, which are `superseded` (claimed
 //!   and recorded as shown with it).
+//! - Nagging (`notify.nag`): a reminder at the start and another [`NAG_AFTER`] later, both
+//!   skipped once the user acted on any reminder of the occurrence (joined, snoozed or
+//!   dismissed: the ledger's `acknowledged` row). The at-start one is gated only when it
+//!   exists for the nagging (or the start window) rather than for `notify.at_start`.
 
 use std::collections::HashMap;
 
@@ -44,6 +48,8 @@ pub const LATE_INDIVIDUAL: Duration = Duration::minutes(30);
 pub const MISSED_HORIZON: Duration = Duration::hours(12);
 /// VALARMs kept per occurrence: a feed with 100 alarms on one event gets the 3 latest.
 pub const MAX_VALARMS: usize = 3;
+/// Nagging repeats the reminder this long after the start.
+pub const NAG_AFTER: Duration = Duration::minutes(2);
 
 /// A calendar's own reminder settings (see [`ReminderConfig::with_sources`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -65,6 +71,10 @@ pub struct ReminderConfig {
     pub at_start: bool,
     pub notify_all_day: bool,
     pub notify_free: bool,
+    /// Remind at the start and [`NAG_AFTER`] later until the user acts (`notify.nag`).
+    pub nag: bool,
+    /// Open the always-on-top reminder window at the start (`notify.alert_window`).
+    pub alert_window: bool,
     pub overrides: HashMap<i64, SourceOverride>,
     /// The zone times are shown in. All-day occurrences arrive already anchored at local
     /// midnight of this zone by the engine: a zone change is a re-expansion by the caller
@@ -81,6 +91,8 @@ impl ReminderConfig {
             at_start: settings.at_start,
             notify_all_day: settings.notify_all_day,
             notify_free: settings.notify_free,
+            nag: settings.nag,
+            alert_window: settings.alert_window,
             overrides: HashMap::new(),
             tz,
         }
@@ -183,7 +195,7 @@ pub fn alarms_of(o: &Occurrence, cfg: &ReminderConfig) -> Vec<(AlarmId, DateTime
     if lead > 0 {
         out.push((AlarmId::Lead, o.start - Duration::minutes(lead)));
     }
-    if cfg.at_start {
+    if cfg.at_start || cfg.nag || cfg.alert_window {
         out.push((AlarmId::Start, o.start));
     }
     for alarm in &o.alarms {
@@ -198,6 +210,9 @@ pub fn alarms_of(o: &Occurrence, cfg: &ReminderConfig) -> Vec<(AlarmId, DateTime
         }
     }
     // Stable sort keeps the first of equal instants: lead, then start, then VALARMs.
+    if cfg.nag && o.end > o.start + NAG_AFTER {
+        out.push((AlarmId::Nag, o.start + NAG_AFTER));
+    }
     out.sort_by_key(|(_, due)| *due);
     out.dedup_by_key(|(_, due)| *due);
     // Only the latest MAX_VALARMS VALARMs survive (a hostile feed can carry hundreds).
@@ -212,6 +227,16 @@ pub fn alarms_of(o: &Occurrence, cfg: &ReminderConfig) -> Vec<(AlarmId, DateTime
         }
     });
     out
+}
+
+/// True for the reminders that exist only until the user acts on the occurrence: the
+/// nagging repeat, and the at-start one when `notify.at_start` did not ask for it.
+pub fn stops_when_acknowledged(a: &AlarmId, cfg: &ReminderConfig) -> bool {
+    match a {
+        AlarmId::Nag => true,
+        AlarmId::Start => !cfg.at_start,
+        _ => false,
+    }
 }
 
 fn is_valarm(a: &AlarmId) -> bool {
@@ -256,6 +281,13 @@ pub fn plan(
     for o in occurrences.iter().filter(|o| wants_reminders(o, cfg)) {
         for (alarm, alarm_due) in alarms_of(o, cfg) {
             let key = LedgerKey::new(o, &alarm);
+            if stops_when_acknowledged(&alarm, cfg)
+                && ledger
+                    .get(&key.acknowledged())
+                    .is_some_and(|e| e.event_start == o.start)
+            {
+                continue;
+            }
             // A row written for another start is void: the event moved (case 47).
             let entry = ledger.get(&key).filter(|e| e.event_start == o.start);
             let (due, snoozed, retry) = match entry {

@@ -23,6 +23,11 @@
 //! ("4 meetings start at 10:00") with Open; the planner already keeps one reminder per
 //! occurrence per round. The at-start reminder replaces the occurrence's earlier
 //! notification (`replaces_id`), and every action closes the notification it came from.
+//!
+//! The reminder window (`notify.alert_window`, see [`super::alert`]) opens with the
+//! at-start reminder; its actions go through the same code as a notification's, and acting
+//! on either closes both. Join, Snooze and Dismiss also record that the user acted, which
+//! ends the nagging (`notify.nag`) for that occurrence.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -37,11 +42,12 @@ use crate::clock::Clock;
 use crate::model::Occurrence;
 use crate::monitor::Tasks;
 
+use super::alert::{Alert, AlertAction};
 use super::content;
 use super::health;
 use super::ledger::{Claim, Ledger, LedgerKey};
 use super::notifier::{Action, Notification, NotificationId, Notifier, NotifierEvent, NotifyError};
-use super::plan::{plan, Fire, Plan, Reminder, ReminderConfig};
+use super::plan::{plan, AlarmId, Fire, Plan, Reminder, ReminderConfig};
 
 /// The longest sleep on a clock that cannot report suspends or jumps (see
 /// [`Clock::sleep_until`]): they are noticed within this.
@@ -76,6 +82,10 @@ pub enum ShellRequest {
     /// "Join" was pressed: open this meeting link (already checked by the engine to be
     /// http(s) or a known meeting scheme).
     Join { url: String },
+    /// Open (or raise) the reminder window: [`ReminderHandle::alert`] says what it shows.
+    ShowAlert,
+    /// The reminder window's meeting was acted on (here or in its notification): close it.
+    CloseAlert,
 }
 
 /// How long to pause notifications.
@@ -127,9 +137,21 @@ pub struct ReminderHandle {
     config: watch::Receiver<ReminderConfig>,
     wake: Arc<Notify>,
     status: watch::Receiver<Status>,
+    alert: watch::Receiver<Option<Alert>>,
+    alert_actions: mpsc::UnboundedSender<AlertAction>,
 }
 
 impl ReminderHandle {
+    /// What the reminder window shows, while it should be open.
+    pub fn alert(&self) -> Option<Alert> {
+        self.alert.borrow().clone()
+    }
+
+    /// Carries out what the user chose in the reminder window (as if on its notification).
+    pub fn act_on_alert(&self, action: AlertAction) {
+        let _ = self.alert_actions.send(action);
+    }
+
     /// Pauses notifications (persisted) and returns until when. Reminders due during the
     /// pause are skipped, not shown afterwards.
     pub async fn pause(&self, p: PauseFor) -> Result<DateTime<Utc>, ReminderError> {
@@ -197,6 +219,24 @@ struct ShownReminder {
     join_url: Option<String>,
 }
 
+impl ShownReminder {
+    fn of(r: &Reminder) -> Self {
+        Self {
+            key: r.ledger_key(),
+            event_start: r.occurrence.start,
+            join_url: r.occurrence.join_url.clone(),
+        }
+    }
+
+    fn occurrence(&self) -> OccurrenceKey {
+        (
+            self.key.source_id,
+            self.key.uid.clone(),
+            self.key.occurrence.clone(),
+        )
+    }
+}
+
 /// One occurrence, whatever the alarm (for `replaces_id`).
 type OccurrenceKey = (i64, String, String);
 
@@ -250,6 +290,8 @@ impl Scheduler {
             failing: false,
         };
         let (status_tx, status_rx) = watch::channel(initial);
+        let (alert_tx, alert_rx) = watch::channel(None);
+        let (alert_actions_tx, alert_actions) = mpsc::unbounded_channel();
         let ledger = Ledger::new(self.pool.clone());
         let handle = ReminderHandle {
             ledger: ledger.clone(),
@@ -257,6 +299,8 @@ impl Scheduler {
             config: self.config.clone(),
             wake: wake.clone(),
             status: status_rx,
+            alert: alert_rx,
+            alert_actions: alert_actions_tx,
         };
         let task = Loop {
             s: self,
@@ -268,6 +312,9 @@ impl Scheduler {
             shown_count: 0,
             replaces: HashMap::new(),
             failing: false,
+            alert_tx,
+            alert_actions,
+            alert: None,
         };
         tasks.spawn("reminders", task.run());
         (handle, shell_rx)
@@ -286,6 +333,11 @@ struct Loop {
     replaces: HashMap<OccurrenceKey, NotificationId>,
     /// The last show failed (as recorded in the health table).
     failing: bool,
+    /// What the reminder window shows (the handle's view of `alert`).
+    alert_tx: watch::Sender<Option<Alert>>,
+    alert_actions: mpsc::UnboundedReceiver<AlertAction>,
+    /// The reminder the open window stands for.
+    alert: Option<ShownReminder>,
 }
 
 impl Loop {
@@ -307,6 +359,7 @@ impl Loop {
             tracing::warn!(error = %e, "pruning the reminder ledger failed");
         }
         let (mut agenda_open, mut config_open, mut events_open) = (true, true, true);
+        let mut alert_actions_open = true;
         let mut rounds = 0u64;
         let mut config_changed = false;
         loop {
@@ -378,6 +431,10 @@ impl Loop {
                 ev = self.s.notifier_events.recv(), if events_open => match ev {
                     Some(ev) => self.on_event(ev).await,
                     None => events_open = false,
+                },
+                a = self.alert_actions.recv(), if alert_actions_open => match a {
+                    Some(a) => self.on_alert_action(a).await,
+                    None => alert_actions_open = false,
                 },
                 r = self.s.agenda.changed(), if agenda_open => if r.is_err() { agenda_open = false },
                 r = self.s.config.changed(), if config_open => match r {
@@ -461,6 +518,21 @@ impl Loop {
             .map(|(r, _)| r.ledger_key())
             .collect();
 
+        if cfg.alert_window {
+            // The window is not a notification: it opens even when the server is failing,
+            // once per at-start reminder (and again when a snooze of it ends).
+            let starting = fires
+                .iter()
+                .map(|f| &f.reminder)
+                .filter(|r| r.alarm == AlarmId::Start && !r.retry)
+                .max_by_key(|r| r.occurrence.join_url.is_some());
+            if let Some(r) = starting {
+                self.alert = Some(ShownReminder::of(r));
+                self.alert_tx
+                    .send_replace(Some(Alert::of(r, cfg.tz, &cfg.snooze_minutes)));
+                let _ = self.shell_tx.send(ShellRequest::ShowAlert);
+            }
+        }
         let mut failed: Option<NotifyError> = None;
         for d in self.deliveries(&fires, &missed, &cfg, now) {
             // No bus or a server that does not answer: the rest would wait just as long.
@@ -532,14 +604,7 @@ impl Loop {
                 out.push(Delivery {
                     notification: n,
                     keys: vec![r.ledger_key()],
-                    single: Some((
-                        occ,
-                        ShownReminder {
-                            key: r.ledger_key(),
-                            event_start: r.occurrence.start,
-                            join_url: r.occurrence.join_url.clone(),
-                        },
-                    )),
+                    single: Some((occ, ShownReminder::of(r))),
                 });
             }
         }
@@ -599,31 +664,69 @@ impl Loop {
                         Ok(())
                     }
                     (_, None) => Ok(()),
-                    (Action::Join, Some(r)) => {
-                        if let Some(url) = r.join_url {
-                            let _ = self.shell_tx.send(ShellRequest::Join { url });
-                        }
-                        Ok(())
-                    }
-                    (Action::Snooze(mins), Some(r)) => {
-                        self.ledger
-                            .snooze(
-                                &r.key,
-                                r.event_start,
-                                now + Duration::minutes(i64::from(mins)),
-                                now,
-                            )
-                            .await
-                    }
-                    (Action::Dismiss, Some(r)) => {
-                        self.ledger.dismiss(&r.key, r.event_start, now).await
-                    }
+                    (action, Some(r)) => self.act(r, action, now).await,
                 }
             }
         };
         if let Err(e) = result {
             tracing::warn!(error = %e, "recording a notification action failed");
         }
+    }
+
+    /// The reminder window's Join, Snooze or Dismiss: the same as on its notification,
+    /// which is closed too.
+    async fn on_alert_action(&mut self, action: AlertAction) {
+        let Some(r) = self.alert.clone() else {
+            // Acted on already (from the notification): just make sure the window goes.
+            let _ = self.shell_tx.send(ShellRequest::CloseAlert);
+            return;
+        };
+        if let Some(id) = self.replaces.get(&r.occurrence()).copied() {
+            self.close(id);
+        }
+        let now = self.s.clock.now();
+        if let Err(e) = self.act(r, action.as_notification_action(), now).await {
+            tracing::warn!(error = %e, "recording a reminder window action failed");
+        }
+    }
+
+    /// Join, Snooze or Dismiss on a reminder: recorded in the ledger with the fact that
+    /// the user acted (which ends nagging), and the reminder window of the same occurrence
+    /// closed.
+    async fn act(
+        &mut self,
+        r: ShownReminder,
+        action: Action,
+        now: DateTime<Utc>,
+    ) -> Result<(), sqlx::Error> {
+        if self
+            .alert
+            .as_ref()
+            .is_some_and(|a| a.occurrence() == r.occurrence())
+        {
+            self.alert = None;
+            self.alert_tx.send_replace(None);
+            let _ = self.shell_tx.send(ShellRequest::CloseAlert);
+        }
+        match action {
+            Action::Open => {
+                let _ = self.shell_tx.send(ShellRequest::OpenWindow);
+                return Ok(());
+            }
+            Action::Join => {
+                if let Some(url) = r.join_url.clone() {
+                    let _ = self.shell_tx.send(ShellRequest::Join { url });
+                }
+            }
+            Action::Snooze(mins) => {
+                let until = now + Duration::minutes(i64::from(mins));
+                self.ledger
+                    .snooze(&r.key, r.event_start, until, now)
+                    .await?;
+            }
+            Action::Dismiss => self.ledger.dismiss(&r.key, r.event_start, now).await?,
+        }
+        self.ledger.acknowledge(&r.key, r.event_start, now).await
     }
 
     /// Takes a notification off the screen without holding up the loop.
