@@ -863,3 +863,158 @@ async fn several_alarms_of_one_meeting_due_at_once_give_one_notification() {
     assert!(shown[0].notification.body.starts_with("started 2 min ago"));
     rig.stop().await;
 }
+
+fn titles_at(rig: &Rig) -> Vec<(String, DateTime<Utc>)> {
+    rig.shown()
+        .iter()
+        .map(|s| (s.notification.title.clone(), s.at))
+        .collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn nagging_repeats_in_place_until_the_user_acts_and_never_after() {
+    let _g = NoAutoAdvance::new();
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(TokioClock::new(t(T0)));
+    let agenda = vec![
+        occ("ignored", t("2026-03-02T09:10:00Z")),
+        occ("dismissed", t("2026-03-02T09:40:00Z")),
+    ];
+    let cfg = ReminderConfig {
+        nag: true,
+        ..no_start()
+    };
+    let mut rig = Rig::start(clock.clone(), pool(&dir).await, agenda, cfg).await;
+    rig.run_until(t("2026-03-02T09:30:00Z")).await;
+    let shown = rig.shown();
+    let when: Vec<_> = titles_at(&rig).into_iter().map(|(_, at)| at).collect();
+    let expect = ["09:05", "09:10", "09:12"].map(|hm| t(&format!("2026-03-02T{hm}:00Z")));
+    assert_eq!(when.len(), expect.len(), "{when:?}");
+    for (at, due) in when.iter().zip(expect) {
+        let late = *at - due;
+        assert!(
+            late >= Duration::zero() && late <= Duration::milliseconds(5),
+            "{at} for {due}"
+        );
+    }
+    // Each one takes the previous one's place and says when.
+    assert_eq!(shown[1].notification.replaces, Some(shown[0].id));
+    assert_eq!(shown[2].notification.replaces, Some(shown[1].id));
+    assert!(shown[1].notification.body.starts_with("now · "));
+    assert!(
+        shown[2]
+            .notification
+            .body
+            .starts_with("started 2 min ago · "),
+        "{}",
+        shown[2].notification.body
+    );
+    assert!(shown[2].notification.urgent);
+
+    // Dismissing the lead reminder of the second meeting ends its nagging.
+    rig.run_until(t("2026-03-02T09:35:00Z")).await;
+    let lead = rig.shown().last().unwrap().id;
+    rig.stimulate(|r| {
+        r.events
+            .send(NotifierEvent::Action {
+                id: lead,
+                action: Action::Dismiss,
+            })
+            .unwrap()
+    })
+    .await;
+    rig.run_until(t("2026-03-02T10:30:00Z")).await;
+    assert_eq!(rig.notifier.count(), 4, "{:#?}", titles_at(&rig));
+    let (pool, _) = rig.stop().await;
+    // And across a restart: the acknowledgement is in the ledger.
+    let agenda = vec![occ("dismissed", t("2026-03-02T09:40:00Z"))];
+    clock.jump(-Duration::minutes(55));
+    let cfg = ReminderConfig {
+        nag: true,
+        ..no_start()
+    };
+    let mut rig = Rig::start(clock.clone(), pool, agenda, cfg).await;
+    rig.run_until(t("2026-03-02T09:50:00Z")).await;
+    assert_eq!(rig.notifier.count(), 0, "{:#?}", titles_at(&rig));
+    rig.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_reminder_window_opens_at_the_start_and_its_actions_are_the_notifications() {
+    use calendarbot_core::reminders::AlertAction;
+    let _g = NoAutoAdvance::new();
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(TokioClock::new(t(T0)));
+    let agenda = vec![
+        occ("a", t("2026-03-02T09:10:00Z")),
+        occ("b", t("2026-03-02T09:30:00Z")),
+    ];
+    let cfg = ReminderConfig {
+        alert_window: true,
+        nag: true,
+        ..no_start()
+    };
+    let mut rig = Rig::start(clock.clone(), pool(&dir).await, agenda, cfg).await;
+    // Not with the lead reminder: only at the start.
+    rig.run_until(t("2026-03-02T09:09:00Z")).await;
+    assert!(rig.shell.try_recv().is_err());
+    assert_eq!(rig.handle.alert(), None);
+    rig.run_until(t("2026-03-02T09:10:01Z")).await;
+    assert_eq!(rig.shell.try_recv().unwrap(), ShellRequest::ShowAlert);
+    let alert = rig.handle.alert().unwrap();
+    assert_eq!(alert.title, "Meeting a");
+    assert!(alert.has_link);
+    assert_eq!(alert.snooze_minutes, vec![5, 10]);
+    let start_notification = rig.shown().last().unwrap().id;
+
+    // Join in the window: the link goes to the shell, the notification and the window
+    // close, and the nagging repeat at 09:12 does not come.
+    let r = rig.rounds();
+    rig.handle.act_on_alert(AlertAction::Join);
+    rig.wait_round(r).await;
+    assert_eq!(rig.shell.try_recv().unwrap(), ShellRequest::CloseAlert);
+    assert_eq!(
+        rig.shell.try_recv().unwrap(),
+        ShellRequest::Join {
+            url: "https://meet.google.com/a".into()
+        }
+    );
+    assert_eq!(rig.handle.alert(), None);
+    tokio::task::yield_now().await;
+    assert_eq!(rig.notifier.closed(), vec![start_notification]);
+    rig.run_until(t("2026-03-02T09:20:00Z")).await;
+    assert_eq!(rig.notifier.count(), 2, "{:#?}", titles_at(&rig));
+
+    // b: snoozed from the window, it comes back once, with the window again.
+    rig.run_until(t("2026-03-02T09:30:01Z")).await;
+    assert_eq!(rig.shell.try_recv().unwrap(), ShellRequest::ShowAlert);
+    let r = rig.rounds();
+    rig.handle.act_on_alert(AlertAction::Snooze { minutes: 5 });
+    rig.wait_round(r).await;
+    assert_eq!(rig.shell.try_recv().unwrap(), ShellRequest::CloseAlert);
+    rig.run_until(t("2026-03-02T09:35:01Z")).await;
+    assert_eq!(rig.shell.try_recv().unwrap(), ShellRequest::ShowAlert);
+    let last = rig.shown();
+    assert!(last
+        .last()
+        .unwrap()
+        .notification
+        .body
+        .contains("snoozed reminder"));
+    // A Dismiss on the notification closes the window too.
+    let id = last.last().unwrap().id;
+    rig.stimulate(|r| {
+        r.events
+            .send(NotifierEvent::Action {
+                id,
+                action: Action::Dismiss,
+            })
+            .unwrap()
+    })
+    .await;
+    assert_eq!(rig.shell.try_recv().unwrap(), ShellRequest::CloseAlert);
+    assert_eq!(rig.handle.alert(), None);
+    rig.run_until(t("2026-03-02T10:30:00Z")).await;
+    assert_eq!(rig.notifier.count(), 5, "{:#?}", titles_at(&rig));
+    rig.stop().await;
+}

@@ -26,7 +26,8 @@
 //! - Nagging (`notify.nag`): a reminder at the start and another [`NAG_AFTER`] later, both
 //!   skipped once the user acted on any reminder of the occurrence (joined, snoozed or
 //!   dismissed: the ledger's `acknowledged` row). The at-start one is gated only when it
-//!   exists for the nagging (or the start window) rather than for `notify.at_start`.
+//!   exists for the nagging (or the start window) rather than for `notify.at_start`, and
+//!   a snooze the user asked for still comes back.
 
 use std::collections::HashMap;
 
@@ -281,15 +282,18 @@ pub fn plan(
     for o in occurrences.iter().filter(|o| wants_reminders(o, cfg)) {
         for (alarm, alarm_due) in alarms_of(o, cfg) {
             let key = LedgerKey::new(o, &alarm);
-            if stops_when_acknowledged(&alarm, cfg)
+            // A row written for another start is void: the event moved (case 47).
+            let entry = ledger.get(&key).filter(|e| e.event_start == o.start);
+            // Nagging ends when the user acts; a snooze they asked for still comes back.
+            let snoozed = entry.is_some_and(|e| e.state == LedgerState::Snoozed);
+            if !snoozed
+                && stops_when_acknowledged(&alarm, cfg)
                 && ledger
                     .get(&key.acknowledged())
                     .is_some_and(|e| e.event_start == o.start)
             {
                 continue;
             }
-            // A row written for another start is void: the event moved (case 47).
-            let entry = ledger.get(&key).filter(|e| e.event_start == o.start);
             let (due, snoozed, retry) = match entry {
                 None => (alarm_due, false, false),
                 Some(e) => match (e.state, e.snooze_until) {
