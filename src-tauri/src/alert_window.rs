@@ -21,7 +21,7 @@ pub fn open<R: Runtime>(app: &AppHandle<R>) {
     }
     let built = WebviewWindowBuilder::new(app, ALERT, WebviewUrl::App("alert.html".into()))
         .title("CalendarBot: meeting starting")
-        .inner_size(480.0, 300.0)
+        .inner_size(520.0, 360.0)
         .resizable(false)
         .always_on_top(true)
         .visible_on_all_workspaces(true)

@@ -12,7 +12,7 @@ import subprocess
 import threading
 import time
 
-from desktop import App, BIN, OUT, run, test, wait_for
+from desktop import App, BIN, OUT, run, test, wait_for, window_ids
 
 
 class BusMonitor:
@@ -320,3 +320,146 @@ def a_launch_without_a_session_bus_refuses_in_one_line_and_holds_no_lock():
         assert json.loads(app.cli("status", "--format", "json").stdout)["app"] is not None
     finally:
         app.stop()
+
+
+ALERT_TITLE = "CalendarBot: meeting starting"
+
+
+def alert_windows():
+    return window_ids(ALERT_TITLE)
+
+
+def wm_state(wid):
+    return run("xprop", "-id", wid, "_NET_WM_STATE", check=False).stdout
+
+
+def shoot_alert(path, wid, timeout=20):
+    """A screenshot once the page has painted: the window's inside is no longer one flat
+    colour (WebKit paints after the window maps)."""
+    def painted():
+        run("/usr/bin/import", "-window", "root", path)
+        g = dict(line.split("=", 1) for line in run("xdotool", "getwindowgeometry", "--shell", wid).stdout.split())
+        w, h, x, y = (int(g[k]) for k in ("WIDTH", "HEIGHT", "X", "Y"))
+        # Inside the frame's edges, which are drawn before the page (xdotool's Y is some
+        # pixels below the client's top under openbox, so the bottom is cut generously).
+        crop = f"{w - 20}x{h - 60}+{x + 10}+{y}"
+        return float(run("/usr/bin/convert", path, "-crop", crop, "-format", "%[fx:standard_deviation]", "info:").stdout) > 0.02
+    wait_for(painted, timeout, f"the reminder window painted in {path}", interval=0.5)
+
+
+@test
+def the_reminder_window_is_on_top_at_the_start_escape_dismisses_it_and_nagging_follows_the_rest():
+    """notify.alert_window and notify.nag together: at each start an always-on-top window;
+    Escape in it dismisses that meeting (its notification closes, no repeat); the meeting
+    nobody acted on is reminded again 2 minutes after its start, in place."""
+    base = int(time.time()) + 30
+    ignored, escaped = f"Ignored standup {base}", f"Escaped review {base}"
+    events = [("ignored", ignored.encode(), base, []), ("escaped", escaped.encode(), base + 20, [])]
+    app = app_with_feed(events, lead=0, at_start=False)
+    for key, value in (("notify.nag", "true"), ("notify.alert_window", "true")):
+        app.cli("settings", "set", key, value)
+    run("dunstctl", "close-all")
+    # "Above the others" is the window manager's to carry out and report: use a real one.
+    wm = subprocess.Popen(["openbox", "--sm-disable"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    monitor = BusMonitor()
+    try:
+        app.start()
+        wid = wait_for(alert_windows, base - time.time() + 10, "the reminder window at the first start")[0]
+        opened_at = time.time()
+        assert opened_at - base <= 3.0, f"the window opened {opened_at - base:+.1f}s from the start"
+        assert "_NET_WM_STATE_ABOVE" in wm_state(wid), wm_state(wid)
+        shoot_alert(os.path.join(OUT, "alert-window-light.png"), wid)
+        first = wait_for(lambda: monitor.notify(ignored), 5, "the at-start notification")
+        assert "now" in first[0][2], first[0][2]
+
+        # The second meeting's start takes the window over; Escape dismisses that one.
+        wait_for(lambda: monitor.notify(escaped), base + 20 - time.time() + 10, "the second start")
+        wid = wait_for(alert_windows, 5, "the reminder window for the second meeting")[0]
+        closes = len(monitor.members("CloseNotification"))
+
+        def escape():
+            # The scheduler acts on the meeting the window stands for now, whichever page
+            # sends it; a key pressed while the page reloads is lost, so press until it goes.
+            if alert_windows():
+                run("xdotool", "windowfocus", "--sync", wid, check=False)
+                run("xdotool", "key", "Escape", check=False)
+            return not alert_windows()
+        wait_for(escape, 10, "the reminder window to close on Escape", interval=0.5)
+        wait_for(lambda: len(monitor.members("CloseNotification")) > closes, 10,
+                 "the dismissed meeting's notification to close")
+
+        # 2 minutes after its start the ignored meeting comes back in place; the other not.
+        nag = wait_for(lambda: monitor.notify(ignored)[1:], base + 120 - time.time() + 10, "the nagging repeat")[0]
+        late = nag[0] - (base + 120)
+        assert 0 <= late <= 2.0, f"repeat {late:+.1f}s from its time"
+        assert "started 2 min ago" in nag[2], nag[2]
+        assert replaces_id(nag[2]) != 0, "the repeat stacked beside the first: " + nag[2]
+        assert dunst_count() == 1, "more than the ignored meeting's notification on screen"
+        wait_for(lambda: time.time() > base + 20 + 125, 30, "past the second meeting's repeat time")
+        assert len(monitor.notify(escaped)) == 1, "the dismissed meeting nagged"
+        assert len(monitor.notify(ignored)) == 2, monitor.notify(ignored)
+        print(f"      window {opened_at - base:+.2f}s from the start, repeat {late:+.2f}s from +2 min")
+    finally:
+        monitor.stop()
+        app.stop()
+        wm.terminate()
+        wm.wait()
+
+
+@test
+def the_join_shortcut_joins_the_meeting_in_progress_and_a_taken_one_is_reported():
+    now = int(time.time())
+    app = app_with_feed([("live", f"Shortcut meeting {now}".encode(), now - 300, [])])
+    app.cli("settings", "set", "app.join_shortcut", "alt+ctrl+j")
+    assert app.cli("settings", "get", "app.join_shortcut").stdout.strip().endswith("Ctrl+Alt+J")
+    bad = app.cli("settings", "set", "app.join_shortcut", "J", check=False)
+    assert bad.returncode == 2 and "needs at least one of Ctrl" in bad.stderr, bad
+    opened = os.path.join(app.data_dir, "opened.txt")
+    app.env["CALENDARBOT_OPEN_LOG"] = opened
+    other = App()
+    other.cli("settings", "set", "app.join_shortcut", "Ctrl+Alt+J")
+    try:
+        app.start()
+        wait_for(lambda: "join shortcut registered" in app.stderr(), 10, "the shortcut to be grabbed")
+        run("xdotool", "key", "ctrl+alt+j")
+        wait_for(lambda: os.path.exists(opened), 10, "the opener to be called by the shortcut")
+        assert open(opened).read().strip() == "https://meet.google.com/e2e-test-xyz"
+        # A second app (another data directory) cannot have the same keys: it says so.
+        other.start()
+        status = wait_for(lambda: "join shortcut" in other.cli("status").stdout and other.cli("status").stdout,
+                          15, "the refusal in status")
+        assert "cannot use Ctrl+Alt+J as the join shortcut: another application already uses this key combination" \
+            in status, status
+    finally:
+        other.stop()
+        app.stop()
+
+
+@test
+def join_in_the_reminder_window_opens_the_meeting_and_closes_it_in_the_dark_theme_too():
+    base = int(time.time()) + 12
+    app = app_with_feed([("dark", f"Dark theme sync {base}".encode(), base, [])], lead=0, at_start=True)
+    app.cli("settings", "set", "notify.alert_window", "true")
+    app.env["GTK_THEME"] = "Adwaita:dark"
+    opened = os.path.join(app.data_dir, "opened.txt")
+    app.env["CALENDARBOT_OPEN_LOG"] = opened
+    wm = subprocess.Popen(["openbox", "--sm-disable"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    monitor = BusMonitor()
+    try:
+        app.start()
+        wid = wait_for(alert_windows, base - time.time() + 10, "the reminder window")[0]
+        shoot_alert(os.path.join(OUT, "alert-window-dark.png"), wid)
+        wait_for(lambda: monitor.notify(f"Dark theme sync {base}"), 5, "the at-start notification")
+        closes = len(monitor.members("CloseNotification"))
+        # Join has the focus: Return presses it.
+        run("xdotool", "windowfocus", "--sync", wid)
+        run("xdotool", "key", "Return")
+        wait_for(lambda: os.path.exists(opened), 10, "the opener to be called from the window")
+        assert open(opened).read().strip() == "https://meet.google.com/e2e-test-xyz"
+        wait_for(lambda: not alert_windows(), 10, "the window to close after Join")
+        wait_for(lambda: len(monitor.members("CloseNotification")) > closes, 10, "the notification to close after Join")
+    finally:
+        monitor.stop()
+        app.stop()
+        wm.terminate()
+        wm.wait()
