@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use calendarbot_core::cache;
+use calendarbot_core::clock::Clock;
 use calendarbot_core::fetch::breaker::CircuitState;
 use calendarbot_core::fetch::policy::RedirectRefusal;
 use calendarbot_core::fetch::{ErrorKind, FetchConfig, Fetched, Fetcher, Validators};
@@ -220,7 +221,7 @@ async fn case34_503_retry_after_http_date() {
 #[tokio::test]
 async fn case35_five_5xx_open_the_breaker_then_one_probe_closes_it() {
     let (server, mode) = server_with_mode(Reply::ok(feed("good", 3))).await;
-    let env = Env::new(quick_config()).await;
+    let (env, clock) = Env::new(quick_config()).await.with_test_clock();
     settings::set(&env.pool, "breaker.open_seconds", "2")
         .await
         .unwrap();
@@ -247,12 +248,12 @@ async fn case35_five_5xx_open_the_breaker_then_one_probe_closes_it() {
         "{o:?}"
     );
     assert_eq!(server.count(), n);
-    let h = cache::health(&env.pool, Utc::now(), &Settings::default())
+    let h = cache::health(&env.pool, clock.now(), &Settings::default())
         .await
         .unwrap();
     assert_eq!(h[0].circuit, CircuitState::Open);
     // After the open period: one probe; it fails → open again.
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    clock.advance(chrono::Duration::milliseconds(2100));
     failed_code(&sync_one(&env).await);
     assert_eq!(server.count(), n + 1);
     assert_eq!(
@@ -264,7 +265,7 @@ async fn case35_five_5xx_open_the_breaker_then_one_probe_closes_it() {
         CircuitState::Open
     );
     // Next probe succeeds → closed.
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    clock.advance(chrono::Duration::milliseconds(2100));
     *mode.lock().unwrap() = Reply::ok(feed("new", 4));
     assert_eq!(
         sync_one(&env).await.kind,
@@ -294,7 +295,7 @@ async fn case36_etag_304_sends_validators_and_writes_nothing() {
         }
     })
     .await;
-    let env = Env::new(quick_config()).await;
+    let (env, clock) = Env::new(quick_config()).await.with_test_clock();
     let id = env.add(&server.url("/cal.ics")).await;
     assert_eq!(
         sync_one(&env).await.kind,
@@ -307,7 +308,7 @@ async fn case36_etag_304_sends_validators_and_writes_nothing() {
         .fetch_all(&env.pool)
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(20)).await;
+    clock.advance(chrono::Duration::seconds(1));
     assert_eq!(sync_one(&env).await.kind, OutcomeKind::NotModified);
     let req = server.last();
     assert_eq!(req.header("If-None-Match"), Some("\"v1\""));

@@ -4,7 +4,10 @@
 //! feed entirely (or nothing yet), never a mix or a part.
 //!
 //! The child is this test binary re-run with `--ignored --exact crash_child` and
-//! `CALENDARBOT_CRASH_DIR` set.
+//! `CALENDARBOT_CRASH_DIR` set. It says "synced" on stdout after each round; the parent
+//! kills it at a random moment of the round after one it has seen finish, so every kill
+//! lands in the middle of real work whatever the machine's load (a fixed delay from the
+//! spawn killed it before its first commit on a loaded machine).
 
 #![allow(clippy::unwrap_used)]
 
@@ -22,6 +25,8 @@ use fetch_common::*;
 
 const EVENTS: usize = 3000;
 const DIR_VAR: &str = "CALENDARBOT_CRASH_DIR";
+/// The child's line after each sync round.
+const SYNCED: &str = "crash-child: synced";
 
 fn feed_file(dir: &Path, n: usize) -> std::path::PathBuf {
     dir.join(format!("feed{n}.ics"))
@@ -88,6 +93,7 @@ fn crash_child() {
                     .and_then(|f| f.set_modified(bump));
             }
             let _ = refresh::sync(deps.clone()).await;
+            println!("{SYNCED}");
         }
     });
 }
@@ -109,11 +115,25 @@ async fn crash_safety_under_kill_9() {
                 "1",
             ])
             .env(DIR_VAR, dir.path())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let wait_ms: u64 = rand::random_range(150..1200);
+        // Wait for a finished round (the signal), then kill at a random point of the next
+        // one: the delay is the fault's timing, not a synchronisation.
+        let stdout = child.stdout.take().unwrap();
+        let seen = tokio::task::spawn_blocking(move || {
+            use std::io::BufRead;
+            std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+                .any(|l| l.contains(SYNCED))
+        });
+        assert!(
+            seen.await.unwrap(),
+            "round {round}: the child ended before a sync"
+        );
+        let wait_ms: u64 = rand::random_range(0..400);
         tokio::time::sleep(Duration::from_millis(wait_ms)).await;
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();

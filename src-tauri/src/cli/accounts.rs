@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 use tokio_util::sync::CancellationToken;
 
+use calendarbot_core::api::error::ApiError;
 use calendarbot_core::caldav::accounts::{self, AccountView, NewAccount};
 use calendarbot_core::caldav::http::DavClient;
 use calendarbot_core::caldav::sync::{self, SyncEnv};
@@ -60,12 +61,9 @@ pub struct AccountAddArgs {
     pub calendars: Option<Vec<String>>,
 }
 
+/// Classified once, by the core's API (the window gets the same code).
 fn caldav_error(e: CaldavError) -> CliError {
-    if e.is_usage() {
-        CliError::Usage(e.to_string())
-    } else {
-        CliError::Failed(e.to_string())
-    }
+    ApiError::from(e).into()
 }
 
 pub async fn run(

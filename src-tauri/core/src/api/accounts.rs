@@ -113,3 +113,43 @@ pub async fn add_from_window(
         .filter(|s| added.contains(&s.id))
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One classification for both faces: the window's code and the command line's exit
+    /// code come from the same `ApiError`.
+    #[test]
+    fn caldav_errors_are_classified_once_for_the_window_and_the_command_line() {
+        let host = || "dav.example".to_string();
+        let cases = [
+            (
+                CaldavError::Unauthorized { host: host() },
+                Code::Unauthorized,
+                1,
+            ),
+            (
+                CaldavError::NotFound {
+                    host: host(),
+                    tried: "/.well-known/caldav".into(),
+                },
+                Code::InvalidLocation,
+                2,
+            ),
+            (
+                CaldavError::NoCalendars { host: host() },
+                Code::InvalidLocation,
+                2,
+            ),
+            (CaldavError::NoAccount("work".into()), Code::NotFound, 2),
+            (CaldavError::NotCaldav(3), Code::NotFound, 2),
+            (CaldavError::Db(sqlx::Error::PoolClosed), Code::Internal, 1),
+        ];
+        for (error, code, exit) in cases {
+            let text = error.to_string();
+            let api = ApiError::from(error);
+            assert_eq!((api.code, api.exit_code()), (code, exit), "{text}");
+        }
+    }
+}

@@ -56,11 +56,16 @@ impl Code {
     }
 
     /// The caller asked for something wrong (and can fix the request), rather than the
-    /// app failing to do something right.
+    /// app failing to do something right. A server refusing the credentials is a failure:
+    /// the request was right, the server said no.
     pub const fn is_usage(self) -> bool {
         !matches!(
             self,
-            Self::Internal | Self::OpenFailed | Self::NotificationsUnavailable | Self::FetchFailed
+            Self::Internal
+                | Self::OpenFailed
+                | Self::NotificationsUnavailable
+                | Self::FetchFailed
+                | Self::Unauthorized
         )
     }
 }

@@ -80,18 +80,4 @@ impl CaldavError {
             },
         }
     }
-
-    /// Bad input rather than a failure (the command line's exit code 2).
-    pub fn is_usage(&self) -> bool {
-        matches!(
-            self,
-            CaldavError::Address(_)
-                | CaldavError::UnknownCalendar { .. }
-                | CaldavError::NoAccount(_)
-                | CaldavError::NotCaldav(_)
-        ) || matches!(
-            self,
-            CaldavError::Sources(e) if !matches!(e, SourceError::Db(_) | SourceError::Secrets(_))
-        )
-    }
 }

@@ -311,6 +311,14 @@ impl Env {
         .id
     }
 
+    /// The pipeline's clock becomes a test clock at the present instant, moved by hand
+    /// (breaker open periods, "checked later" without waiting).
+    pub fn with_test_clock(mut self) -> (Env, Arc<calendarbot_core::clock::TestClock>) {
+        let clock = Arc::new(calendarbot_core::clock::TestClock::new(chrono::Utc::now()));
+        self.deps.clock = clock.clone();
+        (self, clock)
+    }
+
     pub fn db_path(&self) -> std::path::PathBuf {
         self.dir.path().join("cache.sqlite3")
     }
