@@ -14,9 +14,7 @@ pub const ALERT: &str = "alert";
 pub fn open<R: Runtime>(app: &AppHandle<R>) {
     if let Some(window) = app.get_webview_window(ALERT) {
         let _ = window.eval("location.reload()");
-        let _ = window.unminimize();
-        let _ = window.show();
-        let _ = window.set_focus();
+        crate::window::raise(&window);
         return;
     }
     let built = WebviewWindowBuilder::new(app, ALERT, WebviewUrl::App("alert.html".into()))
