@@ -25,6 +25,8 @@ pub enum Kind {
     MinutesList {
         max_items: usize,
     },
+    /// A comma-separated list of title patterns (see [`crate::hide::TitlePatterns`]).
+    TitlePatterns,
 }
 
 /// What a setting is for: the window lists settings under these headings.
@@ -101,6 +103,14 @@ pub const SPECS: &[Spec] = &[
         kind: Kind::Bool,
         default: "false",
         help: "Also notify for events marked free (they do not block your time).",
+    },
+    Spec {
+        key: "notify.ignore_titles",
+        label: "Never remind of titles",
+        group: SettingGroup::Reminders,
+        kind: Kind::TitlePatterns,
+        default: "",
+        help: "Meetings whose whole title matches one of these patterns, comma separated, are shown but never notified. Case does not matter and * stands for any text, as in Lunch*, *focus time*.",
     },
     Spec {
         key: "refresh.interval_minutes",
@@ -253,6 +263,9 @@ pub fn normalize(key: &str, value: &str) -> Result<String, SettingsError> {
             }
             Ok(out.iter().map(u16::to_string).collect::<Vec<_>>().join(","))
         }
+        Kind::TitlePatterns => crate::hide::TitlePatterns::parse(value)
+            .map(|p| p.to_string())
+            .map_err(invalid),
         Kind::Choice(words) => {
             let v = value.to_ascii_lowercase();
             if words.contains(&v.as_str()) {
@@ -317,6 +330,8 @@ pub struct Settings {
     pub at_start: bool,
     pub notify_all_day: bool,
     pub notify_free: bool,
+    /// `notify.ignore_titles`: meetings never notified.
+    pub ignore_titles: crate::hide::TitlePatterns,
     pub refresh_interval_minutes: i64,
     pub me_emails: Vec<String>,
     pub canceled_prefix: bool,
@@ -360,6 +375,8 @@ impl Settings {
             at_start: flag("notify.at_start"),
             notify_all_day: flag("notify.all_day"),
             notify_free: flag("notify.free"),
+            ignore_titles: crate::hide::TitlePatterns::parse(&text("notify.ignore_titles"))
+                .unwrap_or_default(),
             refresh_interval_minutes: int("refresh.interval_minutes"),
             me_emails: text("me.emails")
                 .split(',')
@@ -428,6 +445,11 @@ mod tests {
             "me@x.org,b@y.com"
         );
         assert!(normalize("me.emails", "not-an-address").is_err());
+        assert_eq!(
+            normalize("notify.ignore_titles", " Lunch* ,*1:1*, lunch*").unwrap(),
+            "Lunch*, *1:1*"
+        );
+        assert!(normalize("notify.ignore_titles", "*").is_err());
         assert!(matches!(
             normalize("no.such", "1"),
             Err(SettingsError::UnknownKey(_))

@@ -32,6 +32,8 @@ pub enum SettingKind {
     Minutes,
     /// One of `choices`.
     Choice,
+    /// Comma-separated title patterns, `*` for any text.
+    Patterns,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -64,6 +66,7 @@ pub async fn views(ctx: &Ctx) -> ApiResult<Vec<SettingView>> {
                 Kind::Emails => (SettingKind::Emails, None, None, vec![]),
                 Kind::MinutesList { .. } => (SettingKind::Minutes, None, None, vec![]),
                 Kind::Choice(c) => (SettingKind::Choice, None, None, c.to_vec()),
+                Kind::TitlePatterns => (SettingKind::Patterns, None, None, vec![]),
             };
             Some(SettingView {
                 key,
