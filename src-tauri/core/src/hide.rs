@@ -87,7 +87,8 @@ impl HideRules {
         let listed = |m: &HashMap<i64, HashSet<String>>| {
             m.get(&source).is_some_and(|uids| uids.contains(&o.uid))
         };
-        listed(&self.series) || (listed(&self.occurrence_uids) && self.occurrences.contains(&o.key()))
+        listed(&self.series)
+            || (listed(&self.occurrence_uids) && self.occurrences.contains(&o.key()))
     }
 
     /// Every rule, from the database.
@@ -308,11 +309,22 @@ mod tests {
         Utc.with_ymd_and_hms(2026, 3, d, h, 0, 0).unwrap()
     }
 
-    fn occ(source: Option<i64>, uid: &str, rid: Option<DateTime<Utc>>, start: DateTime<Utc>) -> Occurrence {
+    fn occ(
+        source: Option<i64>,
+        uid: &str,
+        rid: Option<DateTime<Utc>>,
+        start: DateTime<Utc>,
+    ) -> Occurrence {
         Occurrence {
             source_id: source,
             recurrence_id: rid,
-            ..Occurrence::timed("Work", uid, "Standup", start, start + chrono::Duration::minutes(15))
+            ..Occurrence::timed(
+                "Work",
+                uid,
+                "Standup",
+                start,
+                start + chrono::Duration::minutes(15),
+            )
         }
     }
 
@@ -349,7 +361,11 @@ mod tests {
     #[test]
     fn a_series_rule_hides_every_occurrence_and_every_override_of_the_uid() {
         let rules = HideRules::new(&[rule(1, "standup", None)]);
-        for (rid, start) in [(Some(at(9, 2)), at(9, 2)), (Some(at(9, 3)), at(16, 4)), (None, at(9, 9))] {
+        for (rid, start) in [
+            (Some(at(9, 2)), at(9, 2)),
+            (Some(at(9, 3)), at(16, 4)),
+            (None, at(9, 9)),
+        ] {
             assert!(rules.hides(&occ(Some(1), "standup", rid, start)), "{rid:?}");
         }
         assert!(!rules.hides(&occ(Some(1), "retro", Some(at(9, 2)), at(9, 2))));
@@ -377,13 +393,30 @@ mod tests {
     #[test]
     fn patterns_match_the_whole_title_ignoring_case_with_star_for_any_text() {
         let p = TitlePatterns::parse("Lunch*, *focus time*, Daily standup, a*b*c").unwrap();
-        for title in ["lunch", "LUNCH with Bob", "Deep FOCUS TIME (no meetings)", "  daily standup ", "abc", "a-b-c", "aXbYbZc"] {
+        for title in [
+            "lunch",
+            "LUNCH with Bob",
+            "Deep FOCUS TIME (no meetings)",
+            "  daily standup ",
+            "abc",
+            "a-b-c",
+            "aXbYbZc",
+        ] {
             assert!(p.matches(title), "{title}");
         }
-        for title in ["Team lunch", "Daily standup notes", "The daily standup", "acb", "ab", ""] {
+        for title in [
+            "Team lunch",
+            "Daily standup notes",
+            "The daily standup",
+            "acb",
+            "ab",
+            "",
+        ] {
             assert!(!p.matches(title), "{title}");
         }
-        assert!(TitlePatterns::parse("Ünïcödé*").unwrap().matches("üNÏCÖDÉ party"));
+        assert!(TitlePatterns::parse("Ünïcödé*")
+            .unwrap()
+            .matches("üNÏCÖDÉ party"));
         assert!(!TitlePatterns::default().matches("anything"));
     }
 
@@ -394,16 +427,25 @@ mod tests {
         assert_eq!(TitlePatterns::parse("").unwrap(), TitlePatterns::default());
         let every = TitlePatterns::parse("Standup, **").unwrap_err();
         assert!(every.contains("every meeting"), "{every}");
-        assert!(TitlePatterns::parse("a\u{7}b").unwrap_err().contains("control"));
-        assert!(TitlePatterns::parse(&"x".repeat(201)).unwrap_err().contains("longer than 200"));
+        assert!(TitlePatterns::parse("a\u{7}b")
+            .unwrap_err()
+            .contains("control"));
+        assert!(TitlePatterns::parse(&"x".repeat(201))
+            .unwrap_err()
+            .contains("longer than 200"));
         let many: Vec<String> = (0..51).map(|i| format!("p{i}")).collect();
-        assert!(TitlePatterns::parse(&many.join(",")).unwrap_err().contains("at most 50"));
+        assert!(TitlePatterns::parse(&many.join(","))
+            .unwrap_err()
+            .contains("at most 50"));
     }
 
     #[test]
     fn titles_kept_with_a_rule_are_one_short_line() {
         assert_eq!(tidy_title(" Stand\nup\u{7} "), "Stand up");
-        assert_eq!(tidy_title(&"é".repeat(300)).chars().count(), MAX_TITLE_CHARS);
+        assert_eq!(
+            tidy_title(&"é".repeat(300)).chars().count(),
+            MAX_TITLE_CHARS
+        );
     }
 
     #[tokio::test]
@@ -414,17 +456,38 @@ mod tests {
             .execute(&pool)
             .await
             .unwrap();
-        let id: i64 = sqlx::query_scalar("SELECT id FROM sources").fetch_one(&pool).await.unwrap();
-        let one = add(&pool, id, "standup", Some(at(9, 3)), "Standup", at(8, 1)).await.unwrap();
-        let again = add(&pool, id, "standup", Some(at(9, 3)), "Standup", at(8, 2)).await.unwrap();
+        let id: i64 = sqlx::query_scalar("SELECT id FROM sources")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        let one = add(&pool, id, "standup", Some(at(9, 3)), "Standup", at(8, 1))
+            .await
+            .unwrap();
+        let again = add(&pool, id, "standup", Some(at(9, 3)), "Standup", at(8, 2))
+            .await
+            .unwrap();
         assert_eq!(one, again, "hiding twice is one rule");
-        let series = add(&pool, id, "standup", None, "Standup", at(8, 1)).await.unwrap();
+        let series = add(&pool, id, "standup", None, "Standup", at(8, 1))
+            .await
+            .unwrap();
         assert_ne!(series.id, one.id);
-        assert_eq!(list(&pool).await.unwrap(), vec![one.clone(), series.clone()]);
-        assert!(add(&pool, id + 1, "x", None, "X", at(8, 1)).await.is_err(), "no such source");
+        assert_eq!(
+            list(&pool).await.unwrap(),
+            vec![one.clone(), series.clone()]
+        );
+        assert!(
+            add(&pool, id + 1, "x", None, "X", at(8, 1)).await.is_err(),
+            "no such source"
+        );
         assert_eq!(remove(&pool, one.id).await.unwrap(), Some(one.clone()));
         assert_eq!(remove(&pool, one.id).await.unwrap(), None);
-        sqlx::query("DELETE FROM sources").execute(&pool).await.unwrap();
-        assert!(list(&pool).await.unwrap().is_empty(), "the source's rules went with it");
+        sqlx::query("DELETE FROM sources")
+            .execute(&pool)
+            .await
+            .unwrap();
+        assert!(
+            list(&pool).await.unwrap().is_empty(),
+            "the source's rules went with it"
+        );
     }
 }
