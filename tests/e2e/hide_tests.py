@@ -172,6 +172,10 @@ def screenshots_of_the_hide_buttons_and_the_hidden_list_in_dark():
             w.go("settings")
             wait_for(lambda: f"Kept meeting {tag}" in w.text('[data-testid="hidden-event"]'), 10, "the hidden list")
             assert "All occurrences" in w.text('[data-testid="hidden-event"]')
+            # The title patterns are a text field of the Reminders group.
+            field = w.js("const i = document.querySelector('[data-key=\"notify.ignore_titles\"]');"
+                         " return [i.type, i.closest('.settings-group').dataset.group, i.placeholder]")
+            assert field == ["text", "reminders", "Lunch*, *focus time*"], field
             w.js("document.getElementById('hidden-heading').scrollIntoView()")
             screenshot(w, "hide-settings-dark")
         finally:

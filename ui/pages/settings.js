@@ -89,13 +89,13 @@ function scopeWords(h) {
 }
 
 /**
- * The "Hidden events" section, after the settings: its list is filled by load().
+ * The "Hidden events" section, before the settings: its list is filled by load().
  * @returns {{ list: HTMLElement, status: HTMLElement }}
  */
 function hiddenSection() {
   const list = el('ul', { id: 'hidden-list', class: 'hidden-events', 'aria-labelledby': 'hidden-heading' });
   const status = el('p', { id: 'hidden-status', class: 'status', 'aria-live': 'polite' });
-  $('#settings-list').after(el('section', { class: 'hidden-section', 'aria-labelledby': 'hidden-heading' },
+  $('#settings-list').before(el('section', { class: 'hidden-section', 'aria-labelledby': 'hidden-heading' },
     el('h3', { id: 'hidden-heading' }, 'Hidden events'),
     el('p', { class: 'muted help' }, 'Not shown in the tray or the window and never reminded of. Hide an event from its details in the Agenda; calendarbot hide list shows the same.'),
     list, status));
