@@ -656,7 +656,8 @@ impl AgendaInputs {
         let hide_declined = self.settings.hide_declined;
         if hide_declined || !self.hidden.is_empty() {
             list.retain(|o| {
-                !(hide_declined && o.my_status == Some(PartStat::Declined)) && !self.hidden.hides(o)
+                let declined = hide_declined && o.my_status == Some(PartStat::Declined);
+                !declined && !self.hidden.hides(o)
             });
         }
         list
