@@ -1,7 +1,7 @@
 """End-to-end tests of hide rules (issue 12, "hide rules") on the real binary: an
 occurrence hidden from the event's details leaves the window and the tray menu
 (dbusmenu) and stays hidden after Refresh now rewrote the cache; Unhide in Settings
-brings it back; a title pattern (notify.ignore_titles) keeps the meeting shown but no
+brings it back; `calendarbot hide add` reaches the running app at once; a title pattern (notify.ignore_titles) keeps the meeting shown but no
 notification of it reaches dunst while an ordinary meeting's does. Screenshots of the
 details dialog and of the hidden list, light and dark.
 
@@ -145,6 +145,15 @@ def an_occurrence_hidden_in_the_details_leaves_the_window_and_the_tray_and_stays
             wait_for(lambda: any(hidden in label for label in tray.labels()), 10, "the occurrence back in the tray")
             assert len([s for summary, s in cli_agenda(data_dir, day) if summary == hidden]) == 3
             assert json.loads(cli(data_dir, "hide", "list", "--format", "json").stdout) == []
+
+            # `calendarbot hide add` from another process reaches the running tray at once
+            # (config_watch), and the window's list.
+            t0 = time.monotonic()
+            cli(data_dir, "hide", "add", "--source", "Team", "--uid", f"one-{tag}@hide-e2e")
+            wait_for(lambda: not any(kept in label for label in tray.labels()), 10,
+                     "the CLI-hidden meeting to leave the tray")
+            print(f"      CLI hide reached the tray in {time.monotonic() - t0:.1f} s")
+            wait_for(lambda: kept in w.text("#hidden-list"), 10, "the CLI's rule in the hidden list")
         finally:
             w.close()
 
