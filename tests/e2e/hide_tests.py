@@ -177,10 +177,18 @@ def screenshots_of_the_hide_buttons_and_the_hidden_list_in_dark():
             assert f"Kept meeting {tag}" not in agenda_items(w), "the CLI's rule is not applied"
             open_details(w, f"Hidden standup {tag}")
             screenshot(w, "hide-details-dark")
+            # The whole series: every day of it leaves the command line's agenda too.
+            w.click('#event-details [data-testid="hide-series"]')
+            wait_for(lambda: "Every occurrence of this series" in w.text("#event-details .status"), 10,
+                     "the series message")
+            wait_for(lambda: not any(s == f"Hidden standup {tag}" for s, _ in cli_agenda(data_dir, today())), 10,
+                     "the series to leave the agenda")
             w.js("document.getElementById('event-details').close()")
             w.go("settings")
-            wait_for(lambda: f"Kept meeting {tag}" in w.text('[data-testid="hidden-event"]'), 10, "the hidden list")
-            assert "All occurrences" in w.text('[data-testid="hidden-event"]')
+            rows = wait_for(lambda: len(w.find_all('[data-testid="hidden-event"]')) == 2
+                            and w.texts('[data-testid="hidden-event"]'), 10, "the two rules in the hidden list")
+            assert f"Kept meeting {tag}" in rows[0] and f"Hidden standup {tag}" in rows[1], rows
+            assert all("All occurrences" in r for r in rows), rows
             # The title patterns are a text field of the Reminders group.
             field = w.js("const i = document.querySelector('[data-key=\"notify.ignore_titles\"]');"
                          " return [i.type, i.closest('.settings-group').dataset.group, i.placeholder]")
