@@ -34,5 +34,8 @@ fn calendarbot_commands() -> &'static [&'static str] {
         "discover_account",
         "add_account",
         "get_diagnostics",
+        "list_hidden",
+        "hide_event",
+        "unhide_event",
     ]
 }

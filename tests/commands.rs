@@ -695,3 +695,78 @@ fn the_tray_updater_survives_tauri_errors() {
     );
     tauri::async_runtime::block_on(backend.shutdown(std::time::Duration::from_secs(5)));
 }
+
+/// The window's hide commands: an occurrence from `get_agenda`, hidden by its own
+/// fields, leaves the agenda; `list_hidden` names it; `unhide_event` brings it back;
+/// unknown sources, UIDs and rules are `not_found` with words.
+#[test]
+fn hide_event_list_hidden_and_unhide_event_round_trip() {
+    let h = harness();
+    let backend = h.backend();
+    let feed = h._dir.path().join("series.ics");
+    std::fs::write(
+        &feed,
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\n\
+         BEGIN:VEVENT\r\nUID:s@t\r\nDTSTAMP:20260501T000000Z\r\nDTSTART:20260506T090000Z\r\nDTEND:20260506T093000Z\r\n\
+         RRULE:FREQ=DAILY;COUNT=2\r\nSUMMARY:Series\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+    )
+    .unwrap();
+    let mut health = backend.subscribe_health();
+    backend.start();
+    invoke(&h, "add_source", json!({ "input": { "location": feed } })).unwrap();
+    tauri::async_runtime::block_on(async {
+        tokio::time::timeout(std::time::Duration::from_secs(30), async {
+            loop {
+                health.changed().await.unwrap();
+                let list = invoke(&h, "list_sources", json!({})).unwrap();
+                if list[0]["health"]["status"] == "ok" {
+                    return;
+                }
+            }
+        })
+        .await
+        .unwrap();
+    });
+    let agenda = |h: &Harness| {
+        invoke(h, "get_agenda", json!({ "from": "2026-05-06", "days": 2 }))
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    let before = agenda(&h);
+    assert_eq!(before.len(), 2, "{before:?}");
+    let first = &before[0];
+    let input = json!({ "source_id": first["source_id"], "uid": first["uid"],
+                        "recurrence_id": first["recurrence_id"], "title": first["summary"] });
+    let rule = invoke(&h, "hide_event", json!({ "input": input })).unwrap();
+    assert_eq!(rule["recurrence_id"], first["recurrence_id"]);
+    assert_eq!(agenda(&h), before[1..].to_vec());
+    let listed = invoke(&h, "list_hidden", json!({})).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["title"], "Series");
+
+    let bad = json!({ "input": { "source_id": 99, "uid": "s@t" } });
+    let e = invoke(&h, "hide_event", bad).unwrap_err();
+    assert_eq!(e["code"], "not_found", "{e}");
+    let e = invoke(
+        &h,
+        "hide_event",
+        json!({ "input": { "source_id": first["source_id"], "uid": "nope" } }),
+    )
+    .unwrap_err();
+    assert_eq!(e["code"], "not_found", "{e}");
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("no event with UID 'nope'"),
+        "{e}"
+    );
+
+    invoke(&h, "unhide_event", json!({ "id": rule["id"] })).unwrap();
+    assert_eq!(agenda(&h), before);
+    let e = invoke(&h, "unhide_event", json!({ "id": rule["id"] })).unwrap_err();
+    assert_eq!(e["code"], "not_found", "{e}");
+    tauri::async_runtime::block_on(backend.shutdown(std::time::Duration::from_secs(5)));
+}

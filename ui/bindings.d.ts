@@ -82,6 +82,26 @@ export type HealthView = { status: SourceStatus, last_success: string | null, la
  * Until when an open circuit waits before its next probe.
  */
 circuit_open_until: string | null, consecutive_failures: number, stale: boolean, events: number, };
+export type HiddenView = { id: number, source_id: number, 
+/**
+ * The calendar's name.
+ */
+source: string, uid: string, 
+/**
+ * `None`: every occurrence (the whole series).
+ */
+recurrence_id: string | null, title: string, created_at: string, };
+export type HideInput = { source_id: number, uid: string, 
+/**
+ * The occurrence's RECURRENCE-ID (its original start, the `recurrence_id` of an
+ * occurrence); absent or `null`: every occurrence of the UID (the whole series).
+ */
+recurrence_id?: string, 
+/**
+ * The title shown in the list of hidden events; absent: the event's own, from the
+ * cache.
+ */
+title?: string, };
 export type LocationKind = "file" | "http" | "caldav";
 export type LoopHealth = { name: string, 
 /**
@@ -175,7 +195,7 @@ export type RecentError = { at: string | null,
  */
 source: string, message: string, };
 export type SettingGroup = "reminders" | "calendars" | "appearance" | "advanced";
-export type SettingKind = "bool" | "int" | "emails" | "minutes" | "choice" | "shortcut";
+export type SettingKind = "bool" | "int" | "emails" | "minutes" | "choice" | "shortcut" | "patterns";
 export type SettingView = { key: string, 
 /**
  * What a person reads (the key is the command line's name).
@@ -237,6 +257,9 @@ export interface Commands {
   update_source: { args: { id: number; patch: SourcePatch }; result: SourceView };
   remove_source: { args: { id: number }; result: null };
   test_source: { args: { input: SourceInput }; result: ConnectionTest };
+  list_hidden: { args: {  }; result: Array<HiddenView> };
+  hide_event: { args: { input: HideInput }; result: HiddenView };
+  unhide_event: { args: { id: number }; result: HiddenView };
 }
 
 /** The events the window listens to. */

@@ -1,7 +1,9 @@
 // The details of one occurrence, in a modal dialog: time, place, people, calendar, the
 // description with the meeting invitation's boilerplate (Teams, Google Meet, Zoom dial-in
-// blocks) folded into a closed <details>, and the Join button (opened by Rust, by key).
-import { $, el, dot, when, joinButton, badges, errorText, say } from '../lib.js';
+// blocks) folded into a closed <details>, the Join button (opened by Rust, by key), and
+// Hide: this occurrence, or every occurrence of a recurring event (a hide rule in the
+// backend, by source, UID and RECURRENCE-ID; Settings → Hidden events undoes it).
+import { $, el, dot, when, joinButton, badges, errorText, say, invoke } from '../lib.js';
 
 /** @typedef {import('../bindings').OccurrenceView} OccurrenceView */
 
@@ -78,8 +80,37 @@ function people(o) {
 }
 
 /**
+ * The Hide buttons: the occurrence, and the series when it repeats (an event of the demo
+ * calendar, which has no source, has none). `done(rule)` runs once the rule is stored.
+ * @param {OccurrenceView} o
+ * @param {(e: unknown) => void} onError
+ * @param {(rule: import('../bindings').HiddenView) => void} done
+ */
+function hideButtons(o, onError, done) {
+  if (o.source_id === null || o.source_id === undefined) return [];
+  /** @param {boolean} series */
+  const hide = async (series) => {
+    /** @type {import('../bindings').HideInput} */
+    const input = { source_id: o.source_id, uid: o.uid, title: o.summary };
+    // An occurrence of a series is named by its RECURRENCE-ID; a one-off event by its UID.
+    if (!series && o.recurrence_id) input.recurrence_id = o.recurrence_id;
+    try {
+      done(await invoke('hide_event', { input }));
+    } catch (e) {
+      onError(e);
+    }
+  };
+  return [
+    el('button', { type: 'button', 'data-testid': 'hide-occurrence', on: { click: () => hide(false) } }, 'Hide this occurrence'),
+    o.recurrence_id
+      ? el('button', { type: 'button', 'data-testid': 'hide-series', on: { click: () => hide(true) } }, 'Hide all in this series')
+      : '',
+  ];
+}
+
+/**
  * The dialog's controller: open(o, opener) fills and shows it; closing gives the focus
- * back to the event it was opened from.
+ * back to the event it was opened from (or to the agenda's title when it was hidden).
  */
 export function createDetails() {
   /** @type {HTMLDialogElement} */
@@ -90,6 +121,9 @@ export function createDetails() {
   dialog.addEventListener('close', () => {
     if (restore) restore();
     restore = null;
+    delete dialog.dataset.hidden;
+    // The event is gone from the agenda (hidden): the focus goes to the agenda's title.
+    if (!document.activeElement || document.activeElement === document.body) $('#agenda-title')?.focus();
   });
 
   /**
@@ -100,6 +134,24 @@ export function createDetails() {
     const status = el('p', { class: 'status', 'aria-live': 'polite' });
     const onError = (e) => say(status, errorText(e), 'error');
     dialog.dataset.key = o.key;
+    delete dialog.dataset.hidden;
+    const actions = el('div', { class: 'actions' }, joinButton(o, onError), hideButtons(o, onError, hidden));
+    /**
+     * Hidden: the dialog stays open (the agenda leaves it alone, see `key`) with Undo.
+     * @param {import('../bindings').HiddenView} rule
+     */
+    function hidden(rule) {
+      dialog.dataset.hidden = 'true';
+      const undo = el('button', {
+        type: 'button', 'data-testid': 'hide-undo', on: {
+          click: () => invoke('unhide_event', { id: rule.id }).then(() => open(o, giveFocusBack), onError),
+        },
+      }, 'Undo');
+      const what = rule.recurrence_id || !o.recurrence_id ? 'This occurrence is' : 'Every occurrence of this series is';
+      actions.replaceChildren(undo);
+      say(status, `${what} hidden from the tray, the window and reminders. Settings → Hidden events lists it.`, 'ok');
+      undo.focus();
+    }
     dialog.replaceChildren(
       el('div', { class: 'details-head' },
         el('h3', { id: 'event-details-title', class: 'summary', dir: 'auto', tabindex: '-1' }, o.summary || '(no title)'),
@@ -113,12 +165,14 @@ export function createDetails() {
         fact('Calendar', o.source ? el('span', {}, dot(o.color), ' ', o.source) : ''),
         fact('Categories', o.categories && o.categories.length ? o.categories.join(', ') : '')),
       ...description(o),
-      el('div', { class: 'actions' }, joinButton(o, onError)),
+      actions,
       status);
     restore = giveFocusBack;
     if (!dialog.open) dialog.showModal();
     $('#event-details-title').focus();
   }
 
-  return { open, close: () => dialog.open && dialog.close(), get key() { return dialog.open ? dialog.dataset.key : null; } };
+  // A hidden event leaves the agenda: `key` is then null, so the agenda does not close
+  // the dialog under the user's Undo.
+  return { open, close: () => dialog.open && dialog.close(), get key() { return dialog.open && !dialog.dataset.hidden ? dialog.dataset.key : null; } };
 }

@@ -1,9 +1,11 @@
-// Settings: one control per key, saved on change; pause notifications; refresh now.
-import { $, el, invoke, errorText, say, formatDateTime } from '../lib.js';
+// Settings: one control per key, saved on change; pause notifications; refresh now; the
+// hidden events (hide rules made from an event's details), each with Unhide.
+import { $, el, invoke, errorText, say, formatDateTime, keepFocus } from '../lib.js';
 
 /** @typedef {import('../bindings').SettingView} SettingView */
 /** @typedef {import('../bindings').SettingGroup} SettingGroup */
 /** @typedef {import('../bindings').PauseMode} PauseMode */
+/** @typedef {import('../bindings').HiddenView} HiddenView */
 
 /** The headings, in the order shown. */
 /** @type {[SettingGroup, string][]} */
@@ -59,9 +61,11 @@ function control(s, save) {
         (s.choices || []).map((c) => el('option', { value: c, selected: c === s.value ? 'selected' : null }, c)));
     case 'emails':
     case 'minutes':
+    case 'patterns':
+    case 'shortcut':
       return el('input', {
         ...common, type: 'text', value: s.value, spellcheck: 'false', autocomplete: 'off',
-        placeholder: { emails: 'me@example.com, me@work.example', minutes: '5,10', shortcut: 'Ctrl+Alt+J' }[s.kind] || null,
+        placeholder: { emails: 'me@example.com, me@work.example', minutes: '5,10', patterns: 'Lunch*, *focus time*', shortcut: 'Ctrl+Alt+J' }[s.kind] || null,
         on: { change: (e) => save(e.target, e.target.value.trim()) },
       });
   }
@@ -77,8 +81,57 @@ function pausedWords(until) {
   return until ? `Notifications are paused until ${formatDateTime(until)}.` : 'Notifications are on.';
 }
 
+/**
+ * Which occurrences a rule hides, in words.
+ * @param {HiddenView} h
+ */
+function scopeWords(h) {
+  return h.recurrence_id ? `Only ${formatDateTime(h.recurrence_id)}` : 'All occurrences';
+}
+
+/**
+ * The "Hidden events" section, before the settings: its list is filled by load().
+ * @returns {{ list: HTMLElement, status: HTMLElement }}
+ */
+function hiddenSection() {
+  const list = el('ul', { id: 'hidden-list', class: 'hidden-events', 'aria-labelledby': 'hidden-heading' });
+  const status = el('p', { id: 'hidden-status', class: 'status', 'aria-live': 'polite' });
+  $('#settings-list').before(el('section', { class: 'hidden-section', 'aria-labelledby': 'hidden-heading' },
+    el('h3', { id: 'hidden-heading' }, 'Hidden events'),
+    el('p', { class: 'muted help' }, 'Not shown in the tray or the window and never reminded of. Hide an event from its details in the Agenda; calendarbot hide list shows the same.'),
+    list, status));
+  return { list, status };
+}
+
 export function createSettingsPage() {
   let seq = 0;
+  const hiddenUi = hiddenSection();
+
+  /** @param {HiddenView} h */
+  async function unhide(h) {
+    say(hiddenUi.status, 'Saving…');
+    try {
+      await invoke('unhide_event', { id: h.id });
+      say(hiddenUi.status, `“${h.title || '(no title)'}” is shown again.`, 'ok');
+      await loadHidden();
+    } catch (e) {
+      say(hiddenUi.status, errorText(e), 'error');
+    }
+  }
+
+  /** @param {HiddenView} h */
+  const hiddenRow = (h) => el('li', { class: 'hidden-event', 'data-hidden-id': String(h.id), 'data-testid': 'hidden-event' },
+    el('div', { class: 'hidden-body' },
+      el('span', { class: 'summary', dir: 'auto' }, h.title || '(no title)'),
+      el('span', { class: 'muted' }, `${scopeWords(h)} · ${h.source}`)),
+    el('button', { type: 'button', 'data-testid': 'unhide', 'aria-label': `Unhide ${h.title || 'event'}`, on: { click: () => unhide(h) } }, 'Unhide'));
+
+  async function loadHidden() {
+    const list = await invoke('list_hidden');
+    keepFocus(hiddenUi.list, 'data-hidden-id', () => hiddenUi.list.replaceChildren(...(list.length
+      ? list.map(hiddenRow)
+      : [el('li', { class: 'empty muted', 'data-testid': 'hidden-none' }, 'Nothing is hidden.')])));
+  }
 
   // Per-setting messages survive a re-render (a saved setting makes the backend emit a change).
   const notes = new Map();
@@ -140,6 +193,7 @@ export function createSettingsPage() {
       if (mine !== seq) return;
       list.replaceChildren(...groups(settings));
       say($('#settings-status'), '');
+      await loadHidden();
     } catch (e) {
       if (mine === seq) say($('#settings-status'), errorText(e), 'error');
     }

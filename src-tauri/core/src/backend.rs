@@ -30,6 +30,7 @@ use crate::clock::{system_zone, Clock};
 use crate::config_watch::{Change, ConfigWatch};
 use crate::ctx::Ctx;
 use crate::fetch::{FetchConfig, FetchError, Fetcher};
+use crate::hide::HideRules;
 use crate::model::{Occurrence, PartStat, Window};
 use crate::monitor::Tasks;
 use crate::paths::Paths;
@@ -537,22 +538,21 @@ impl Backend {
         window: Window,
         tz: Tz,
     ) -> Result<Vec<Occurrence>, BackendError> {
-        let calendars = load_calendars(self.pool()).await?.0;
-        let settings = Settings::load(self.pool()).await?;
+        let inputs = AgendaInputs::load(self.pool()).await?;
         Ok(self
             .tasks
-            .blocking(move || shown(&calendars, window, tz, &settings))
+            .blocking(move || inputs.shown(window, tz))
             .await
             .unwrap_or_default())
     }
 
     /// Expands the calendars over [today, today + AGENDA_DAYS) and publishes the result.
     pub async fn recompute_agenda(&self) -> Result<(), BackendError> {
-        let (calendars, demo) = load_calendars(self.pool()).await?;
-        let settings = Settings::load(self.pool()).await?;
+        let inputs = AgendaInputs::load(self.pool()).await?;
+        let demo = inputs.demo;
         let tz = system_zone();
-        let reminder_config =
-            ReminderConfig::new(&settings, tz).with_sources(&sources::list(self.pool()).await?);
+        let reminder_config = ReminderConfig::new(&inputs.settings, tz)
+            .with_sources(&sources::list(self.pool()).await?);
         let now = self.clock().now();
         let today = now.with_timezone(&tz).date_naive();
         let window = Window {
@@ -561,7 +561,7 @@ impl Backend {
         };
         let occurrences = self
             .tasks
-            .blocking(move || shown(&calendars, window, tz, &settings))
+            .blocking(move || inputs.shown(window, tz))
             .await
             .unwrap_or_default();
         tracing::debug!(count = occurrences.len(), "agenda recomputed");
@@ -625,19 +625,43 @@ fn write_loops(path: &std::path::Path, loops: &[LoopHealth]) -> std::io::Result<
     std::fs::rename(&tmp, path)
 }
 
-/// The occurrences the tray, the window and the reminders see: declined ones are
-/// dropped when `events.declined` is `hide` (otherwise the window dims them).
-fn shown(
-    calendars: &[SourceCalendar],
-    window: Window,
-    tz: Tz,
-    settings: &Settings,
-) -> Vec<Occurrence> {
-    let mut list = agenda::expand_all(calendars, window, tz, settings);
-    if settings.hide_declined {
-        list.retain(|o| o.my_status != Some(PartStat::Declined));
+/// What every agenda of the configured calendars is made from: the tray's, the
+/// window's, the reminders', and `calendarbot next` and `agenda`'s (without `--ics`).
+/// Read from SQLite only, never the network.
+pub struct AgendaInputs {
+    pub calendars: Vec<SourceCalendar>,
+    /// No source is configured: the demo calendar is shown.
+    pub demo: bool,
+    pub settings: Settings,
+    /// The user's hide rules ([`crate::hide`]).
+    pub hidden: HideRules,
+}
+
+impl AgendaInputs {
+    pub async fn load(pool: &SqlitePool) -> Result<Self, BackendError> {
+        let (calendars, demo) = load_calendars(pool).await?;
+        Ok(Self {
+            calendars,
+            demo,
+            settings: Settings::load(pool).await?,
+            hidden: HideRules::load(pool).await?,
+        })
     }
-    list
+
+    /// The occurrences in `window`, expanded in `tz`, that the user sees: hidden ones
+    /// are left out, and declined ones when `events.declined` is `hide` (otherwise the
+    /// window dims them). The one filter of every surface.
+    pub fn shown(&self, window: Window, tz: Tz) -> Vec<Occurrence> {
+        let mut list = agenda::expand_all(&self.calendars, window, tz, &self.settings);
+        let hide_declined = self.settings.hide_declined;
+        if hide_declined || !self.hidden.is_empty() {
+            list.retain(|o| {
+                let declined = hide_declined && o.my_status == Some(PartStat::Declined);
+                !declined && !self.hidden.hides(o)
+            });
+        }
+        list
+    }
 }
 
 /// The calendars to show, from the cache; the demo calendar while no source is

@@ -75,7 +75,8 @@ impl DbWatch {
 }
 
 /// Hashes of what the user configured: the sources (without their cache) with their
-/// CalDAV calendars, and the settings. Equal hashes, same configuration.
+/// CalDAV calendars, and the settings with the hide rules (`calendarbot hide` reaches
+/// the running app like `settings set`). Equal hashes, same configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Fingerprint {
     pub sources: u64,
@@ -91,7 +92,8 @@ pub async fn fingerprint(pool: &SqlitePool) -> Result<Fingerprint, sqlx::Error> 
               || '|' || muted || '|' || IFNULL(lead_minutes, '') || '|' || auth_kind AS row \
               FROM sources ORDER BY id)), \
            (SELECT IFNULL(group_concat(row, char(10)), '') FROM (SELECT key || '=' || value AS row \
-              FROM settings ORDER BY key)), \
+              FROM settings ORDER BY key)) || char(30) \
+             || (SELECT IFNULL(group_concat(id, ','), '') FROM (SELECT id FROM hidden ORDER BY id)), \
            (SELECT IFNULL(group_concat(source_id), '') FROM (SELECT source_id FROM caldav_calendars \
               ORDER BY source_id))",
     )

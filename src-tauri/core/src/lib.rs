@@ -3,7 +3,8 @@
 //! Layers, from the bottom up (a module only uses those above it in this list):
 //! - [`model`]: the shared data ([`model::Occurrence`], [`model::Window`]).
 //! - [`clock`]: injected time and the system zone; [`timefmt`]: the one way times and dates are written.
-//! - [`paths`], [`db`], [`settings`]: where files live, the SQLite pool, user settings.
+//! - [`paths`], [`db`], [`settings`]: where files live, the SQLite pool, user settings;
+//!   [`hide`]: hide rules and title patterns (between the two: settings validates patterns).
 //! - [`monitor`]: the task registry every background task is spawned through.
 //! - [`ics`]: the calendar engine (parse and expand RFC 5545 as real providers write it).
 //! - [`demo`]: the bundled demo calendar used when no source is configured.
@@ -37,6 +38,7 @@ pub mod db;
 pub mod demo;
 pub mod fetch;
 pub mod file_watch;
+pub mod hide;
 pub mod ics;
 pub mod model;
 pub mod monitor;

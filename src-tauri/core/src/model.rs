@@ -30,6 +30,9 @@ pub enum AlarmTrigger {
     Absolute { at: DateTime<Utc> },
 }
 
+/// How an occurrence's original start is written in its key and in stored rules (UTC).
+pub const INSTANT_FORMAT: &str = "%Y%m%dT%H%M%SZ";
+
 /// One occurrence of an event, ready to show and to remind about.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Occurrence {
@@ -112,15 +115,20 @@ impl Occurrence {
         }
     }
 
-    /// A stable key for this occurrence: the reminder ledger and the UI use it.
+    /// A stable key for this occurrence: the reminder ledger, the hide rules and the UI
+    /// use it.
     pub fn key(&self) -> String {
-        let instant = self.recurrence_id.unwrap_or(self.start);
-        format!(
-            "{}|{}|{}",
+        Self::key_for(
             self.source_id.unwrap_or(0),
-            self.uid,
-            instant.format("%Y%m%dT%H%M%SZ")
+            &self.uid,
+            self.recurrence_id.unwrap_or(self.start),
         )
+    }
+
+    /// The [`Occurrence::key`] of the occurrence of `uid` in source `source_id` whose
+    /// original start (RECURRENCE-ID, or start) is `instant`.
+    pub fn key_for(source_id: i64, uid: &str, instant: DateTime<Utc>) -> String {
+        format!("{source_id}|{uid}|{}", instant.format(INSTANT_FORMAT))
     }
 
     /// True while `now` is inside [start, end).

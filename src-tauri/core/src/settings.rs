@@ -27,6 +27,8 @@ pub enum Kind {
     },
     /// A key combination such as `Ctrl+Alt+J` (see [`crate::shortcut`]), or empty for none.
     Shortcut,
+    /// A comma-separated list of title patterns (see [`crate::hide::TitlePatterns`]).
+    TitlePatterns,
 }
 
 /// What a setting is for: the window lists settings under these headings.
@@ -127,6 +129,14 @@ pub const SPECS: &[Spec] = &[
         kind: Kind::Shortcut,
         default: "",
         help: "A key combination that joins the next meeting from any application, such as Ctrl+Alt+J (X11 sessions). Empty: none.",
+    },
+    Spec {
+        key: "notify.ignore_titles",
+        label: "Never remind of titles",
+        group: SettingGroup::Reminders,
+        kind: Kind::TitlePatterns,
+        default: "",
+        help: "Meetings whose whole title matches one of these patterns, comma separated, are shown but never notified. Case does not matter and * stands for any text, as in Lunch*, *focus time*.",
     },
     Spec {
         key: "refresh.interval_minutes",
@@ -280,6 +290,9 @@ pub fn normalize(key: &str, value: &str) -> Result<String, SettingsError> {
             Ok(out.iter().map(u16::to_string).collect::<Vec<_>>().join(","))
         }
         Kind::Shortcut => crate::shortcut::normalize(value).map_err(invalid),
+        Kind::TitlePatterns => crate::hide::TitlePatterns::parse(value)
+            .map(|p| p.to_string())
+            .map_err(invalid),
         Kind::Choice(words) => {
             let v = value.to_ascii_lowercase();
             if words.contains(&v.as_str()) {
@@ -350,6 +363,8 @@ pub struct Settings {
     pub alert_window: bool,
     /// The "join next meeting" key combination, canonical (`Ctrl+Alt+J`); empty for none.
     pub join_shortcut: String,
+    /// `notify.ignore_titles`: meetings never notified.
+    pub ignore_titles: crate::hide::TitlePatterns,
     pub refresh_interval_minutes: i64,
     pub me_emails: Vec<String>,
     pub canceled_prefix: bool,
@@ -396,6 +411,8 @@ impl Settings {
             nag: flag("notify.nag"),
             alert_window: flag("notify.alert_window"),
             join_shortcut: text("app.join_shortcut"),
+            ignore_titles: crate::hide::TitlePatterns::parse(&text("notify.ignore_titles"))
+                .unwrap_or_default(),
             refresh_interval_minutes: int("refresh.interval_minutes"),
             me_emails: text("me.emails")
                 .split(',')
@@ -464,6 +481,11 @@ mod tests {
             "me@x.org,b@y.com"
         );
         assert!(normalize("me.emails", "not-an-address").is_err());
+        assert_eq!(
+            normalize("notify.ignore_titles", " Lunch* ,*1:1*, lunch*").unwrap(),
+            "Lunch*, *1:1*"
+        );
+        assert!(normalize("notify.ignore_titles", "*").is_err());
         assert!(matches!(
             normalize("no.such", "1"),
             Err(SettingsError::UnknownKey(_))

@@ -80,11 +80,12 @@ pub fn from_files(a: AgendaArgs) -> Result<(), CliError> {
 pub async fn from_cache(pool: &db::SqlitePool, a: AgendaArgs) -> Result<(), CliError> {
     let tz = zone(a.tz.as_deref())?;
     let window = window(&a, tz)?;
-    let settings = Settings::load(pool).await?;
-    let (calendars, _demo) = backend::load_calendars(pool)
+    // What the tray shows: hide rules and `events.declined = hide` apply (`--ics` files
+    // have no database, so no rules).
+    let inputs = backend::AgendaInputs::load(pool)
         .await
         .map_err(CliError::failed)?;
-    let list = agenda::expand_all(&calendars, window, tz, &settings);
+    let list = inputs.shown(window, tz);
     print(&list, a.format, tz)
 }
 

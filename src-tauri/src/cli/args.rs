@@ -46,6 +46,9 @@ pub enum Command {
     Settings(SettingsCommand),
     /// Health of sources, tasks and memory.
     Status(FormatArgs),
+    /// Hide events from the tray, the window and reminders; list and undo.
+    #[command(subcommand)]
+    Hide(super::hide::HideCommand),
 }
 
 #[derive(Debug, Args)]

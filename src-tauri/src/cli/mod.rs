@@ -11,11 +11,12 @@
 //! - [`args`]: the clap definitions; [`usage`]: argv and clap's errors as one line;
 //!   [`out`]: stdout and escaping.
 //! - One module per command: [`agenda`], [`next`], [`sources`], [`accounts`] (CalDAV),
-//!   [`sync`], [`settings`], [`status`].
+//!   [`sync`], [`settings`], [`status`], [`hide`] (hide rules).
 
 pub mod accounts;
 pub mod agenda;
 pub mod args;
+mod hide;
 mod next;
 pub mod out;
 mod settings;
@@ -146,6 +147,17 @@ async fn dispatch(data_dir: Option<&Path>, command: Command) -> Result<ExitCode,
         Command::Settings(s) => {
             let ctx = open_ctx(data_dir, db::Access::Write).await?;
             let result = settings::run(&ctx, s).await;
+            db::close(ctx.pool()).await;
+            result.map(|()| ExitCode::SUCCESS)
+        }
+        Command::Hide(c) => {
+            let access = if matches!(c, hide::HideCommand::List(_)) {
+                db::Access::Read
+            } else {
+                db::Access::Write
+            };
+            let ctx = open_ctx(data_dir, access).await?;
+            let result = hide::run(&ctx, c).await;
             db::close(ctx.pool()).await;
             result.map(|()| ExitCode::SUCCESS)
         }

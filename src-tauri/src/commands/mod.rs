@@ -13,6 +13,7 @@ pub mod contract;
 pub mod control;
 pub mod diagnostics;
 pub mod error;
+pub mod hide;
 pub mod settings;
 pub mod sources;
 
@@ -58,4 +59,7 @@ commands! {
     sources::update_source(id: i64, patch: sources::SourcePatch) -> sources::SourceView;
     sources::remove_source(id: i64) -> ();
     sources::test_source(input: sources::SourceInput) -> sources::ConnectionTest;
+    hide::list_hidden() -> Vec<hide::HiddenView>;
+    hide::hide_event(input: hide::HideInput) -> hide::HiddenView;
+    hide::unhide_event(id: i64) -> hide::HiddenView;
 }

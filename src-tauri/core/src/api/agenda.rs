@@ -14,7 +14,6 @@ use crate::backend::{self, Backend};
 use crate::clock::system_zone;
 use crate::ctx::Ctx;
 use crate::model::{Occurrence, Window};
-use crate::settings::Settings;
 
 use super::error::{ApiError, ApiResult, Code};
 
@@ -116,14 +115,14 @@ pub struct NextMeeting {
 pub async fn next(ctx: &Ctx) -> ApiResult<NextMeeting> {
     let tz = system_zone();
     let now = ctx.clock().now();
-    let settings = Settings::load(ctx.pool()).await?;
-    let (calendars, _demo) = backend::load_calendars(ctx.pool()).await?;
+    let inputs = backend::AgendaInputs::load(ctx.pool()).await?;
     let today = now.with_timezone(&tz).date_naive();
     let window = Window {
         from: now - chrono::Duration::days(1),
         to: agenda::start_of_day(today + Days::new(backend::AGENDA_DAYS), tz),
     };
-    let list = agenda::expand_all(&calendars, window, tz, &settings);
+    // The same filter as the tray's (hide rules, declined meetings).
+    let list = inputs.shown(window, tz);
     Ok(NextMeeting {
         now,
         tz,

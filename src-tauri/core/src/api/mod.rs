@@ -12,6 +12,7 @@
 //! - [`settings`]: list, get and set, with the autostart side effect.
 //! - [`sources`]: list with health, add, update, remove, test connection;
 //!   [`accounts`]: CalDAV accounts from the window.
+//! - [`hide`]: hide an occurrence or a series, list and unhide the rules.
 //! - [`diagnostics`]: the window's Diagnostics page; [`status`]: `calendarbot status`.
 //! - [`error`]: the error, its window code and its exit code.
 
@@ -20,6 +21,7 @@ pub mod agenda;
 pub mod control;
 pub mod diagnostics;
 pub mod error;
+pub mod hide;
 pub mod settings;
 pub mod sources;
 pub mod status;

@@ -34,6 +34,8 @@ pub enum SettingKind {
     Choice,
     /// A key combination ("Ctrl+Alt+J"), or empty.
     Shortcut,
+    /// Comma-separated title patterns, `*` for any text.
+    Patterns,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -67,6 +69,7 @@ pub async fn views(ctx: &Ctx) -> ApiResult<Vec<SettingView>> {
                 Kind::MinutesList { .. } => (SettingKind::Minutes, None, None, vec![]),
                 Kind::Choice(c) => (SettingKind::Choice, None, None, c.to_vec()),
                 Kind::Shortcut => (SettingKind::Shortcut, None, None, vec![]),
+                Kind::TitlePatterns => (SettingKind::Patterns, None, None, vec![]),
             };
             Some(SettingView {
                 key,

@@ -15,6 +15,7 @@
 //!   dropped (cases 41, 42).
 //! - Never for cancelled or declined occurrences, nor free ones unless `notify_free`, nor
 //!   all-day ones unless `notify_all_day` (cases 24, 25).
+//! - Never for titles matching `ignore_titles` (`notify.ignore_titles`; still shown).
 //! - A ledger row applies only while the occurrence still starts where it did when the row
 //!   was written: a feed update that moves it voids its fired and snoozed state (case 47).
 //! - A `claimed` row (claimed, not yet shown: the server failed or the app stopped) is due
@@ -76,6 +77,8 @@ pub struct ReminderConfig {
     pub nag: bool,
     /// Open the always-on-top reminder window at the start (`notify.alert_window`).
     pub alert_window: bool,
+    /// Titles never notified (`notify.ignore_titles`; the meeting is still shown).
+    pub ignore_titles: crate::hide::TitlePatterns,
     pub overrides: HashMap<i64, SourceOverride>,
     /// The zone times are shown in. All-day occurrences arrive already anchored at local
     /// midnight of this zone by the engine: a zone change is a re-expansion by the caller
@@ -94,6 +97,7 @@ impl ReminderConfig {
             notify_free: settings.notify_free,
             nag: settings.nag,
             alert_window: settings.alert_window,
+            ignore_titles: settings.ignore_titles.clone(),
             overrides: HashMap::new(),
             tz,
         }
@@ -177,6 +181,10 @@ pub fn wants_reminders(o: &Occurrence, cfg: &ReminderConfig) -> bool {
         return false;
     }
     if o.all_day && !cfg.notify_all_day {
+        return false;
+    }
+    // A title the user never wants to hear about (the meeting is still shown).
+    if cfg.ignore_titles.matches(&o.summary) {
         return false;
     }
     let ov = o.source_id.and_then(|id| cfg.overrides.get(&id));
