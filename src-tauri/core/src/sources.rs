@@ -416,6 +416,18 @@ pub async fn add(
     secrets: &SecretStore,
     new: NewSource,
 ) -> Result<Source, SourceError> {
+    add_named(pool, secrets, new, None).await
+}
+
+/// Adds a source; without a name of the user's it is called `feed_name` (the feed's
+/// X-WR-CALNAME, as the probe found it), else after the URL's host or the file. A
+/// derived name that is taken gets a number either way.
+pub async fn add_named(
+    pool: &SqlitePool,
+    secrets: &SecretStore,
+    new: NewSource,
+    feed_name: Option<String>,
+) -> Result<Source, SourceError> {
     let loc = parse_location(&new.location)?;
     if let Some(c) = &new.color {
         if !valid_color(c) {
@@ -436,8 +448,12 @@ pub async fn add(
             Some(p.display().to_string()),
         ),
     };
+    let feed_name = feed_name
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty());
     let name = match new.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
         Some(n) => n.to_string(),
+        None if feed_name.is_some() => feed_name.unwrap_or_default(),
         None => match &loc {
             Location::Url { url, .. } => url.host_str().unwrap_or("calendar").to_string(),
             Location::File(p) => p

@@ -56,4 +56,5 @@ commands! {
     sources::update_source(id: i64, patch: sources::SourcePatch) -> sources::SourceView;
     sources::remove_source(id: i64) -> ();
     sources::test_source(input: sources::SourceInput) -> sources::ConnectionTest;
+    sources::choose_source_file() -> Option<sources::ChosenFile>;
 }
