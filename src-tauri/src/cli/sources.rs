@@ -12,7 +12,7 @@ use super::{secret_from_env, CliError};
 /// A refusal `--add-anyway` overrides says so, in the same line.
 fn anyway_hint(e: ApiError) -> ApiError {
     if api::ADD_ANYWAY_CODES.contains(&e.code) {
-        let message = format!("{} (not added; --add-anyway adds it as it is)", e.message);
+        let message = format!("{}; not added (--add-anyway adds it as it is)", e.message);
         ApiError { message, ..e }
     } else {
         e

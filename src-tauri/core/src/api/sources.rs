@@ -151,7 +151,7 @@ pub async fn add(ctx: &Ctx, new: NewSource, add_anyway: bool) -> ApiResult<Sourc
             &cancel,
         )
         .await;
-        probed.map_err(|e| refusal(&e, false))?.name
+        probed.map_err(|e| refusal(&e, &location, false))?.name
     };
     add_probed(ctx, new, feed_name).await
 }
@@ -168,10 +168,11 @@ async fn add_probed(ctx: &Ctx, new: NewSource, feed_name: Option<String>) -> Api
 /// exit 2) or the server or the network (may pass later: exit 1); the window offers
 /// "Add anyway" for all three ([`ADD_ANYWAY_CODES`]). A file's error from the window
 /// is the policy's one answer, which tells nothing about other paths.
-fn refusal(e: &FetchError, from_window: bool) -> ApiError {
-    let message = match &e.kind {
-        ErrorKind::File(_) if from_window => window_policy::FILE_REFUSED.to_string(),
-        _ => format!("it does not answer with a calendar: {e}"),
+fn refusal(e: &FetchError, location: &Location, from_window: bool) -> ApiError {
+    let message = match (&e.kind, location) {
+        (ErrorKind::File(_), _) if from_window => window_policy::FILE_REFUSED.to_string(),
+        (_, Location::File(_)) => format!("the file is not a calendar: {e}"),
+        (_, Location::Url { .. }) => format!("the address did not answer with a calendar: {e}"),
     };
     let code = match e.kind {
         ErrorKind::Status(401 | 403) => Code::Unauthorized,
@@ -340,7 +341,7 @@ async fn add_checked_location(
     } else {
         match probe_location(backend, &checked, &auth).await? {
             Ok(probed) => probed.name,
-            Err(e) => return Err(refusal(&e, true)),
+            Err(e) => return Err(refusal(&e, &checked, true)),
         }
     };
     let location = match checked {
