@@ -171,8 +171,8 @@ async fn add_probed(ctx: &Ctx, new: NewSource, feed_name: Option<String>) -> Api
 fn refusal(e: &FetchError, location: &Location, from_window: bool) -> ApiError {
     let message = match (&e.kind, location) {
         (ErrorKind::File(_), _) if from_window => window_policy::FILE_REFUSED.to_string(),
-        (_, Location::File(_)) => format!("the file is not a calendar: {e}"),
-        (_, Location::Url { .. }) => format!("the address did not answer with a calendar: {e}"),
+        (_, Location::File(_)) => format!("the file is not a calendar ({e})"),
+        (_, Location::Url { .. }) => format!("the address did not answer with a calendar ({e})"),
     };
     let code = match e.kind {
         ErrorKind::Status(401 | 403) => Code::Unauthorized,
