@@ -627,19 +627,28 @@ def window_chooses_a_local_file_with_the_file_chooser():
             w.type("#source-location", feed)
             w.click("#source-add")
             wait_for(lambda: "home folder" in form_state(w)[0], 20, "the typed path refused")
+            w.type("#source-location", "to be chosen")
             w.click("#source-choose")
-            wid = wait_for(lambda: xdotool("search", "--name", "Choose a calendar file", check=False).stdout.split(),
-                           20, "the file chooser")[0]
+            # GTK keeps a closed dialog's window unmapped: only visible ones count.
+            def chooser_windows():
+                return xdotool("search", "--onlyvisible", "--name", "Choose a calendar file", check=False).stdout.split()
+            wid = wait_for(chooser_windows, 20, "the file chooser")[0]
             xdotool("windowfocus", "--sync", wid, check=False)
             screenshot_path = os.path.join(OUT, "sources-file-chooser.png")
             run("import", "-window", "root", screenshot_path)
             xdotool("key", "--clearmodifiers", "ctrl+l")
             xdotool("type", "--delay", "20", feed)
-            xdotool("key", "Return")
+            # GTK takes Enter only once the typed path is checked (Open greys out until then):
+            # press it until the dialog is gone.
+            def accepted():
+                if wid not in chooser_windows():
+                    return True
+                xdotool("key", "Return")
+                return False
+            wait_for(accepted, 20, "the chooser to take the typed path", interval=0.5)
             real = os.path.realpath(feed)
-            wait_for(lambda: w.js("return document.getElementById('source-location').value") == real, 20,
-                     "the chosen path in the address field")
-            assert "File chosen" in form_state(w)[0], form_state(w)
+            wait_for(lambda: "File chosen" in form_state(w)[0], 20, "the chooser's answer")
+            assert w.js("return document.getElementById('source-location').value") == real
             w.click("#source-add")
             wait_for(lambda: source_names(w) == ["Chosen calendar"], 20, "the chosen file added")
             out = json.loads(run(BIN, "--data-dir", data_dir, "sources", "list", "--format", "json").stdout)
