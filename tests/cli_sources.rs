@@ -106,7 +106,24 @@ fn a_location_must_answer_with_a_calendar_unless_added_anyway() {
     drop(closed);
     let err = refused_with(dir, &format!("http://127.0.0.1:{port}/a.ics"), 1);
     assert!(err.contains("could not connect"), "{err}");
-    // Nothing was stored, and no secret of a refused source was kept.
+    // A bad value is refused before the location is read (no connection is tried).
+    let out = run(
+        dir,
+        &[
+            "sources",
+            "add",
+            &format!("http://127.0.0.1:{port}/a.ics"),
+            "--color",
+            "red",
+        ],
+    );
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("invalid colour") && !err.contains("connect"),
+        "{err}"
+    );
+    // Nothing was stored.
     assert_eq!(listed(dir), serde_json::json!([]));
 
     // A calendar is added under its own name, cleaned; the same feed again gets a number.

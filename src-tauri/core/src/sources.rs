@@ -410,6 +410,25 @@ fn check_lead(minutes: Option<i64>) -> Result<(), SourceError> {
     }
 }
 
+/// Checks what the user typed for a new source (location, colour, interval, lead
+/// time) without touching the network or the database: a bad value is refused before
+/// the location is probed.
+pub fn check_new(new: &NewSource) -> Result<Location, SourceError> {
+    let loc = parse_location(&new.location)?;
+    if let Some(c) = &new.color {
+        if !valid_color(c) {
+            return Err(SourceError::InvalidColor(c.clone()));
+        }
+    }
+    if let Some(m) = new.interval_minutes {
+        if !(1..=10080).contains(&m) {
+            return Err(SourceError::InvalidInterval);
+        }
+    }
+    check_lead(new.lead_minutes)?;
+    Ok(loc)
+}
+
 /// Adds a source; returns it as listed.
 pub async fn add(
     pool: &SqlitePool,
@@ -428,18 +447,7 @@ pub async fn add_named(
     new: NewSource,
     feed_name: Option<String>,
 ) -> Result<Source, SourceError> {
-    let loc = parse_location(&new.location)?;
-    if let Some(c) = &new.color {
-        if !valid_color(c) {
-            return Err(SourceError::InvalidColor(c.clone()));
-        }
-    }
-    if let Some(m) = new.interval_minutes {
-        if !(1..=10080).contains(&m) {
-            return Err(SourceError::InvalidInterval);
-        }
-    }
-    check_lead(new.lead_minutes)?;
+    let loc = check_new(&new)?;
     let (kind, display, path) = match &loc {
         Location::Url { kind, url } => (*kind, display_of(url), None),
         Location::File(p) => (

@@ -130,7 +130,7 @@ pub async fn list(ctx: &Ctx) -> ApiResult<Vec<Source>> {
 /// without a name of the user's it is called as the feed calls itself (X-WR-CALNAME).
 /// This is the command line's add: the probe goes through a client of its own.
 pub async fn add(ctx: &Ctx, new: NewSource, add_anyway: bool) -> ApiResult<Source> {
-    let location = sources::parse_location(&new.location)?;
+    let location = sources::check_new(&new)?;
     // A file that is missing, a folder, a device or a FIFO is refused now, not at the
     // first refresh, and never added anyway: there is nothing to read (the window's
     // path is checked by `window_policy` instead, which applies the same rule).
@@ -335,28 +335,28 @@ async fn add_checked_location(
     checked: Location,
     input: SourceInput,
 ) -> ApiResult<SourceView> {
-    let auth = input.auth.unwrap_or_default().into_auth()?;
-    let feed_name = if input.add_anyway.unwrap_or(false) {
-        None
-    } else {
-        match probe_location(backend, &checked, &auth).await? {
-            Ok(probed) => probed.name,
-            Err(e) => return Err(refusal(&e, &checked, true)),
-        }
-    };
-    let location = match checked {
-        // The canonical path: what was checked is what is stored.
-        Location::File(path) => path.to_string_lossy().into_owned(),
-        Location::Url { .. } => input.location,
-    };
     let new = NewSource {
-        location,
+        location: match &checked {
+            // The canonical path: what was checked is what is stored.
+            Location::File(path) => path.to_string_lossy().into_owned(),
+            Location::Url { .. } => input.location,
+        },
         name: blank_to_none(input.name),
         color: blank_to_none(input.color),
-        auth,
+        auth: input.auth.unwrap_or_default().into_auth()?,
         interval_minutes: None,
         muted: false,
         lead_minutes: None,
+    };
+    // A bad colour is refused before the location is fetched.
+    sources::check_new(&new)?;
+    let feed_name = if input.add_anyway.unwrap_or(false) {
+        None
+    } else {
+        match probe_location(backend, &checked, &new.auth).await? {
+            Ok(probed) => probed.name,
+            Err(e) => return Err(refusal(&e, &checked, true)),
+        }
     };
     Ok(view(add_probed(backend.ctx(), new, feed_name).await?, None))
 }
