@@ -92,3 +92,83 @@ pub fn is_wrong_input(e: &FetchError) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// The line between "fix what you typed" (exit 2) and "the server failed" (exit 1).
+    #[test]
+    fn wrong_input_is_told_from_a_failing_server() {
+        let wrong = |k: ErrorKind| is_wrong_input(&FetchError::new(k));
+        for k in [
+            ErrorKind::Status(404),
+            ErrorKind::Status(410),
+            ErrorKind::Status(401),
+            ErrorKind::WebPage,
+            ErrorKind::Empty,
+            ErrorKind::NotCalendar,
+            ErrorKind::Truncated,
+            ErrorKind::File(std::io::ErrorKind::NotFound),
+        ] {
+            assert!(wrong(k.clone()), "{k:?}");
+        }
+        for k in [
+            ErrorKind::Status(500),
+            ErrorKind::Status(503),
+            ErrorKind::RateLimited,
+            ErrorKind::Timeout,
+            ErrorKind::Connect,
+            ErrorKind::Tls,
+            ErrorKind::Network,
+        ] {
+            assert!(!wrong(k.clone()), "{k:?}");
+        }
+    }
+
+    /// A local file goes through the refresh's own read and parse: its X-WR-CALNAME,
+    /// cleaned, and its events are what the probe reports.
+    #[tokio::test]
+    async fn a_file_is_read_and_named_as_a_refresh_reads_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("team.ics");
+        std::fs::write(
+            &path,
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nX-WR-CALNAME:  Team\u{202e} \r\n\
+             BEGIN:VEVENT\r\nUID:a\r\nDTSTART:20260506T090000Z\r\nSUMMARY:x\r\nEND:VEVENT\r\n\
+             END:VCALENDAR\r\n",
+        )
+        .unwrap();
+        let fetcher = fetcher(&Settings::default()).unwrap();
+        let parser = refresh::default_parser();
+        let cancel = CancellationToken::new();
+        let probed = probe(
+            &fetcher,
+            &parser,
+            &Location::File(path.clone()),
+            &Auth::None,
+            &cancel,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            probed,
+            Probed {
+                events: 1,
+                name: Some("Team".into())
+            }
+        );
+        std::fs::write(&path, "<html><body>Sign in</body></html>").unwrap();
+        let err = probe(
+            &fetcher,
+            &parser,
+            &Location::File(path),
+            &Auth::None,
+            &cancel,
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::WebPage);
+    }
+}
