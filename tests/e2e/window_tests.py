@@ -585,6 +585,7 @@ def window_refuses_a_broken_feed_in_words_and_adds_it_anyway():
                         lambda: (lambda s: s if "Not added" in s[0] else None)(form_state(w)), 20,
                         "Add's refusal in words")
                     assert "did not answer with a calendar" in text and anyway, (text, anyway)
+                    w.screenshot("sources-add-refused-light")
                     out = json.loads(run(BIN, "--data-dir", data_dir, "sources", "list", "--format", "json").stdout)
                     assert out == [], f"a refused feed was stored: {out}"
                     w.click("#source-add-anyway")
@@ -598,6 +599,7 @@ def window_refuses_a_broken_feed_in_words_and_adds_it_anyway():
                     w.click("#source-add")
                     wait_for(lambda: source_names(w) == ["127.0.0.1", "Team Standups"], 20,
                              "the feed added under its X-WR-CALNAME")
+                    w.screenshot("sources-added-light")
                 finally:
                     w.close()
     finally:
