@@ -554,6 +554,26 @@ fn the_window_adds_only_what_answers_with_a_calendar_unless_told_to() {
     assert_eq!(err["code"], "invalid_location", "{err}");
 }
 
+/// The page offers "Add anyway" for exactly the refusals the core lets `add_anyway`
+/// override: its list is checked against the core's, so the two cannot drift apart.
+#[test]
+fn the_page_offers_add_anyway_for_the_cores_codes() {
+    use calendarbot_core::api::sources::ADD_ANYWAY_CODES;
+    let page = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/ui/pages/sources.js"))
+        .unwrap();
+    let start = page.find("const ANYWAY_CODES = new Set([").unwrap();
+    let list = &page[start..];
+    let list = &list[list.find('[').unwrap() + 1..list.find(']').unwrap()];
+    let mut page_codes: Vec<&str> = list
+        .split(',')
+        .map(|c| c.trim().trim_matches('\''))
+        .collect();
+    let mut core_codes: Vec<&str> = ADD_ANYWAY_CODES.iter().map(|c| c.as_str()).collect();
+    page_codes.sort_unstable();
+    core_codes.sort_unstable();
+    assert_eq!(page_codes, core_codes);
+}
+
 /// A file picked in the chooser may be outside home (the user chose it); the page only
 /// holds a token for it, and a token the chooser did not give names nothing.
 #[test]

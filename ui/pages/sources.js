@@ -249,7 +249,7 @@ export function createSourcesPage() {
   // answer with a calendar is refused in words, with "Add anyway" next to the refusal.
   // After a failed test, Add stays disabled until the address or sign-in changes, so it
   // never looks as if the test had passed.
-  /** Error codes of a refusal the user may override (api::sources::ADD_ANYWAY_CODES). */
+  /** Error codes of a refusal the user may override: api::sources::ADD_ANYWAY_CODES (tests/commands.rs checks they agree). */
   const ANYWAY_CODES = new Set(['not_a_calendar', 'unauthorized', 'fetch_failed']);
   /** @type {{ token: string, location: string } | null} a file from the chooser */
   let chosen = null;
