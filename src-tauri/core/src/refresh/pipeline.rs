@@ -142,7 +142,9 @@ impl Pipeline {
         Ok(out)
     }
 
-    /// Refreshes one source now (the window's "test connection" / retry button).
+    /// Refreshes one stored source now, with its breaker and cache write (for a retry
+    /// button; "Test connection" reads a location not yet stored through
+    /// [`fetch_and_parse`] via [`crate::probe`] instead).
     pub async fn refresh_source(&self, source_id: i64) -> Result<SourceOutcome, RefreshError> {
         let deps = &self.inner.deps;
         let settings = Settings::load(&deps.pool).await?;
