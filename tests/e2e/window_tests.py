@@ -630,10 +630,27 @@ def window_chooses_a_local_file_with_the_file_chooser():
             w.click("#source-add")
             wait_for(lambda: "home folder" in form_state(w)[0], 20, "the typed path refused")
             w.type("#source-location", "to be chosen")
-            w.click("#source-choose")
+
             # GTK keeps a closed dialog's window unmapped: only visible ones count.
             def chooser_windows():
                 return xdotool("search", "--onlyvisible", "--name", "Choose a calendar file", check=False).stdout.split()
+
+            def press_until_closed(wid, key):
+                if wid not in chooser_windows():
+                    return True
+                xdotool("key", key)
+                return False
+
+            # Cancelled (Escape): nothing changes.
+            w.click("#source-choose")
+            wid = wait_for(chooser_windows, 20, "the file chooser")[0]
+            wait_for(lambda: press_until_closed(wid, "Escape"), 20, "the chooser to close on Escape", interval=0.5)
+            wait_for(lambda: not w.js("return document.getElementById('source-choose').disabled"), 10,
+                     "the form to be idle again")
+            assert w.js("return document.getElementById('source-location').value") == "to be chosen"
+            assert "File chosen" not in form_state(w)[0], form_state(w)
+
+            w.click("#source-choose")
             wid = wait_for(chooser_windows, 20, "the file chooser")[0]
             xdotool("windowfocus", "--sync", wid, check=False)
             screenshot_path = os.path.join(OUT, "sources-file-chooser.png")
@@ -642,12 +659,7 @@ def window_chooses_a_local_file_with_the_file_chooser():
             xdotool("type", "--delay", "20", feed)
             # GTK takes Enter only once the typed path is checked (Open greys out until then):
             # press it until the dialog is gone.
-            def accepted():
-                if wid not in chooser_windows():
-                    return True
-                xdotool("key", "Return")
-                return False
-            wait_for(accepted, 20, "the chooser to take the typed path", interval=0.5)
+            wait_for(lambda: press_until_closed(wid, "Return"), 20, "the chooser to take the typed path", interval=0.5)
             real = os.path.realpath(feed)
             wait_for(lambda: "File chosen" in form_state(w)[0], 20, "the chooser's answer")
             assert w.js("return document.getElementById('source-location').value") == real

@@ -91,9 +91,16 @@ pub async fn choose_source_file<R: Runtime>(
         )
         .set_directory(&state.local_root)
         .set_parent(&window);
-    // An async command runs off the main thread: the blocking call waits for the
-    // dialog without holding the event loop.
-    let Some(picked) = dialog.blocking_pick_file() else {
+    // The dialog runs on the event loop; this command awaits its answer without holding
+    // one of the runtime's two workers for as long as the user browses.
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    dialog.pick_file(move |picked| {
+        let _ = tx.send(picked);
+    });
+    let picked = rx
+        .await
+        .map_err(|_| super::error::IpcError::internal("the file chooser gave no answer"))?;
+    let Some(picked) = picked else {
         return Ok(None);
     };
     let path = picked
