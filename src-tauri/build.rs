@@ -31,6 +31,7 @@ fn calendarbot_commands() -> &'static [&'static str] {
         "update_source",
         "remove_source",
         "test_source",
+        "choose_source_file",
         "discover_account",
         "add_account",
         "get_diagnostics",

@@ -473,6 +473,160 @@ fn the_window_reads_only_calendar_files_under_home() {
     assert_eq!(added["location"], real.to_str().unwrap());
 }
 
+/// Add and Test connection run one probe: a location that does not answer with a
+/// calendar is refused (nothing stored) with a code the page offers "Add anyway" for,
+/// and added when the user says so; a calendar gets its own name (X-WR-CALNAME).
+#[test]
+fn the_window_adds_only_what_answers_with_a_calendar_unless_told_to() {
+    let h = harness();
+    let pool = h.backend().pool().clone();
+    tauri::async_runtime::block_on(calendarbot_core::settings::set(
+        &pool,
+        "fetch.allow_local_network",
+        "true",
+    ))
+    .unwrap();
+    let good = serve_demo_calendar();
+    let gone = serve_status("404 Not Found");
+    let tested = invoke(&h, "test_source", json!({ "input": { "location": gone } })).unwrap();
+    assert_eq!(
+        (tested["ok"].as_bool(), tested["add_anyway"].as_bool()),
+        (Some(false), Some(true)),
+        "{tested}"
+    );
+    assert!(
+        tested["message"].as_str().unwrap().contains("404"),
+        "{tested}"
+    );
+    let err = invoke(&h, "add_source", json!({ "input": { "location": gone } })).unwrap_err();
+    assert_eq!(err["code"], "not_a_calendar", "{err}");
+    assert!(err["message"].as_str().unwrap().contains("404"), "{err}");
+    assert_eq!(invoke(&h, "list_sources", json!({})).unwrap(), json!([]));
+    let added = invoke(
+        &h,
+        "add_source",
+        json!({ "input": { "location": gone, "add_anyway": true } }),
+    )
+    .unwrap();
+    assert_eq!(added["name"], "127.0.0.1", "{added}");
+
+    // A good feed: Test says its name, Add uses it; a second one gets a number.
+    let tested = invoke(&h, "test_source", json!({ "input": { "location": good } })).unwrap();
+    assert_eq!(
+        (tested["ok"].as_bool(), tested["name"].as_str()),
+        (Some(true), Some("Demo calendar")),
+        "{tested}"
+    );
+    let added = invoke(&h, "add_source", json!({ "input": { "location": good } })).unwrap();
+    assert_eq!(added["name"], "Demo calendar", "{added}");
+    let again = invoke(&h, "add_source", json!({ "input": { "location": good } })).unwrap();
+    assert_eq!(again["name"], "Demo calendar (2)", "{again}");
+
+    // A file under home that is not a calendar: the same refusal and the same way past it.
+    let notes = h._dir.path().join("notes.ics");
+    std::fs::write(&notes, "shopping: milk").unwrap();
+    let err = invoke(&h, "add_source", json!({ "input": { "location": notes } })).unwrap_err();
+    assert_eq!(err["code"], "not_a_calendar", "{err}");
+    assert!(
+        err["message"].as_str().unwrap().contains("not a calendar"),
+        "{err}"
+    );
+    invoke(
+        &h,
+        "add_source",
+        json!({ "input": { "location": notes, "add_anyway": true } }),
+    )
+    .unwrap();
+    // A window-policy refusal is not one to add anyway.
+    let tested = invoke(
+        &h,
+        "test_source",
+        json!({ "input": { "location": "/etc/passwd" } }),
+    )
+    .unwrap();
+    assert_eq!(tested["add_anyway"], false, "{tested}");
+    let err = invoke(
+        &h,
+        "add_source",
+        json!({ "input": { "location": "/etc/passwd", "add_anyway": true } }),
+    )
+    .unwrap_err();
+    assert_eq!(err["code"], "invalid_location", "{err}");
+}
+
+/// The page offers "Add anyway" for exactly the refusals the core lets `add_anyway`
+/// override: its list is checked against the core's, so the two cannot drift apart.
+#[test]
+fn the_page_offers_add_anyway_for_the_cores_codes() {
+    use calendarbot_core::api::sources::ADD_ANYWAY_CODES;
+    let page = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/ui/pages/sources.js"))
+        .unwrap();
+    let start = page.find("const ANYWAY_CODES = new Set([").unwrap();
+    let list = &page[start..];
+    let list = &list[list.find('[').unwrap() + 1..list.find(']').unwrap()];
+    let mut page_codes: Vec<&str> = list
+        .split(',')
+        .map(|c| c.trim().trim_matches('\''))
+        .collect();
+    let mut core_codes: Vec<&str> = ADD_ANYWAY_CODES.iter().map(|c| c.as_str()).collect();
+    page_codes.sort_unstable();
+    core_codes.sort_unstable();
+    assert_eq!(page_codes, core_codes);
+}
+
+/// A file picked in the chooser may be outside home (the user chose it); the page only
+/// holds a token for it, and a token the chooser did not give names nothing.
+#[test]
+fn a_chosen_file_may_be_outside_home_but_only_through_its_token() {
+    use calendarbot_core::window_policy::{ChosenFiles, FILE_REFUSED};
+    let h = harness();
+    let outside = tempfile::tempdir().unwrap();
+    let elsewhere = outside.path().join("team.ics");
+    std::fs::copy(h.demo_copy(), &elsewhere).unwrap();
+    // Typed, it is refused (outside home).
+    let err = invoke(
+        &h,
+        "add_source",
+        json!({ "input": { "location": elsewhere } }),
+    )
+    .unwrap_err();
+    assert_eq!(err["message"], FILE_REFUSED);
+    // Chosen: what `choose_source_file` does after the dialog returns.
+    h.webview.manage(ChosenFiles::default());
+    let token = h.webview.state::<ChosenFiles>().remember(elsewhere.clone());
+    let input = json!({ "location": "shown only", "chosen": token });
+    let tested = invoke(&h, "test_source", json!({ "input": input })).unwrap();
+    assert_eq!(tested["ok"], true, "{tested}");
+    let added = invoke(&h, "add_source", json!({ "input": input })).unwrap();
+    let real = std::fs::canonicalize(&elsewhere).unwrap();
+    assert_eq!(added["location"], real.to_str().unwrap(), "{added}");
+    assert_eq!(added["name"], "Demo calendar", "{added}");
+    let forged = json!({ "location": "/etc/passwd", "chosen": "chosen-0123456789abcdef" });
+    let err = invoke(&h, "add_source", json!({ "input": forged })).unwrap_err();
+    assert_eq!(
+        (err["code"].as_str(), err["message"].as_str()),
+        (Some("invalid_location"), Some(FILE_REFUSED))
+    );
+}
+
+/// An HTTP server on 127.0.0.1 answering every request with `status` and no calendar.
+fn serve_status(status: &'static str) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let reply =
+                format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            let _ = stream.write_all(reply.as_bytes());
+        }
+    });
+    format!("http://{addr}/gone.ics")
+}
+
 /// A one-shot HTTP server on 127.0.0.1 answering every request with the demo calendar.
 fn serve_demo_calendar() -> String {
     use std::io::{Read, Write};

@@ -52,8 +52,26 @@ color: string | null,
  * Already a source of this account (adding it again does nothing).
  */
 added: boolean, };
+export type ChosenFile = { 
+/**
+ * What the page sends back in [`SourceInput::chosen`].
+ */
+token: string, 
+/**
+ * The path, for the address field.
+ */
+location: string, };
 export type CircuitState = "closed" | "open" | "half_open";
-export type ConnectionTest = { ok: boolean, provider: string, events: number, message: string, };
+export type ConnectionTest = { ok: boolean, provider: string, events: number, message: string, 
+/**
+ * The feed's own name (X-WR-CALNAME): the name Add gives it when none is typed.
+ */
+name: string | null, 
+/**
+ * The test failed in a way "Add anyway" may override (the location answered
+ * badly or not at all), not a location the window refuses.
+ */
+add_anyway: boolean, };
 export type DateOrder = "day_month" | "month_day" | "year_month_day";
 export type Diagnostics = { version: string, data_dir: string, log_dir: string, 
 /**
@@ -209,7 +227,16 @@ export type SourceInput = {
 /**
  * An http(s) or webcal address, or the path of a .ics file under the home folder.
  */
-location: string, name?: string, color?: string, auth?: AuthInput, };
+location: string, name?: string, color?: string, auth?: AuthInput, 
+/**
+ * Add it even though it did not answer with a calendar (the "Add anyway" button).
+ */
+add_anyway?: boolean, 
+/**
+ * The token of a file picked with "Choose file…" (`choose_source_file`): then that
+ * file is used and `location` is only what the form shows.
+ */
+chosen?: string, };
 export type SourcePatch = { name?: string, color?: string, enabled?: boolean, interval_minutes?: number, muted?: boolean, 
 /**
  * Absent: unchanged; `null`: back to notify.lead_minutes; a number: minutes.
@@ -260,6 +287,7 @@ export interface Commands {
   list_hidden: { args: {  }; result: Array<HiddenView> };
   hide_event: { args: { input: HideInput }; result: HiddenView };
   unhide_event: { args: { id: number }; result: HiddenView };
+  choose_source_file: { args: {  }; result: ChosenFile | null };
 }
 
 /** The events the window listens to. */

@@ -78,7 +78,9 @@ pub fn run(data_dir: Option<&Path>, show: bool) -> ExitCode {
     tauri::async_runtime::set(runtime.handle().clone());
     let runtime_handle = runtime.handle().clone();
 
-    let builder = tauri::Builder::default();
+    // The dialog plugin serves the Sources page's "Choose file…", opened from Rust only
+    // (commands::sources::choose_source_file); the page gets no dialog permission.
+    let builder = tauri::Builder::default().plugin(tauri_plugin_dialog::init());
     let app = commands::register(builder)
         .setup(move |app| {
             // Setup runs on the GTK thread: enter the runtime so tasks spawned here

@@ -500,3 +500,172 @@ def window_changes_a_setting_and_shows_diagnostics():
             w.screenshot("diagnostics")
         finally:
             w.close()
+
+
+class FeedServer:
+    """An HTTP server on 127.0.0.1 answering by path: a calendar with its own name, a 404."""
+
+    TEAM = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//e2e//EN\r\nX-WR-CALNAME:Team Standups\r\n"
+            + ics_event("team@test", "Standup", tomorrow_at(9)) + "END:VCALENDAR\r\n")
+
+    def __init__(self):
+        import http.server
+        import threading
+        team = self.TEAM.encode()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                if self.path == "/team.ics":
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/calendar")
+                    self.send_header("Content-Length", str(len(team)))
+                    self.end_headers()
+                    self.wfile.write(team)
+                else:
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def source_names(w):
+    return [w.js("return arguments[0].value", {ELEMENT: e})
+            for e in w.find_all('li[data-testid="source"] [data-testid="source-name-edit"]')]
+
+
+def form_state(w):
+    """The Add form's status line, whether Add is enabled and whether "Add anyway" shows, in one read."""
+    return w.js("return [document.getElementById('source-form-status').textContent,"
+                " document.getElementById('source-add').disabled,"
+                " !document.getElementById('source-add-anyway').hidden]")
+
+
+@test
+def window_refuses_a_broken_feed_in_words_and_adds_it_anyway():
+    """Test connection and Add run one probe: a 404 is refused in words, Add is not left
+    enabled after the failed test, "Add anyway" adds it; a good feed is named after its
+    X-WR-CALNAME. Screenshots of the refusal in light and dark."""
+    server = FeedServer()
+    try:
+        for scheme, theme in (("light", "Adwaita"), ("dark", "Adwaita:dark")):
+            with tempfile.TemporaryDirectory(prefix="calendarbot-wd-") as data_dir:
+                # Addresses on this computer are refused from the window unless allowed (by the CLI only).
+                run(BIN, "--data-dir", data_dir, "settings", "set", "fetch.allow_local_network", "true")
+                w = Window(data_dir, env={"GTK_THEME": theme})
+                try:
+                    w.start()
+                    w.go("sources")
+                    w.type("#source-location", server.base + "/gone.ics")
+                    w.click("#source-test")
+                    text, add_disabled, anyway = wait_for(
+                        lambda: (lambda s: s if "did not work" in s[0] else None)(form_state(w)), 20,
+                        "the failed test in words")
+                    assert "404" in text and "link may have changed" in text, text
+                    assert add_disabled is True, "Add is left enabled after a failed test"
+                    assert anyway is True, "no Add anyway next to the refusal"
+                    w.screenshot(f"sources-refusal-{scheme}")
+                    if scheme == "dark":
+                        continue
+                    # Editing the address gives Add back; Add itself refuses the broken feed too.
+                    w.type("#source-location", server.base + "/gone.ics?again")
+                    assert form_state(w)[1:] == [False, False], form_state(w)
+                    w.click("#source-add")
+                    text, _, anyway = wait_for(
+                        lambda: (lambda s: s if "Not added" in s[0] else None)(form_state(w)), 20,
+                        "Add's refusal in words")
+                    assert "did not answer with a calendar" in text and anyway, (text, anyway)
+                    w.screenshot("sources-add-refused-light")
+                    out = json.loads(run(BIN, "--data-dir", data_dir, "sources", "list", "--format", "json").stdout)
+                    assert out == [], f"a refused feed was stored: {out}"
+                    w.click("#source-add-anyway")
+                    wait_for(lambda: source_names(w) == ["127.0.0.1"], 20, "the broken feed added anyway")
+                    assert "Added “127.0.0.1”" in w.text("#source-form-status"), w.text("#source-form-status")
+                    # A good feed: Test says its name, Add names it so.
+                    w.type("#source-location", server.base + "/team.ics")
+                    w.click("#source-test")
+                    wait_for(lambda: "Connection works" in form_state(w)[0], 20, "the test to pass")
+                    assert "Team Standups" in form_state(w)[0], form_state(w)
+                    w.click("#source-add")
+                    wait_for(lambda: source_names(w) == ["127.0.0.1", "Team Standups"], 20,
+                             "the feed added under its X-WR-CALNAME")
+                    w.screenshot("sources-added-light")
+                finally:
+                    w.close()
+    finally:
+        server.stop()
+
+
+def xdotool(*args, check=True):
+    return run("xdotool", *args, check=check)
+
+
+@test
+def window_chooses_a_local_file_with_the_file_chooser():
+    """"Choose file…" opens the GTK file chooser (driven with xdotool: Ctrl+L, a typed
+    path, Enter); the chosen file may be outside the home folder and is added under its
+    X-WR-CALNAME, while the same path typed in the field is refused."""
+    with tempfile.TemporaryDirectory(prefix="calendarbot-wd-") as data_dir, \
+            tempfile.TemporaryDirectory(prefix="calendarbot-chosen-", dir="/tmp") as outside:
+        feed = os.path.join(outside, "exported.ics")
+        with open(feed, "w", newline="") as f:
+            f.write("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//e2e//EN\r\nX-WR-CALNAME:Chosen calendar\r\n"
+                    + ics_event("chosen@test", "Chosen meeting", tomorrow_at(11)) + "END:VCALENDAR\r\n")
+        w = Window(data_dir)
+        try:
+            w.start()
+            w.go("sources")
+            # Typed, a file outside home is refused.
+            w.type("#source-location", feed)
+            w.click("#source-add")
+            wait_for(lambda: "home folder" in form_state(w)[0], 20, "the typed path refused")
+            w.type("#source-location", "to be chosen")
+
+            # GTK keeps a closed dialog's window unmapped: only visible ones count.
+            def chooser_windows():
+                return xdotool("search", "--onlyvisible", "--name", "Choose a calendar file", check=False).stdout.split()
+
+            def press_until_closed(wid, key):
+                if wid not in chooser_windows():
+                    return True
+                xdotool("key", key)
+                return False
+
+            # Cancelled (Escape): nothing changes.
+            w.click("#source-choose")
+            wid = wait_for(chooser_windows, 20, "the file chooser")[0]
+            wait_for(lambda: press_until_closed(wid, "Escape"), 20, "the chooser to close on Escape", interval=0.5)
+            wait_for(lambda: not w.js("return document.getElementById('source-choose').disabled"), 10,
+                     "the form to be idle again")
+            assert w.js("return document.getElementById('source-location').value") == "to be chosen"
+            assert "File chosen" not in form_state(w)[0], form_state(w)
+
+            w.click("#source-choose")
+            wid = wait_for(chooser_windows, 20, "the file chooser")[0]
+            xdotool("windowfocus", "--sync", wid, check=False)
+            screenshot_path = os.path.join(OUT, "sources-file-chooser.png")
+            run("import", "-window", "root", screenshot_path)
+            xdotool("key", "--clearmodifiers", "ctrl+l")
+            xdotool("type", "--delay", "20", feed)
+            # GTK takes Enter only once the typed path is checked (Open greys out until then):
+            # press it until the dialog is gone.
+            wait_for(lambda: press_until_closed(wid, "Return"), 20, "the chooser to take the typed path", interval=0.5)
+            real = os.path.realpath(feed)
+            wait_for(lambda: "File chosen" in form_state(w)[0], 20, "the chooser's answer")
+            assert w.js("return document.getElementById('source-location').value") == real
+            w.click("#source-add")
+            wait_for(lambda: source_names(w) == ["Chosen calendar"], 20, "the chosen file added")
+            out = json.loads(run(BIN, "--data-dir", data_dir, "sources", "list", "--format", "json").stdout)
+            assert out[0]["display"] == real, out
+        finally:
+            w.close()

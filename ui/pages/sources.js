@@ -245,6 +245,49 @@ export function createSourcesPage() {
   }
 
   // ---- The "Add calendar" form ----
+  // Add and Test connection run the same probe in the core: a location that does not
+  // answer with a calendar is refused in words, with "Add anyway" next to the refusal.
+  // After a failed test, Add stays disabled until the address or sign-in changes, so it
+  // never looks as if the test had passed.
+  /** Error codes of a refusal the user may override: api::sources::ADD_ANYWAY_CODES (tests/commands.rs checks they agree). */
+  const ANYWAY_CODES = new Set(['not_a_calendar', 'unauthorized', 'fetch_failed']);
+  /** @type {{ token: string, location: string } | null} a file from the chooser */
+  let chosen = null;
+  let failedTest = false;
+
+  const anywayButton = el('button', {
+    type: 'button', id: 'source-add-anyway', 'data-testid': 'source-add-anyway', hidden: true,
+    on: { click: () => add(null, true) },
+  }, 'Add anyway');
+  const chooseButton = el('button', {
+    type: 'button', id: 'source-choose', 'data-testid': 'source-choose',
+    'aria-describedby': 'source-location-help', on: { click: choose },
+  }, 'Choose file…');
+  {
+    // Beside the address field, and "Add anyway" beside the form's status line.
+    const input = $('#source-location');
+    const row = el('div', { class: 'location-row' });
+    input.replaceWith(row);
+    row.append(input, chooseButton);
+    const status = formStatus();
+    const refusal = el('div', { class: 'refusal' });
+    status.replaceWith(refusal);
+    refusal.append(status, anywayButton);
+  }
+
+  /** Shows the form's outcome; `anyway`: the refusal may be overridden. */
+  function outcome(text, kind = '', anyway = false) {
+    say(formStatus(), text, kind);
+    anywayButton.hidden = !anyway;
+  }
+
+  /** The address or sign-in changed: what was tested or refused no longer applies. */
+  function changed() {
+    failedTest = false;
+    anywayButton.hidden = true;
+    $('#source-add').disabled = false;
+  }
+
   function showAuthFields() {
     const kind = $('#source-auth').value;
     $('#source-basic').hidden = kind !== 'basic';
@@ -257,7 +300,7 @@ export function createSourcesPage() {
     const kind = $('#source-auth').value;
     const name = $('#source-name').value.trim();
     const color = $('#source-color').value;
-    if (!location) throw new Error('Enter the calendar’s address (https://…, webcal://…) or the path of a .ics file in your home folder.');
+    if (!location) throw new Error('Enter the calendar’s address (https://…, webcal://…), choose a .ics file, or type the path of one in your home folder.');
     const auth = { kind, user: null, password: null, token: null };
     if (kind === 'basic') {
       auth.user = $('#source-user').value;
@@ -267,55 +310,96 @@ export function createSourcesPage() {
       auth.token = $('#source-token').value.trim();
       if (!auth.token) throw new Error('Enter the token.');
     }
-    return { location, name: name || null, color: validColor(color) ? color : null, auth };
+    const picked = chosen && chosen.location === location ? chosen.token : null;
+    return { location, name: name || null, color: validColor(color) ? color : null, auth, chosen: picked };
   }
 
   function setBusy(busy) {
-    for (const b of ['#source-test', '#source-add']) $(b).disabled = busy;
+    $('#source-test').disabled = busy;
+    $('#source-add').disabled = busy || failedTest;
+    chooseButton.disabled = busy;
+    anywayButton.disabled = busy;
     $('#source-form').setAttribute('aria-busy', String(busy));
+  }
+
+  async function choose() {
+    setBusy(true);
+    try {
+      const r = await invoke('choose_source_file');
+      if (r) {
+        $('#source-location').value = r.location;
+        chosen = r;
+        changed();
+        outcome('File chosen: test it or add it.');
+      }
+    } catch (e) {
+      outcome(errorText(e), 'error');
+    } finally {
+      setBusy(false);
+    }
   }
 
   async function test() {
     let input;
-    try { input = formInput(); } catch (e) { say(formStatus(), errorText(e), 'error'); return; }
+    try { input = formInput(); } catch (e) { outcome(errorText(e), 'error'); return; }
     setBusy(true);
-    say(formStatus(), 'Testing the connection…');
+    outcome('Testing the connection…');
     try {
       const r = await invoke('test_source', { input });
       const what = [r.provider, r.ok ? `${r.events} event${r.events === 1 ? '' : 's'}` : ''].filter(Boolean).join(', ');
-      const text = r.ok
-        ? `Connection works${what ? ` (${what})` : ''}.${r.message ? ` ${r.message}` : ''}`
-        : `It did not work${r.provider ? ` (${r.provider})` : ''}: ${r.message || 'unknown error'}`;
-      say(formStatus(), text, r.ok ? 'ok' : 'error');
+      failedTest = !r.ok;
+      if (r.ok) {
+        // The name Add will use when none is typed.
+        if (r.name) $('#source-name').placeholder = r.name;
+        outcome(`Connection works${what ? ` (${what})` : ''}.${r.name ? ` It is called “${r.name}”.` : ''}`, 'ok');
+      } else {
+        outcome(`It did not work${r.provider ? ` (${r.provider})` : ''}: ${r.message || 'unknown error'}`, 'error', r.add_anyway);
+      }
     } catch (e) {
-      say(formStatus(), errorText(e), 'error');
+      outcome(errorText(e), 'error');
     } finally {
       setBusy(false);
     }
   }
 
-  async function add(ev) {
-    ev.preventDefault();
+  /**
+   * @param {Event | null} ev
+   * @param {boolean} [anyway] add even though it did not answer with a calendar
+   */
+  async function add(ev, anyway = false) {
+    if (ev) ev.preventDefault();
+    // Enter in a field submits the form: a disabled Add means "not until it changes".
+    if (!anyway && failedTest) return;
     let input;
-    try { input = formInput(); } catch (e) { say(formStatus(), errorText(e), 'error'); return; }
+    try { input = formInput(); } catch (e) { outcome(errorText(e), 'error'); return; }
+    input.add_anyway = anyway;
     setBusy(true);
-    say(formStatus(), 'Adding…');
+    outcome(anyway ? 'Adding anyway…' : 'Checking the calendar and adding it…');
     try {
       const s = await invoke('add_source', { input });
       for (const f of ['#source-location', '#source-name', '#source-user', '#source-password', '#source-token']) $(f).value = '';
+      $('#source-name').placeholder = 'Work';
       $('#source-auth').value = 'none';
+      chosen = null;
+      changed();
       showAuthFields();
       $('#source-color').value = PALETTE[(count + 1) % PALETTE.length];
       const where = s && s.secret_store ? ` ${secretStoreWords(s.secret_store)}` : '';
-      say(formStatus(), `Added “${(s && s.name) || input.name || input.location}”.${where}`, 'ok');
+      outcome(`Added “${(s && s.name) || input.name || input.location}”.${where}`, 'ok');
       await load();
     } catch (e) {
-      say(formStatus(), errorText(e), 'error');
+      const code = e && typeof e === 'object' ? /** @type {any} */ (e).code : '';
+      const anywayOk = ANYWAY_CODES.has(code);
+      outcome(anywayOk ? `Not added: ${errorText(e)}` : errorText(e), 'error', anywayOk);
     } finally {
       setBusy(false);
     }
   }
 
+  for (const f of ['#source-location', '#source-user', '#source-password', '#source-token']) {
+    $(f).addEventListener('input', changed);
+  }
+  $('#source-auth').addEventListener('change', changed);
   $('#source-auth').addEventListener('change', showAuthFields);
   $('#source-test').addEventListener('click', test);
   $('#source-form').addEventListener('submit', add);

@@ -13,6 +13,7 @@
 //! - [`cache`]: per-source feed state and events in SQLite, replaced atomically.
 //! - [`caldav`]: CalDAV accounts: discovery (RFC 6764) and incremental sync (RFC 6578) into the cache.
 //! - [`refresh`]: producers → bounded channel → one batching writer; the refresh scheduler.
+//! - [`probe`]: does a location answer with a calendar (before it is added; Test connection).
 //! - [`agenda`]: windows, merged expansion, "next meeting".
 //! - [`window_policy`]: what the window (a less trusted caller) may ask for.
 //! - [`reminders`]: the reminder planner, ledger, scheduler loop and desktop notifier.
@@ -43,6 +44,7 @@ pub mod ics;
 pub mod model;
 pub mod monitor;
 pub mod paths;
+pub mod probe;
 pub mod refresh;
 pub mod reminders;
 pub mod secrets;

@@ -410,12 +410,10 @@ fn check_lead(minutes: Option<i64>) -> Result<(), SourceError> {
     }
 }
 
-/// Adds a source; returns it as listed.
-pub async fn add(
-    pool: &SqlitePool,
-    secrets: &SecretStore,
-    new: NewSource,
-) -> Result<Source, SourceError> {
+/// Checks what the user typed for a new source (location, colour, interval, lead
+/// time) without touching the network or the database: a bad value is refused before
+/// the location is probed.
+pub fn check_new(new: &NewSource) -> Result<Location, SourceError> {
     let loc = parse_location(&new.location)?;
     if let Some(c) = &new.color {
         if !valid_color(c) {
@@ -428,6 +426,28 @@ pub async fn add(
         }
     }
     check_lead(new.lead_minutes)?;
+    Ok(loc)
+}
+
+/// Adds a source; returns it as listed.
+pub async fn add(
+    pool: &SqlitePool,
+    secrets: &SecretStore,
+    new: NewSource,
+) -> Result<Source, SourceError> {
+    add_named(pool, secrets, new, None).await
+}
+
+/// Adds a source; without a name of the user's it is called `feed_name` (the feed's
+/// X-WR-CALNAME, as the probe found it), else after the URL's host or the file. A
+/// derived name that is taken gets a number either way.
+pub async fn add_named(
+    pool: &SqlitePool,
+    secrets: &SecretStore,
+    new: NewSource,
+    feed_name: Option<String>,
+) -> Result<Source, SourceError> {
+    let loc = check_new(&new)?;
     let (kind, display, path) = match &loc {
         Location::Url { kind, url } => (*kind, display_of(url), None),
         Location::File(p) => (
@@ -436,8 +456,12 @@ pub async fn add(
             Some(p.display().to_string()),
         ),
     };
+    let feed_name = feed_name
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty());
     let name = match new.name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
         Some(n) => n.to_string(),
+        None if feed_name.is_some() => feed_name.unwrap_or_default(),
         None => match &loc {
             Location::Url { url, .. } => url.host_str().unwrap_or("calendar").to_string(),
             Location::File(p) => p

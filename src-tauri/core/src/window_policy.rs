@@ -12,8 +12,16 @@
 //!   [`crate::fetch::policy::is_local_url`]);
 //! - the settings that widen those rules or write outside the data directory
 //!   ([`READ_ONLY_SETTINGS`]) are changed only with `calendarbot settings set`.
+//!
+//! One exception: a file the user picked in the app's own file chooser ("Choose file…",
+//! opened by the shell, never by the page) may be anywhere and have any name, because
+//! the person chose it, not the page. The page never sends that path: it gets a token
+//! for it ([`ChosenFiles`]), and a token it did not get from the chooser names nothing.
+//! The file must still be a regular readable file ([`check_chosen_file`]).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use crate::fetch::policy::is_local_url;
 use crate::sources::{check_calendar_file, parse_location, Location, SourceError};
@@ -75,6 +83,53 @@ fn check_file(path: &Path, home: &Path) -> Result<PathBuf, Refused> {
     // its words are not shown here, every refusal is the one answer.
     check_calendar_file(&real).map_err(|_| Refused::File)?;
     Ok(real)
+}
+
+/// Files picked in the file chooser, by the token the page was given for each. Kept for
+/// the window's life (a handful of paths at most; one per pick).
+#[derive(Debug, Default)]
+pub struct ChosenFiles {
+    files: Mutex<HashMap<String, PathBuf>>,
+}
+
+impl ChosenFiles {
+    /// Remembers a path the chooser returned; the token is what the page may send back.
+    pub fn remember(&self, path: PathBuf) -> String {
+        let token = format!("chosen-{:016x}", rand::random::<u64>());
+        self.files
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(token.clone(), path);
+        token
+    }
+
+    /// The path of a token from [`ChosenFiles::remember`]; any other token is the
+    /// window's one refusal of a path.
+    pub fn path(&self, token: &str) -> Result<PathBuf, Refused> {
+        self.files
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(token)
+            .cloned()
+            .ok_or(Refused::File)
+    }
+}
+
+/// A file from the chooser: anywhere, any name (the user picked it), but a regular file
+/// this user can read, by the command line's rule; its canonical path is what is stored.
+/// The refusal is in that rule's own words: the user chose this path, so they may
+/// learn what is wrong with it.
+pub fn check_chosen_file(path: &Path) -> Result<Location, Refused> {
+    check_calendar_file(path)?;
+    let real = std::fs::canonicalize(path).map_err(|e| {
+        SourceError::InvalidLocation(format!("{} cannot be read ({e})", path.display()))
+    })?;
+    if real.to_str().is_none() {
+        return Err(
+            SourceError::InvalidLocation("the file's path is not valid UTF-8".into()).into(),
+        );
+    }
+    Ok(Location::File(real))
 }
 
 /// Checks a CalDAV account's address typed in the window: every place discovery would
@@ -152,6 +207,48 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert_eq!(message, FILE_REFUSED);
+    }
+
+    #[test]
+    fn chosen_files_may_be_anywhere_but_must_be_regular_and_known() {
+        let root = tempfile::tempdir().unwrap();
+        let outside = root.path().join("exported calendar.txt");
+        std::fs::write(&outside, "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n").unwrap();
+        let chosen = ChosenFiles::default();
+        let token = chosen.remember(outside.clone());
+        // Outside "home" and not named .ics: the home rule refuses it, the chooser's allows it.
+        assert!(refused_file(check_location(
+            outside.to_str().unwrap(),
+            &root.path().join("home"),
+            false
+        )));
+        let path = chosen.path(&token).unwrap();
+        assert!(
+            matches!(check_chosen_file(&path).unwrap(), Location::File(p) if p == std::fs::canonicalize(&outside).unwrap())
+        );
+        // A token the chooser did not give names nothing.
+        assert!(matches!(
+            chosen.path("chosen-0000000000000000"),
+            Err(Refused::File)
+        ));
+        assert!(matches!(
+            chosen.path(outside.to_str().unwrap()),
+            Err(Refused::File)
+        ));
+        // A chosen FIFO, folder or device is still refused, in words.
+        let fifo = root.path().join("pipe.ics");
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success());
+        for bad in [fifo, root.path().to_path_buf(), PathBuf::from("/dev/zero")] {
+            let err = check_chosen_file(&bad).unwrap_err().to_string();
+            assert!(
+                err.contains("not a regular file") || err.contains("a folder"),
+                "{bad:?}: {err}"
+            );
+        }
     }
 
     #[test]

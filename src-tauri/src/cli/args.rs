@@ -145,6 +145,10 @@ pub struct SourceAddArgs {
     /// Never remind of this calendar's events (it is still shown).
     #[arg(long, conflicts_with = "lead_minutes")]
     pub no_reminders: bool,
+    /// Add it even if it does not answer with a calendar now (a 404, a web page, a
+    /// server that is down); by default it is fetched once and refused.
+    #[arg(long)]
+    pub add_anyway: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -2,12 +2,22 @@
 //! user names, never from argv.
 
 use calendarbot_core::api::sources as api;
-use calendarbot_core::api::Ctx;
+use calendarbot_core::api::{ApiError, Ctx};
 use calendarbot_core::sources::{Auth, NewSource};
 
 use super::args::{SourcesCommand, TextOrJson};
 use super::out::{escape, outln, Out};
 use super::{secret_from_env, CliError};
+
+/// A refusal `--add-anyway` overrides says so, in the same line.
+fn anyway_hint(e: ApiError) -> ApiError {
+    if api::ADD_ANYWAY_CODES.contains(&e.code) {
+        let message = format!("{}; not added (--add-anyway adds it as it is)", e.message);
+        ApiError { message, ..e }
+    } else {
+        e
+    }
+}
 
 pub async fn run(ctx: &Ctx, command: SourcesCommand) -> Result<(), CliError> {
     let mut out = Out::new();
@@ -74,7 +84,9 @@ pub async fn run(ctx: &Ctx, command: SourcesCommand) -> Result<(), CliError> {
                 muted: a.no_reminders,
                 lead_minutes: a.lead_minutes,
             };
-            let source = api::add(ctx, new).await?;
+            let source = api::add(ctx, new, a.add_anyway)
+                .await
+                .map_err(anyway_hint)?;
             let store = source
                 .secret_store
                 .map(|k| format!("; credentials {}", k.describe()))

@@ -62,4 +62,5 @@ commands! {
     hide::list_hidden() -> Vec<hide::HiddenView>;
     hide::hide_event(input: hide::HideInput) -> hide::HiddenView;
     hide::unhide_event(id: i64) -> hide::HiddenView;
+    sources::choose_source_file() -> Option<sources::ChosenFile>;
 }

@@ -29,6 +29,8 @@ pub enum Code {
     Unauthorized,
     /// A server could not be reached or answered with an error.
     FetchFailed,
+    /// A location answered, but not with a calendar (a 404, a web page, not iCalendar).
+    NotACalendar,
     /// A fault of the app or its environment (the database, the secrets store).
     Internal,
 }
@@ -51,6 +53,7 @@ impl Code {
             Self::NotificationsUnavailable => "notifications_unavailable",
             Self::Unauthorized => "unauthorized",
             Self::FetchFailed => "fetch_failed",
+            Self::NotACalendar => "not_a_calendar",
             Self::Internal => "internal",
         }
     }

@@ -1,25 +1,28 @@
-//! Sources: list with health, add, edit, remove, and "test connection" (one fetch and
-//! parse, nothing stored). Locations shown are `scheme://host` only: feed URLs are
+//! Sources: list with health, add, edit, remove, and "test connection". Add and Test run
+//! the same probe ([`probe`]: one read and parse, the refresh's own), so a location that
+//! does not answer with a calendar is refused before it is stored, unless the user says
+//! "add anyway". Locations shown are `scheme://host` only: feed URLs are
 //! credentials. Locations typed or chosen in the window go through `window_policy` first
 //! (files under home only, no local network); the command line's are the user's own.
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
 use crate::backend::Backend;
 use crate::cache::{self, SourceHealth, SourceStatus};
 use crate::ctx::Ctx;
 use crate::fetch::breaker::CircuitState;
-use crate::fetch::{ErrorKind, Fetched, Validators};
+use crate::fetch::{ErrorKind, FetchError};
 use crate::secrets::StoreKind;
 use crate::settings::Settings;
 use crate::sources::{
     self, provider_name, Auth, AuthKind, Location, NewSource, Source, SourceKind, SourceUpdate,
-    Target,
 };
-use crate::{ics, window_policy};
+use crate::window_policy::{self, ChosenFiles};
+use crate::{probe, refresh};
 
 use super::error::{ApiError, ApiResult, Code};
 
@@ -123,16 +126,64 @@ pub async fn list(ctx: &Ctx) -> ApiResult<Vec<Source>> {
 }
 
 /// Adds a source (its credentials go to the secrets store); the running app fetches it.
-pub async fn add(ctx: &Ctx, new: NewSource) -> ApiResult<Source> {
+/// The location must first answer with a calendar ([`probe`]), unless `add_anyway`;
+/// without a name of the user's it is called as the feed calls itself (X-WR-CALNAME).
+/// This is the command line's add: the probe goes through a client of its own.
+pub async fn add(ctx: &Ctx, new: NewSource, add_anyway: bool) -> ApiResult<Source> {
+    let location = sources::check_new(&new)?;
     // A file that is missing, a folder, a device or a FIFO is refused now, not at the
-    // first refresh (the window's path is checked by `window_policy` instead).
-    if let sources::Location::File(path) = sources::parse_location(&new.location)? {
-        sources::check_calendar_file(&path)?;
+    // first refresh, and never added anyway: there is nothing to read (the window's
+    // path is checked by `window_policy` instead, which applies the same rule).
+    if let Location::File(path) = &location {
+        sources::check_calendar_file(path)?;
     }
-    let source = sources::add(ctx.pool(), ctx.secrets(), new).await?;
+    let feed_name = if add_anyway {
+        None
+    } else {
+        let settings = Settings::load(ctx.pool()).await?;
+        let fetcher = probe::fetcher(&settings).map_err(ApiError::internal)?;
+        let cancel = CancellationToken::new();
+        let probed = probe::probe(
+            &fetcher,
+            &refresh::default_parser(),
+            &location,
+            &new.auth,
+            &cancel,
+        )
+        .await;
+        probed.map_err(|e| refusal(&e, &location, false))?.name
+    };
+    add_probed(ctx, new, feed_name).await
+}
+
+/// Stores a source whose location was probed (or is added anyway).
+async fn add_probed(ctx: &Ctx, new: NewSource, feed_name: Option<String>) -> ApiResult<Source> {
+    let source = sources::add_named(ctx.pool(), ctx.secrets(), new, feed_name).await?;
     ctx.source_added();
     Ok(source)
 }
+
+/// The refusal of a location that did not answer with a calendar, in one line. Its
+/// code says whose fault it is: the location or the credentials (fix the input:
+/// exit 2) or the server or the network (may pass later: exit 1); the window offers
+/// "Add anyway" for all three ([`ADD_ANYWAY_CODES`]). A file's error from the window
+/// is the policy's one answer, which tells nothing about other paths.
+fn refusal(e: &FetchError, location: &Location, from_window: bool) -> ApiError {
+    let message = match (&e.kind, location) {
+        (ErrorKind::File(_), _) if from_window => window_policy::FILE_REFUSED.to_string(),
+        (_, Location::File(_)) => format!("the file is not a calendar ({e})"),
+        (_, Location::Url { .. }) => format!("the address did not answer with a calendar ({e})"),
+    };
+    let code = match e.kind {
+        ErrorKind::Status(401 | 403) => Code::Unauthorized,
+        _ if probe::is_wrong_input(e) => Code::NotACalendar,
+        _ => Code::FetchFailed,
+    };
+    ApiError::new(code, message)
+}
+
+/// The codes of a refusal the user may override with "Add anyway" (`--add-anyway`).
+pub const ADD_ANYWAY_CODES: [Code; 3] = [Code::NotACalendar, Code::Unauthorized, Code::FetchFailed];
 
 /// Removes the source `id_or_name` and its credentials; returns what was removed.
 pub async fn remove(ctx: &Ctx, id_or_name: &str) -> ApiResult<Source> {
@@ -158,6 +209,20 @@ pub struct SourceInput {
     pub color: Option<String>,
     #[serde(default)]
     pub auth: Option<AuthInput>,
+    /// Add it even though it did not answer with a calendar (the "Add anyway" button).
+    pub add_anyway: Option<bool>,
+    /// The token of a file picked with "Choose file…" (`choose_source_file`): then that
+    /// file is used and `location` is only what the form shows.
+    pub chosen: Option<String>,
+}
+
+/// A file picked in the file chooser, as the form shows it.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ChosenFile {
+    /// What the page sends back in [`SourceInput::chosen`].
+    pub token: String,
+    /// The path, for the address field.
+    pub location: String,
 }
 
 /// The sign-in a form chose; absent: none.
@@ -206,35 +271,76 @@ fn blank_to_none(s: Option<String>) -> Option<String> {
 }
 
 /// Applies the window's rules to a location typed or chosen there; `home` is the
-/// folder local calendars must be under.
-async fn checked_location(backend: &Backend, home: &Path, input: &str) -> ApiResult<Location> {
+/// folder typed local calendars must be under, `chosen` the files picked in the chooser.
+async fn checked_location(
+    backend: &Backend,
+    home: &Path,
+    chosen: &ChosenFiles,
+    input: &SourceInput,
+) -> ApiResult<Location> {
     let settings = Settings::load(backend.pool()).await?;
     let home: PathBuf = home.to_path_buf();
-    let input = input.to_string();
+    let picked = match &input.chosen {
+        Some(token) => Some(chosen.path(token)?),
+        None => None,
+    };
+    let typed = input.location.clone();
     // Reads the file system (canonicalize, metadata): on the blocking pool.
     backend
         .tasks()
-        .blocking(move || {
-            window_policy::check_location(&input, &home, settings.allow_local_network)
+        .blocking(move || match picked {
+            Some(path) => window_policy::check_chosen_file(&path),
+            None => window_policy::check_location(&typed, &home, settings.allow_local_network),
         })
         .await
         .map_err(ApiError::internal)?
         .map_err(ApiError::from)
 }
 
-/// Adds a source from the window's form.
+/// Remembers a file the chooser returned and checks it as Add will.
+pub async fn chosen_file(
+    backend: &Backend,
+    chosen: &ChosenFiles,
+    path: PathBuf,
+) -> ApiResult<ChosenFile> {
+    let checked = backend
+        .tasks()
+        .blocking(move || window_policy::check_chosen_file(&path))
+        .await
+        .map_err(ApiError::internal)??;
+    let Location::File(real) = checked else {
+        return Err(ApiError::internal("the chooser returned an address"));
+    };
+    Ok(ChosenFile {
+        location: real.to_string_lossy().into_owned(),
+        token: chosen.remember(real),
+    })
+}
+
+/// Adds a source from the window's form: the window's rules first, then the probe
+/// through the app's own client (unless the user chose "Add anyway").
 pub async fn add_from_window(
     backend: &Backend,
     home: &Path,
+    chosen: &ChosenFiles,
     input: SourceInput,
 ) -> ApiResult<SourceView> {
-    let location = match checked_location(backend, home, &input.location).await? {
-        // The canonical path: what was checked is what is stored.
-        Location::File(path) => path.to_string_lossy().into_owned(),
-        Location::Url { .. } => input.location,
-    };
+    let checked = checked_location(backend, home, chosen, &input).await?;
+    add_checked_location(backend, checked, input).await
+}
+
+/// Adds a location the window's rules (or the file chooser) let through.
+async fn add_checked_location(
+    backend: &Backend,
+    checked: Location,
+    input: SourceInput,
+) -> ApiResult<SourceView> {
     let new = NewSource {
-        location,
+        location: match &checked {
+            // The canonical path: what was checked is what is stored.
+            Location::File(path) => path.to_string_lossy().into_owned(),
+            Location::Url { .. } => input.location,
+        },
         name: blank_to_none(input.name),
         color: blank_to_none(input.color),
         auth: input.auth.unwrap_or_default().into_auth()?,
@@ -242,7 +348,36 @@ pub async fn add_from_window(
         muted: false,
         lead_minutes: None,
     };
-    Ok(view(add(backend.ctx(), new).await?, None))
+    // A bad colour is refused before the location is fetched.
+    sources::check_new(&new)?;
+    let feed_name = if input.add_anyway.unwrap_or(false) {
+        None
+    } else {
+        match probe_location(backend, &checked, &new.auth).await? {
+            Ok(probed) => probed.name,
+            Err(e) => return Err(refusal(&e, &checked, true)),
+        }
+    };
+    Ok(view(add_probed(backend.ctx(), new, feed_name).await?, None))
+}
+
+/// The probe through the running app's client, cancelled at shutdown.
+async fn probe_location(
+    backend: &Backend,
+    location: &Location,
+    auth: &Auth,
+) -> ApiResult<Result<probe::Probed, FetchError>> {
+    let settings = Settings::load(backend.pool()).await?;
+    // Settings changed since the last refresh (the size cap) apply to this read too.
+    backend.fetcher().apply_settings(&settings);
+    Ok(probe::probe(
+        backend.fetcher(),
+        &refresh::default_parser(),
+        location,
+        auth,
+        backend.token(),
+    )
+    .await)
 }
 
 /// The fields of a source to change; absent ones stay as they are.
@@ -283,13 +418,18 @@ pub async fn update(ctx: &Ctx, id: i64, patch: SourcePatch) -> ApiResult<SourceV
     Ok(view(source, None))
 }
 
-/// What "Test connection" found: one fetch and parse, nothing stored.
+/// What "Test connection" found: the probe that Add runs, nothing stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct ConnectionTest {
     pub ok: bool,
     pub provider: String,
     pub events: usize,
     pub message: String,
+    /// The feed's own name (X-WR-CALNAME): the name Add gives it when none is typed.
+    pub name: Option<String>,
+    /// The test failed in a way "Add anyway" may override (the location answered
+    /// badly or not at all), not a location the window refuses.
+    pub add_anyway: bool,
 }
 
 /// "Test connection" from the window. A location the window may not use is a failed
@@ -297,9 +437,10 @@ pub struct ConnectionTest {
 pub async fn test_from_window(
     backend: &Backend,
     home: &Path,
+    chosen: &ChosenFiles,
     input: SourceInput,
 ) -> ApiResult<ConnectionTest> {
-    let location = match checked_location(backend, home, &input.location).await {
+    let location = match checked_location(backend, home, chosen, &input).await {
         Ok(location) => location,
         Err(e) if matches!(e.code, Code::InvalidLocation | Code::LocalNetwork) => {
             return Ok(ConnectionTest {
@@ -307,56 +448,40 @@ pub async fn test_from_window(
                 provider: String::new(),
                 events: 0,
                 message: e.message,
+                name: None,
+                add_anyway: false,
             })
         }
         Err(e) => return Err(e),
     };
     let auth = input.auth.unwrap_or_default().into_auth()?;
-    Ok(test(backend, location, auth).await)
+    test(backend, location, auth).await
 }
 
-/// Fetches and parses `location` once through the app's shared client and its
+/// Runs the probe Add runs on `location` through the app's shared client and its
 /// policies (redirects, size cap, timeouts), storing nothing. File errors all read the
 /// same (see [`window_policy`]: the window must not learn which paths exist).
-pub async fn test(backend: &Backend, location: Location, auth: Auth) -> ConnectionTest {
+pub async fn test(backend: &Backend, location: Location, auth: Auth) -> ApiResult<ConnectionTest> {
     let provider = provider_name(&location).to_string();
-    let is_file = matches!(location, Location::File(_));
-    let target = match location {
-        Location::File(path) => Target::File { path },
-        Location::Url { url, .. } => Target::Http { url, auth },
-    };
-    let fail = |message: String| ConnectionTest {
-        ok: false,
-        provider: provider.clone(),
-        events: 0,
-        message,
-    };
-    let fetched = backend
-        .fetcher()
-        .fetch(0, &target, &Validators::default(), backend.token())
-        .await;
-    let body = match fetched {
-        Ok(Fetched::Body { body, .. }) => body,
-        Ok(Fetched::NotModified) => {
-            return fail("the server answered 'not modified' to a first request".into())
-        }
-        Err(e) if is_file && matches!(e.kind, ErrorKind::File(_)) => {
-            return fail(window_policy::FILE_REFUSED.into())
-        }
-        Err(e) => return fail(e.to_string()),
-    };
-    let parsed = backend
-        .tasks()
-        .blocking(move || ics::parse_feed(&body))
-        .await;
-    match parsed {
-        Err(_) => fail("the feed could not be read".into()),
-        Ok(Err(e)) => fail(e.to_string()),
-        Ok(Ok(calendar)) => ConnectionTest {
+    Ok(match probe_location(backend, &location, &auth).await? {
+        Ok(probed) => ConnectionTest {
             ok: true,
-            message: format!("{provider} calendar with {} events", calendar.events.len()),
-            events: calendar.events.len(),
+            message: format!("{provider} calendar with {} events", probed.events),
+            events: probed.events,
             provider,
+            name: probed.name,
+            add_anyway: false,
         },
-    }
+        Err(e) => ConnectionTest {
+            ok: false,
+            provider,
+            events: 0,
+            message: match e.kind {
+                ErrorKind::File(_) => window_policy::FILE_REFUSED.into(),
+                _ => e.to_string(),
+            },
+            name: None,
+            add_anyway: e.kind != ErrorKind::Cancelled,
+        },
+    })
 }

@@ -44,7 +44,7 @@ use crate::monitor::{Outcome, Tasks};
 use crate::secrets::SecretStore;
 use crate::sources;
 
-pub use pipeline::Pipeline;
+pub use pipeline::{fetch_and_parse, Pipeline};
 pub use scheduler::{backoff, next_due, SchedulerHealth};
 
 /// The parse step. The app uses [`ics::parse_feed`]; tests may inject another.

@@ -9,15 +9,15 @@ use tokio_util::sync::CancellationToken;
 
 use super::scheduler::SchedulerHealth;
 use super::writer::{writer_loop, Changes, WriteFailure, WriteMsg, WriteOp};
-use super::{Deps, OutcomeKind, RefreshError, SourceOutcome};
+use super::{Deps, OutcomeKind, ParseFn, RefreshError, SourceOutcome};
 use crate::cache::{self, FeedState, StatusUpdate};
 use crate::caldav;
 use crate::fetch::breaker::{BreakerConfig, CircuitState, Permit};
-use crate::fetch::{ErrorKind, FetchError, Fetched, Validators};
+use crate::fetch::{ErrorKind, FetchError, Fetched, Fetcher, Validators};
 use crate::ics::Calendar;
 use crate::monitor::Tasks;
 use crate::settings::Settings;
-use crate::sources::{self, ResolvedSource, Source};
+use crate::sources::{self, ResolvedSource, Source, Target};
 
 pub(super) struct Inner {
     pub(super) deps: Deps,
@@ -142,7 +142,9 @@ impl Pipeline {
         Ok(out)
     }
 
-    /// Refreshes one source now (the window's "test connection" / retry button).
+    /// Refreshes one stored source now, with its breaker and cache write (for a retry
+    /// button; "Test connection" reads a location not yet stored through
+    /// [`fetch_and_parse`] via [`crate::probe`] instead).
     pub async fn refresh_source(&self, source_id: i64) -> Result<SourceOutcome, RefreshError> {
         let deps = &self.inner.deps;
         let settings = Settings::load(&deps.pool).await?;
@@ -400,41 +402,21 @@ impl Pipeline {
         state: &FeedState,
     ) -> Result<Option<(Calendar, Validators)>, FetchError> {
         let deps = &self.inner.deps;
-        let id = rs.source.id;
         // Without cached data a 304 would leave the source empty: ask unconditionally.
         let validators = if state.meta.is_some() {
             state.validators.clone()
         } else {
             Validators::default()
         };
-        let fetched = deps
-            .fetcher
-            .fetch(id, &rs.target, &validators, &self.inner.cancel)
-            .await?;
-        let (body, validators) = match fetched {
-            Fetched::NotModified => return Ok(None),
-            Fetched::Body { body, validators } => (body, validators),
-        };
-        let parser = deps.parser.clone();
-        // Parsing is CPU work: off the async workers. A panic in the engine is caught
-        // by the join handle and reported as a parse failure, never a crash.
-        let parsed = tokio::task::spawn_blocking(move || parser(&body)).await;
-        match parsed {
-            Ok(Ok(calendar)) => Ok(Some((calendar, validators))),
-            Ok(Err(e)) => {
-                let kind = ErrorKind::from(&e);
-                tracing::info!(
-                    source_id = id,
-                    error = kind.code(),
-                    "feed rejected by the parser"
-                );
-                Err(kind.into())
-            }
-            Err(_) => {
-                tracing::error!(source_id = id, "the parser panicked");
-                Err(ErrorKind::Parse.into())
-            }
-        }
+        fetch_and_parse(
+            &deps.fetcher,
+            &deps.parser,
+            rs.source.id,
+            &rs.target,
+            &validators,
+            &self.inner.cancel,
+        )
+        .await
     }
 
     async fn write(&self, source_id: i64, op: WriteOp) -> Result<(), WriteFailure> {
@@ -450,6 +432,46 @@ impl Pipeline {
             Ok(Ok(())) => Ok(()),
             Ok(Err(m)) => Err(WriteFailure::Db(m)),
             Err(_) => Err(WriteFailure::Cancelled),
+        }
+    }
+}
+
+/// One fetch of `target` through the shared client and its policies, then the parse on
+/// the blocking pool: the one way a feed is read, by every refresh and by the probe
+/// that checks a location before it is added ([`crate::probe`]). `Ok(None)`: not
+/// modified since `validators`.
+pub async fn fetch_and_parse(
+    fetcher: &Fetcher,
+    parser: &ParseFn,
+    source_id: i64,
+    target: &Target,
+    validators: &Validators,
+    cancel: &CancellationToken,
+) -> Result<Option<(Calendar, Validators)>, FetchError> {
+    let id = source_id;
+    let fetched = fetcher.fetch(id, target, validators, cancel).await?;
+    let (body, validators) = match fetched {
+        Fetched::NotModified => return Ok(None),
+        Fetched::Body { body, validators } => (body, validators),
+    };
+    let parser = parser.clone();
+    // Parsing is CPU work: off the async workers. A panic in the engine is caught
+    // by the join handle and reported as a parse failure, never a crash.
+    let parsed = tokio::task::spawn_blocking(move || parser(&body)).await;
+    match parsed {
+        Ok(Ok(calendar)) => Ok(Some((calendar, validators))),
+        Ok(Err(e)) => {
+            let kind = ErrorKind::from(&e);
+            tracing::info!(
+                source_id = id,
+                error = kind.code(),
+                "feed rejected by the parser"
+            );
+            Err(kind.into())
+        }
+        Err(_) => {
+            tracing::error!(source_id = id, "the parser panicked");
+            Err(ErrorKind::Parse.into())
         }
     }
 }
