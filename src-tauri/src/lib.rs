@@ -20,6 +20,7 @@ mod notifications;
 pub mod opener;
 pub mod state;
 pub mod tray;
+pub mod tray_pixels;
 mod window;
 
 use std::process::ExitCode;

@@ -1,30 +1,65 @@
-//! The tray icon: renders `menu_model` and reacts to clicks.
+//! The tray icon: renders `menu_model` (the menu with a coloured dot icon per event
+//! line, the label and tooltip, and the icon itself, which shows the minutes to the next
+//! meeting in its last hour: `tray_pixels`) and reacts to clicks.
 //!
 //! It re-renders when the agenda changes, after a refresh (source health), and at the
 //! next instant the model itself says its text changes (`menu_model::next_change`: each
-//! minute while a countdown is shown, otherwise only at event boundaries), and only
+//! minute while a countdown is shown, otherwise only at event boundaries), and when the
+//! reminders start or stop failing to show (issue 12's health line), and only
 //! touches the menu when the model actually changed. All work is done on the async
 //! runtime; Tauri marshals the menu calls to the GTK thread. A Tauri error does not end
 //! the updater: it is logged, shown in the backend's loop health and retried after a
 //! backoff (or at the next change).
 
+use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use tauri::image::Image;
-use tauri::menu::{Menu, MenuItem as TauriMenuItem, PredefinedMenuItem};
+use tauri::menu::{IconMenuItem, Menu, MenuItem as TauriMenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 
 use calendarbot_core::api::control::{self, PauseMode};
 use calendarbot_core::api::{agenda, sources};
 use calendarbot_core::backend::Backend;
+use calendarbot_core::reminders::{health, scheduler::Status};
+use tokio::sync::watch;
 
 use crate::menu_model::{self, MenuContext, MenuId, MenuItem, MenuModel};
 use crate::state::AppState;
+use crate::tray_pixels::{self, DOT_SIZE, ICON_SIZE};
 use crate::{events, lifecycle, opener, window};
+
+/// The plain tray icon.
+const PLAIN_ICON: &[u8] = include_bytes!("../../icons/tray.png");
+
+/// The dot images of the menu's event lines, by colour: a menu is rebuilt each minute
+/// near a meeting, the dots need drawing once.
+#[derive(Default)]
+struct DotCache(Mutex<HashMap<String, Image<'static>>>);
+
+impl DotCache {
+    fn get(&self, color: &str) -> Image<'static> {
+        let mut dots = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        dots.entry(color.to_string())
+            .or_insert_with(|| {
+                let rgb = menu_model::parse_hex(color).unwrap_or([0x80, 0x80, 0x80]);
+                Image::new_owned(tray_pixels::dot(rgb), DOT_SIZE, DOT_SIZE)
+            })
+            .clone()
+    }
+}
+
+/// The tray icon for a model: the minutes in the last hour, else the plain icon.
+fn icon_for(badge: Option<i64>) -> tauri::Result<Image<'static>> {
+    Ok(match badge {
+        Some(minutes) => Image::new_owned(tray_pixels::minutes_icon(minutes), ICON_SIZE, ICON_SIZE),
+        None => Image::from_bytes(PLAIN_ICON)?.to_owned(),
+    })
+}
 
 pub const TRAY_ID: &str = "calendarbot";
 /// The longest sleep on a clock that cannot report suspends or jumps (the system clock
@@ -33,11 +68,12 @@ const MAX_SLEEP: Duration = Duration::from_secs(15 * 60);
 
 /// Creates the tray icon with the current agenda's menu.
 pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
+    app.manage(DotCache::default());
     let (model, _) = tauri::async_runtime::block_on(current_model(app));
     let menu = render(app, &model)?;
     TrayIconBuilder::with_id(TRAY_ID)
-        .icon(Image::from_bytes(include_bytes!("../../icons/tray.png"))?)
-        .tooltip("CalendarBot")
+        .icon(icon_for(model.badge)?)
+        .tooltip(&model.title)
         .title(&model.title)
         .menu(&menu)
         .on_menu_event(|app, event| on_click(app, event.id().as_ref()))
@@ -72,6 +108,9 @@ where
     let token = backend.token().clone();
     let tasks = backend.tasks().clone();
     let mut health = backend.subscribe_health();
+    // The reminders start after the tray: their status is picked up at the first wake
+    // that finds them running.
+    let mut notify: Option<watch::Receiver<Status>> = None;
     tasks.spawn(TRAY_LOOP, async move {
         // Either when the text next changes, or (after a failure) when to retry.
         let attempt = |outcome: tauri::Result<DateTime<Utc>>| match outcome {
@@ -86,6 +125,9 @@ where
         };
         let (mut change_at, mut retry) = attempt(step(app.clone()).await);
         loop {
+            if notify.is_none() {
+                notify = backend.reminders().map(|r| r.status());
+            }
             tokio::select! {
                 () = token.cancelled() => return,
                 changed = agenda.changed() => {
@@ -98,6 +140,8 @@ where
                     }
                 }
                 changed = health.changed() => if changed.is_err() { return },
+                // Only a change of "failing" matters (each reminder round sends a status).
+                open = notify_flipped(&mut notify) => if !open { notify = None },
                 () = backend.clock().sleep_until(Some(change_at), MAX_SLEEP), if retry.is_none() => {}
                 () = tokio::time::sleep(retry.unwrap_or_default()), if retry.is_some() => {}
             }
@@ -106,19 +150,34 @@ where
     });
 }
 
+/// Waits until the reminders' "failing" changes from what was last seen; false when the
+/// scheduler is gone. Never returns without reminders.
+async fn notify_flipped(rx: &mut Option<watch::Receiver<Status>>) -> bool {
+    let Some(rx) = rx else {
+        return std::future::pending().await;
+    };
+    let seen = rx.borrow_and_update().failing;
+    rx.wait_for(|s| s.failing != seen).await.is_ok()
+}
+
 /// Re-renders the menu if its model changed; returns when its text next changes with
 /// time alone.
 pub async fn refresh<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<DateTime<Utc>> {
     let (model, change_at) = current_model(app).await;
     let state = app.state::<AppState>();
     let shown = || state.menu.lock().unwrap_or_else(|e| e.into_inner());
-    if shown().as_ref() == Some(&model) {
+    let before = shown().clone();
+    if before.as_ref() == Some(&model) {
         return Ok(change_at);
     }
     // Not under the lock: set_menu waits for GTK's thread, whose click handler takes it.
     if let Some(tray) = app.tray_by_id(TRAY_ID) {
         tray.set_menu(Some(render(app, &model)?))?;
         tray.set_title(Some(&model.title))?;
+        tray.set_tooltip(Some(&model.title))?;
+        if before.as_ref().map(|m| m.badge) != Some(model.badge) {
+            tray.set_icon(Some(icon_for(model.badge)?))?;
+        }
     }
     *shown() = Some(model);
     Ok(change_at)
@@ -152,6 +211,20 @@ fn render<R: Runtime>(app: &AppHandle<R>, model: &MenuModel) -> tauri::Result<Me
                     None::<&str>,
                 )?)?;
             }
+            MenuItem::Event { id, label, color } => {
+                let icon = match app.try_state::<DotCache>() {
+                    Some(cache) => cache.get(color),
+                    None => DotCache::default().get(color),
+                };
+                menu.append(&IconMenuItem::with_id(
+                    app,
+                    id.as_string(),
+                    label,
+                    true,
+                    Some(icon),
+                    None::<&str>,
+                )?)?;
+            }
             MenuItem::Info(label) => {
                 menu.append(&TauriMenuItem::with_id(
                     app,
@@ -172,13 +245,13 @@ fn on_click<R: Runtime>(app: &AppHandle<R>, id: &str) {
     let state = app.state::<AppState>();
     let model = state.menu.lock().unwrap_or_else(|e| e.into_inner()).clone();
     match id {
+        MenuId::Headline => match model.and_then(|m| m.headline_join) {
+            Some(key) => spawn_join(app, key),
+            None => window::open(app),
+        },
         MenuId::Open => window::open(app),
         MenuId::Quit => lifecycle::shutdown(app),
-        MenuId::JoinNext => {
-            if let Some(key) = model.and_then(|m| m.join_key) {
-                spawn_join(app, key);
-            }
-        }
+        MenuId::JoinNext => spawn_join_next(app),
         MenuId::Event(i) => {
             let key = model.and_then(|m| m.event_keys.get(i).cloned());
             let has_link = key.as_ref().is_some_and(|k| {
@@ -208,6 +281,20 @@ fn spawn_join<R: Runtime>(app: &AppHandle<R>, key: String) {
     tasks.spawn("join from the tray", async move {
         if let Err(e) = agenda::join(&backend, &key, opener::open).await {
             tracing::warn!(code = e.code.as_str(), "join from the tray failed: {e}");
+        }
+    });
+}
+
+/// "Join next meeting": the core's rule on the live agenda (as every other caller).
+fn spawn_join_next<R: Runtime>(app: &AppHandle<R>) {
+    let backend = app.state::<AppState>().backend.clone();
+    let tasks = backend.tasks().clone();
+    tasks.spawn("join next from the tray", async move {
+        if let Err(e) = control::join_next(&backend, opener::open).await {
+            tracing::warn!(
+                code = e.code.as_str(),
+                "join next from the tray failed: {e}"
+            );
         }
     });
 }
@@ -257,9 +344,18 @@ async fn menu_context(backend: &Backend) -> MenuContext {
                 _ => None,
             })
     });
+    let notify = match health::read(backend.ctx().pool()).await {
+        Ok(h) => h,
+        Err(e) => {
+            tracing::warn!(error = %e, "reading the notifications' health failed");
+            Default::default()
+        }
+    };
     MenuContext {
         health_warning: failing_loop.or(source_warning),
         paused_until,
         demo: false,
+        notify_failing_since: notify.failing_since,
+        reminders_waiting: notify.pending,
     }
 }

@@ -1,4 +1,5 @@
-//! Acting rather than reading: refresh now, pause and resume notifications.
+//! Acting rather than reading: refresh now, pause and resume notifications, join the
+//! next meeting.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -56,4 +57,23 @@ pub async fn pause(backend: &Backend, mode: PauseMode) -> ApiResult<PauseState> 
         }
     };
     Ok(PauseState { paused_until })
+}
+
+/// "Join next meeting" (the tray, a shortcut, the API): opens the link of the meeting
+/// [`crate::agenda::join_target`] picks on the live agenda, with `open` (the shell's
+/// allow-listed opener). Returns the key of the meeting joined.
+pub async fn join_next<E>(
+    backend: &Backend,
+    open: impl FnOnce(&str) -> Result<(), E> + Send + 'static,
+) -> ApiResult<String>
+where
+    E: std::fmt::Display + Send + 'static,
+{
+    let snapshot = backend.agenda();
+    let now = backend.clock().now();
+    let key = crate::agenda::join_target(&snapshot.occurrences, now, snapshot.tz)
+        .map(crate::model::Occurrence::key)
+        .ok_or_else(|| ApiError::new(Code::NoLink, "no meeting with a link to join today"))?;
+    super::agenda::join(backend, &key, open).await?;
+    Ok(key)
 }
