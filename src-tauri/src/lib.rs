@@ -20,7 +20,10 @@ mod notifications;
 pub mod opener;
 pub mod state;
 pub mod tray;
+#[cfg(target_os = "linux")]
+mod tray_gtk;
 pub mod tray_pixels;
+mod tray_tauri;
 mod window;
 
 use std::process::ExitCode;

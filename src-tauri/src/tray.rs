@@ -7,19 +7,16 @@
 //! minute while a countdown is shown, otherwise only at event boundaries), and when the
 //! reminders start or stop failing to show (issue 12's health line), and only
 //! touches the menu when the model actually changed. All work is done on the async
-//! runtime; Tauri marshals the menu calls to the GTK thread. A Tauri error does not end
+//! runtime; the menu calls run on the GTK thread. On Linux the tray is drawn by
+//! `tray_gtk` (so menu icons reach the panel), elsewhere by Tauri's tray (`tray_tauri`). A Tauri error does not end
 //! the updater: it is logged, shown in the backend's loop health and retried after a
 //! backoff (or at the next change).
 
-use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tauri::image::Image;
-use tauri::menu::{IconMenuItem, Menu, MenuItem as TauriMenuItem, PredefinedMenuItem};
-use tauri::tray::TrayIconBuilder;
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 
 use calendarbot_core::api::control::{self, PauseMode};
@@ -28,56 +25,28 @@ use calendarbot_core::backend::Backend;
 use calendarbot_core::reminders::{health, scheduler::Status};
 use tokio::sync::watch;
 
-use crate::menu_model::{self, MenuContext, MenuId, MenuItem, MenuModel};
+use crate::menu_model::{self, MenuContext, MenuId, MenuModel};
 use crate::state::AppState;
-use crate::tray_pixels::{self, DOT_SIZE, ICON_SIZE};
+#[cfg(target_os = "linux")]
+use crate::tray_gtk;
+#[cfg(not(target_os = "linux"))]
+use crate::tray_tauri;
 use crate::{events, lifecycle, opener, window};
 
-/// The plain tray icon.
-const PLAIN_ICON: &[u8] = include_bytes!("../../icons/tray.png");
-
-/// The dot images of the menu's event lines, by colour: a menu is rebuilt each minute
-/// near a meeting, the dots need drawing once.
-#[derive(Default)]
-struct DotCache(Mutex<HashMap<String, Image<'static>>>);
-
-impl DotCache {
-    fn get(&self, color: &str) -> Image<'static> {
-        let mut dots = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        dots.entry(color.to_string())
-            .or_insert_with(|| {
-                let rgb = menu_model::parse_hex(color).unwrap_or([0x80, 0x80, 0x80]);
-                Image::new_owned(tray_pixels::dot(rgb), DOT_SIZE, DOT_SIZE)
-            })
-            .clone()
-    }
-}
-
-/// The tray icon for a model: the minutes in the last hour, else the plain icon.
-fn icon_for(badge: Option<i64>) -> tauri::Result<Image<'static>> {
-    Ok(match badge {
-        Some(minutes) => Image::new_owned(tray_pixels::minutes_icon(minutes), ICON_SIZE, ICON_SIZE),
-        None => Image::from_bytes(PLAIN_ICON)?.to_owned(),
-    })
-}
-
-pub const TRAY_ID: &str = "calendarbot";
 /// The longest sleep on a clock that cannot report suspends or jumps (the system clock
 /// can: see `Clock::sleep_until`).
 const MAX_SLEEP: Duration = Duration::from_secs(15 * 60);
 
 /// Creates the tray icon with the current agenda's menu.
 pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
-    app.manage(DotCache::default());
     let (model, _) = tauri::async_runtime::block_on(current_model(app));
-    let menu = render(app, &model)?;
-    TrayIconBuilder::with_id(TRAY_ID)
-        .icon(icon_for(model.badge)?)
-        .tooltip(&model.title)
-        .title(&model.title)
-        .menu(&menu)
-        .on_menu_event(|app, event| on_click(app, event.id().as_ref()))
-        .build(app)?;
+    #[cfg(target_os = "linux")]
+    {
+        app.manage(tray_gtk::GtkTray::default());
+        tray_gtk::show(app, model.clone(), on_click::<R>);
+    }
+    #[cfg(not(target_os = "linux"))]
+    tray_tauri::create(app, &model, on_click::<R>)?;
     *app.state::<AppState>()
         .menu
         .lock()
@@ -170,15 +139,13 @@ pub async fn refresh<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<DateTime<U
     if before.as_ref() == Some(&model) {
         return Ok(change_at);
     }
-    // Not under the lock: set_menu waits for GTK's thread, whose click handler takes it.
-    if let Some(tray) = app.tray_by_id(TRAY_ID) {
-        tray.set_menu(Some(render(app, &model)?))?;
-        tray.set_title(Some(&model.title))?;
-        tray.set_tooltip(Some(&model.title))?;
-        if before.as_ref().map(|m| m.badge) != Some(model.badge) {
-            tray.set_icon(Some(icon_for(model.badge)?))?;
-        }
-    }
+    // Not under the lock: the menu is set on GTK's thread, whose click handler takes it.
+    #[cfg(target_os = "linux")]
+    tray_gtk::show(app, model.clone(), on_click::<R>);
+    #[cfg(not(target_os = "linux"))]
+    tray_tauri::update(app, before.as_ref(), &model)?;
+    #[cfg(target_os = "linux")]
+    let _ = before;
     *shown() = Some(model);
     Ok(change_at)
 }
@@ -198,49 +165,8 @@ async fn current_model<R: Runtime>(app: &AppHandle<R>) -> (MenuModel, DateTime<U
     )
 }
 
-fn render<R: Runtime>(app: &AppHandle<R>, model: &MenuModel) -> tauri::Result<Menu<R>> {
-    let menu = Menu::new(app)?;
-    for (n, item) in model.items.iter().enumerate() {
-        match item {
-            MenuItem::Action { id, label, enabled } => {
-                menu.append(&TauriMenuItem::with_id(
-                    app,
-                    id.as_string(),
-                    label,
-                    *enabled,
-                    None::<&str>,
-                )?)?;
-            }
-            MenuItem::Event { id, label, color } => {
-                let icon = match app.try_state::<DotCache>() {
-                    Some(cache) => cache.get(color),
-                    None => DotCache::default().get(color),
-                };
-                menu.append(&IconMenuItem::with_id(
-                    app,
-                    id.as_string(),
-                    label,
-                    true,
-                    Some(icon),
-                    None::<&str>,
-                )?)?;
-            }
-            MenuItem::Info(label) => {
-                menu.append(&TauriMenuItem::with_id(
-                    app,
-                    format!("info:{n}"),
-                    label,
-                    false,
-                    None::<&str>,
-                )?)?;
-            }
-            MenuItem::Separator => menu.append(&PredefinedMenuItem::separator(app)?)?,
-        }
-    }
-    Ok(menu)
-}
-
-fn on_click<R: Runtime>(app: &AppHandle<R>, id: &str) {
+/// A click on a menu line, by its `MenuId` string (on GTK's thread).
+pub fn on_click<R: Runtime>(app: &AppHandle<R>, id: &str) {
     let Some(id) = MenuId::parse(id) else { return };
     let state = app.state::<AppState>();
     let model = state.menu.lock().unwrap_or_else(|e| e.into_inner()).clone();
