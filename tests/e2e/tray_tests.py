@@ -242,6 +242,7 @@ def a_failing_notification_server_gets_a_tray_line_that_goes_away_on_recovery():
     pid = notification_server_pid()
     assert pid, "no notification server on the bus"
     stopped = False
+    run("dunstctl", "close-all")
     try:
         app.start()
         assert not any("Notifications are failing" in l for l in app.labels()), app.labels()
@@ -257,8 +258,69 @@ def a_failing_notification_server_gets_a_tray_line_that_goes_away_on_recovery():
         t0 = time.monotonic()
         wait_for(lambda: not any("Notifications are failing" in l for l in app.labels()), 30,
                  "the line to go away after dunst is back")
-        print(f"      gone {time.monotonic() - t0:.1f} s after dunst continued")
+        print(f"      gone {time.monotonic() - t0:.2f} s after dunst continued")
+        # Recovered for real: the reminder that failed is on screen now.
+        wait_for(lambda: int(run("dunstctl", "count", "displayed").stdout.strip()) >= 1, 10,
+                 "the retried reminder on screen")
     finally:
         if stopped:
             os.kill(pid, signal.SIGCONT)
         app.stop()
+
+
+def visible_windows():
+    """{window id: (x, y, width, height)} of the visible X windows."""
+    out = {}
+    for w in run("xdotool", "search", "--onlyvisible", "--name", "", check=False).stdout.split():
+        geo = run("xdotool", "getwindowgeometry", "--shell", w, check=False).stdout
+        g = dict(line.split("=", 1) for line in geo.split() if "=" in line)
+        if g:
+            out[w] = tuple(int(g[k]) for k in ("X", "Y", "WIDTH", "HEIGHT"))
+    return out
+
+
+@test
+def tray_screenshots_under_a_real_panel_in_light_and_dark():
+    """tint2 (a panel with an XEmbed tray) and openbox in the Xvfb session: with no
+    StatusNotifierItem host, libayatana-appindicator falls back to an XEmbed icon that
+    tint2 shows; a click on it opens the menu, taken to test-output/e2e/tray-*.png."""
+    import shutil
+    import subprocess
+    if not (shutil.which("tint2") and shutil.which("openbox")):
+        raise AssertionError("apt-get install -y tint2 openbox (PLATFORM.md) to take the tray screenshots")
+    wm = subprocess.Popen(["openbox"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    panel = subprocess.Popen(["tint2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for theme in ("light", "dark"):
+            now = int(time.time())
+            app = App(env={"GTK_THEME": "Adwaita:dark"} if theme == "dark" else {})
+            add_feed(app, "Work", [
+                # Nothing in progress: the icon counts down to the call (amber).
+                ("call", "Customer call", now + 12 * 60, 30, "https://meet.google.com/customer-call-abc"),
+                ("review", "Design review", now + 60 * 60, 45, None),
+            ], color="#2563eb")
+            add_feed(app, "Home", [("dentist", "Dentist", now + 80 * 60, 30, None)], color="#db2777")
+            assert app.cli("sync").returncode == 0
+            try:
+                app.start()
+                icon = wait_for(lambda: run("xdotool", "search", "--onlyvisible", "--name", "^CalendarBot: ",
+                                            check=False).stdout.split(), 15, "the tray icon in tint2")[0]
+                wait_for(lambda: read_minutes(icon_pixels(app)[2]) is not None, 10, "the minutes icon")
+                before = visible_windows()
+                x, y, w, h = before[icon]
+                run("xdotool", "mousemove", str(x + w // 2), str(y + h // 2), "click", "1")
+                menu = wait_for(lambda: [g for k, g in visible_windows().items() if k not in before and g[3] > 100],
+                                10, "the tray menu on screen")[0]
+                path = os.path.join(OUT, f"tray-{theme}.png")
+                run("/usr/bin/import", "-window", "root", path)
+                mx, my, mw, mh = menu
+                left, top = min(mx, x) - 10, min(my, y) - 10
+                crop = f"{max(mx + mw, x + w) - left + 10}x{max(my + mh, y + h) - top + 10}+{left}+{top}"
+                run("/usr/bin/convert", path, "-crop", crop, "+repage", os.path.join(OUT, f"tray-{theme}-menu.png"))
+                print(f"      {path}: menu at {menu}, icon at {(x, y, w, h)}")
+                run("xdotool", "key", "Escape")
+            finally:
+                app.stop()
+    finally:
+        panel.terminate()
+        wm.terminate()
