@@ -8,9 +8,9 @@
 //! reminders start or stop failing to show (issue 12's health line), and only
 //! touches the menu when the model actually changed. All work is done on the async
 //! runtime; the menu calls run on the GTK thread. On Linux the tray is drawn by
-//! `tray_gtk` (so menu icons reach the panel), elsewhere by Tauri's tray (`tray_tauri`). A Tauri error does not end
-//! the updater: it is logged, shown in the backend's loop health and retried after a
-//! backoff (or at the next change).
+//! `tray_gtk` (so menu icons reach the panel), elsewhere by Tauri's tray (`tray_tauri`).
+//! A Tauri error does not end the updater: it is logged, shown in the backend's loop
+//! health and retried after a backoff (or at the next change).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -80,6 +80,8 @@ where
     // The reminders start after the tray: their status is picked up at the first wake
     // that finds them running.
     let mut notify: Option<watch::Receiver<Status>> = None;
+    // The reminders' "failing" as last seen (None until they run).
+    let mut notify_seen: Option<bool> = None;
     tasks.spawn(TRAY_LOOP, async move {
         // Either when the text next changes, or (after a failure) when to retry.
         let attempt = |outcome: tauri::Result<DateTime<Utc>>| match outcome {
@@ -110,7 +112,7 @@ where
                 }
                 changed = health.changed() => if changed.is_err() { return },
                 // Only a change of "failing" matters (each reminder round sends a status).
-                open = notify_flipped(&mut notify) => if !open { notify = None },
+                open = notify_flipped(&mut notify, &mut notify_seen) => if !open { notify = None },
                 () = backend.clock().sleep_until(Some(change_at), MAX_SLEEP), if retry.is_none() => {}
                 () = tokio::time::sleep(retry.unwrap_or_default()), if retry.is_some() => {}
             }
@@ -119,14 +121,21 @@ where
     });
 }
 
-/// Waits until the reminders' "failing" changes from what was last seen; false when the
-/// scheduler is gone. Never returns without reminders.
-async fn notify_flipped(rx: &mut Option<watch::Receiver<Status>>) -> bool {
+/// Waits until the reminders' "failing" differs from `seen` (set from the status when
+/// the reminders are first seen), then records it; false when the scheduler is gone.
+/// Never returns without reminders.
+async fn notify_flipped(rx: &mut Option<watch::Receiver<Status>>, seen: &mut Option<bool>) -> bool {
     let Some(rx) = rx else {
         return std::future::pending().await;
     };
-    let seen = rx.borrow_and_update().failing;
-    rx.wait_for(|s| s.failing != seen).await.is_ok()
+    let before = *seen.get_or_insert_with(|| rx.borrow().failing);
+    match rx.wait_for(|s| s.failing != before).await {
+        Ok(status) => {
+            *seen = Some(status.failing);
+            true
+        }
+        Err(_) => false,
+    }
 }
 
 /// Re-renders the menu if its model changed; returns when its text next changes with

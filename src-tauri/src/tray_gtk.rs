@@ -98,6 +98,7 @@ impl Indicator {
     fn new() -> Result<Self, String> {
         let dir = icon_dir();
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        remove_stale_icons(&dir);
         let icon_path = dir.join(format!("calendarbot-{}-0.png", std::process::id()));
         std::fs::write(&icon_path, PLAIN_ICON).map_err(|e| e.to_string())?;
         let mut indicator = AppIndicator::with_path(
@@ -184,6 +185,28 @@ impl Indicator {
         let old = std::mem::replace(&mut self.icon_path, path);
         let _ = std::fs::remove_file(old);
         Ok(())
+    }
+}
+
+/// Removes the icon files of CalendarBot processes that are gone (the files of this
+/// one are replaced as the icon changes; at exit they are left, as nothing runs then).
+fn remove_stale_icons(dir: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let pid = name
+            .to_string_lossy()
+            .strip_prefix("calendarbot-")
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok());
+        if let Some(pid) = pid {
+            let alive = std::path::Path::new(&format!("/proc/{pid}")).exists();
+            if pid != std::process::id() && !alive {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
     }
 }
 
