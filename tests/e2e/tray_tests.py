@@ -220,6 +220,24 @@ def join_next_targets_todays_linked_call_during_an_unlinked_meeting():
         click_id(app, join[0])
         wait_for(lambda: os.path.exists(opened), 10, "the opener to be called")
         assert open(opened).read().strip() == "https://meet.google.com/linked-call-abc"
+        # The command line's join (for a shortcut) applies the same rule, from the cache.
+        res = app.cli("join", "--print")
+        assert res.stdout.strip() == "https://meet.google.com/linked-call-abc", res
+    finally:
+        app.stop()
+    # Today's only meeting has no link, tomorrow's has: nothing to join, said in one line.
+    app = App()
+    add_feed(app, "Work", [
+        ("focus", "Focus time", now - 10 * 60, 60, None),
+        ("tomorrow", "Tomorrow standup", now + 26 * 3600, 15, "https://meet.google.com/tomorrow-abc"),
+    ])
+    assert app.cli("sync").returncode == 0
+    try:
+        app.start()
+        join = wait_for(lambda: item_by_label(app, "Join"), 10, "the Join item")
+        assert join[1]["label"] == "Join next meeting" and join[1].get("enabled") is False, join
+        res = app.cli("join", "--print", check=False)
+        assert res.returncode == 1 and "no meeting with a link" in res.stderr, res
     finally:
         app.stop()
 
