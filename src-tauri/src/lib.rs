@@ -24,6 +24,10 @@ pub mod opener;
 mod shortcut;
 pub mod state;
 pub mod tray;
+#[cfg(target_os = "linux")]
+mod tray_gtk;
+pub mod tray_pixels;
+mod tray_tauri;
 mod window;
 
 use std::process::ExitCode;

@@ -1,14 +1,20 @@
 //! The tray menu as a pure function of (agenda, health, pause state, now). On Linux the
-//! menu is the whole tray UI (appindicator gives no clicks and no tooltip), so this is
-//! where glanceability is decided; `tray` only renders it.
+//! menu is most of the tray UI (appindicator gives no clicks and no tooltip), so this is
+//! where glanceability is decided: the headline (also the label beside the icon and the
+//! tooltip), the minutes drawn on the icon in the last hour ([`MenuModel::badge`]), the
+//! calendar colour of each event line, "free until" / "last meeting ends", and the
+//! health lines. `tray` only renders it.
 
 use calendarbot_core::timefmt::TimeFormat;
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
-use calendarbot_core::agenda::{is_attended, next_meeting};
+use calendarbot_core::agenda::{
+    is_attended, join_is_near, join_target, next_meeting, UPCOMING_PRECEDENCE,
+};
 use calendarbot_core::ics::text::is_unsafe;
 use calendarbot_core::model::{Occurrence, PartStat};
+use calendarbot_core::sources::PALETTE;
 
 /// At most this many of today's events are listed, so the menu stays short.
 pub const MAX_EVENTS: usize = 12;
@@ -21,6 +27,8 @@ pub const COUNTDOWN: Duration = Duration::hours(1);
 /// Menu item ids: the one place their strings are spelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MenuId {
+    /// The first line: joins when a link is near, else opens the window.
+    Headline,
     Open,
     Quit,
     JoinNext,
@@ -35,6 +43,7 @@ pub enum MenuId {
 impl MenuId {
     pub fn as_string(self) -> String {
         match self {
+            Self::Headline => "headline".into(),
             Self::Open => "open".into(),
             Self::Quit => "quit".into(),
             Self::JoinNext => "join_next".into(),
@@ -48,6 +57,7 @@ impl MenuId {
 
     pub fn parse(id: &str) -> Option<Self> {
         Some(match id {
+            "headline" => Self::Headline,
             "open" => Self::Open,
             "quit" => Self::Quit,
             "join_next" => Self::JoinNext,
@@ -68,6 +78,12 @@ pub enum MenuItem {
         label: String,
         enabled: bool,
     },
+    /// An event line, drawn with a dot in its calendar's colour ("#rrggbb").
+    Event {
+        id: MenuId,
+        label: String,
+        color: String,
+    },
     /// A line that only informs.
     Info(String),
     Separator,
@@ -76,8 +92,14 @@ pub enum MenuItem {
 /// What the tray shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MenuModel {
-    /// The label beside the icon where the desktop shows one ("in 4 min: Standup").
+    /// The headline: the first line, the label beside the icon where the desktop shows
+    /// one, and the tooltip ("in 4 min: Standup").
     pub title: String,
+    /// Minutes to the next meeting, drawn on the tray icon in its last hour
+    /// ([`COUNTDOWN`]); None shows the plain icon.
+    pub badge: Option<i64>,
+    /// The occurrence a click on the headline joins (a link is near); None opens the window.
+    pub headline_join: Option<String>,
     pub items: Vec<MenuItem>,
     /// Occurrence keys of the `MenuId::Event` lines, by index.
     pub event_keys: Vec<String>,
@@ -92,6 +114,10 @@ pub struct MenuContext {
     pub health_warning: Option<String>,
     pub paused_until: Option<DateTime<Utc>>,
     pub demo: bool,
+    /// Since when notifications have been failing (reminders health), if they are.
+    pub notify_failing_since: Option<DateTime<Utc>>,
+    /// Reminders claimed and not yet shown (being retried).
+    pub reminders_waiting: i64,
 }
 
 /// Builds the menu. `occurrences` is the agenda (sorted by start), `tz` the user's zone.
@@ -106,7 +132,16 @@ pub fn build(
     let title = next
         .map(|o| headline(o, now, tz))
         .unwrap_or_else(|| "No upcoming meetings".into());
-    items.push(MenuItem::Info(title.clone()));
+    let target = join_target(occurrences, now, tz);
+    let headline_join = target.filter(|o| join_is_near(o, now)).map(Occurrence::key);
+    items.push(MenuItem::Action {
+        id: MenuId::Headline,
+        label: title.clone(),
+        enabled: true,
+    });
+    if let Some(line) = day_line(occurrences, now, tz) {
+        items.push(MenuItem::Info(line));
+    }
     if ctx.demo {
         items.push(MenuItem::Info(
             "Showing the demo calendar: add a calendar in Sources".into(),
@@ -114,6 +149,13 @@ pub fn build(
     }
     if let Some(warning) = &ctx.health_warning {
         items.push(MenuItem::Info(format!("⚠ {}", clean(warning))));
+    }
+    if let Some(since) = ctx.notify_failing_since {
+        items.push(MenuItem::Info(notify_line(
+            since,
+            ctx.reminders_waiting,
+            tz,
+        )));
     }
     items.push(MenuItem::Separator);
 
@@ -140,10 +182,10 @@ pub fn build(
                 && other.start < o.end
                 && o.start < other.end
         });
-        items.push(MenuItem::Action {
+        items.push(MenuItem::Event {
             id: MenuId::Event(i),
             label: event_line(o, concurrent, tz),
-            enabled: true,
+            color: calendar_color(o),
         });
         event_keys.push(o.key());
     }
@@ -155,7 +197,7 @@ pub fn build(
     }
     items.push(MenuItem::Separator);
 
-    let joinable = next.filter(|o| o.join_url.is_some());
+    let joinable = target;
     items.push(MenuItem::Action {
         id: MenuId::JoinNext,
         label: match joinable {
@@ -202,8 +244,13 @@ pub fn build(
         label: "Quit".into(),
         enabled: true,
     });
+    let badge = next
+        .filter(|o| o.start > now && o.start - now <= COUNTDOWN)
+        .map(|o| ceil_minutes(o.start - now));
     MenuModel {
         title,
+        badge,
+        headline_join,
         items,
         event_keys,
         join_key: joinable.map(Occurrence::key),
@@ -276,7 +323,13 @@ pub fn next_change(
         }
     }
     for o in occurrences {
-        for t in [o.start - COUNTDOWN, o.start, o.end] {
+        // Join's target and the headline's action switch UPCOMING_PRECEDENCE before a start.
+        for t in [
+            o.start - COUNTDOWN,
+            o.start - UPCOMING_PRECEDENCE,
+            o.start,
+            o.end,
+        ] {
             if t > now {
                 at = at.min(t);
             }
@@ -294,11 +347,9 @@ fn event_line(o: &Occurrence, concurrent: bool, tz: Tz) -> String {
     } else {
         TimeFormat::current().time_range(&o.start.with_timezone(&tz), &o.end.with_timezone(&tz))
     };
-    let mut line = format!(
-        "{} {time}  {}",
-        color_mark(o.color.as_deref()),
-        truncate(&clean(&o.summary))
-    );
+    // The calendar's colour is the line's icon (`MenuItem::Event`); no text mark: the
+    // coloured-circle emoji are missing from common menu fonts (DejaVu).
+    let mut line = format!("{time}  {}", truncate(&clean(&o.summary)));
     if o.my_status == Some(PartStat::Tentative) || o.tentative {
         line.push_str(" (tentative)");
     }
@@ -306,36 +357,84 @@ fn event_line(o: &Occurrence, concurrent: bool, tz: Tz) -> String {
         line.push_str(" (declined)");
     }
     if concurrent {
-        line.push_str(" ⧉");
+        line.push_str(" (overlaps)");
     }
     line
 }
 
-/// Menus cannot draw colours: a coloured circle emoji close to the calendar colour
-/// stands in for it.
-pub fn color_mark(color: Option<&str>) -> &'static str {
-    let Some(hex) = color
-        .and_then(|c| c.strip_prefix('#'))
-        .filter(|h| h.len() == 6)
-    else {
-        return "●";
-    };
-    let channel = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).unwrap_or(0) as i32;
-    let (r, g, b) = (channel(0), channel(2), channel(4));
-    const MARKS: [(&str, (i32, i32, i32)); 8] = [
-        ("🔴", (220, 38, 38)),
-        ("🟠", (234, 88, 12)),
-        ("🟡", (234, 179, 8)),
-        ("🟢", (22, 163, 74)),
-        ("🔵", (37, 99, 235)),
-        ("🟣", (147, 51, 234)),
-        ("🟤", (120, 72, 40)),
-        ("⚫", (30, 30, 30)),
-    ];
-    MARKS
+/// The colour of an occurrence's calendar as "#rrggbb": its own, else the palette
+/// colour of its source (as `sources` gives a calendar added without one), else the
+/// palette's first.
+pub fn calendar_color(o: &Occurrence) -> String {
+    o.color
+        .as_deref()
+        .filter(|c| parse_hex(c).is_some())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_else(|| {
+            let n = o.source_id.unwrap_or(0).rem_euclid(PALETTE.len() as i64) as usize;
+            PALETTE[n].to_ascii_lowercase()
+        })
+}
+
+/// "#rrggbb" as bytes.
+pub fn parse_hex(color: &str) -> Option<[u8; 3]> {
+    let hex = color.strip_prefix('#').filter(|h| h.len() == 6)?;
+    let channel = |i: usize| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok();
+    Some([channel(0)?, channel(2)?, channel(4)?])
+}
+
+/// The meetings that make today busy: attended, busy, timed, not over, starting today.
+fn busy_today(occurrences: &[Occurrence], now: DateTime<Utc>, tz: Tz) -> Vec<&Occurrence> {
+    let today = now.with_timezone(&tz).date_naive();
+    occurrences
         .iter()
-        .min_by_key(|(_, (mr, mg, mb))| (r - mr).pow(2) + (g - mg).pow(2) + (b - mb).pow(2))
-        .map_or("●", |(mark, _)| mark)
+        .filter(|o| is_attended(o) && !o.all_day && !o.free && o.end > now)
+        .filter(|o| o.start.with_timezone(&tz).date_naive() <= today)
+        .collect()
+}
+
+/// What the rest of the day looks like, where it helps: "Free until 14:00" between
+/// meetings, "Free 11:00–14:00" during a meeting followed by a gap, "Last meeting ends
+/// 17:30" in the day's last (run of) meetings. None with nothing left today (the menu
+/// then says "Nothing else today" or shows tomorrow's first meeting).
+pub fn day_line(occurrences: &[Occurrence], now: DateTime<Utc>, tz: Tz) -> Option<String> {
+    let busy = busy_today(occurrences, now, tz);
+    // The end of the run of meetings going on now (overlapping or back to back).
+    let mut free_from = now;
+    while let Some(end) = busy
+        .iter()
+        .filter(|o| o.start <= free_from && o.end > free_from)
+        .map(|o| o.end)
+        .max()
+    {
+        free_from = end;
+    }
+    let next_start = busy
+        .iter()
+        .filter(|o| o.start > free_from)
+        .map(|o| o.start)
+        .min();
+    let f = TimeFormat::current();
+    let local = |t: DateTime<Utc>| t.with_timezone(&tz);
+    match (free_from > now, next_start) {
+        (false, Some(start)) => Some(format!("Free until {}", f.time(&local(start)))),
+        (true, Some(start)) => Some(format!(
+            "Free {}",
+            f.time_range(&local(free_from), &local(start))
+        )),
+        (true, None) => Some(format!("Last meeting ends {}", f.time(&local(free_from)))),
+        (false, None) => None,
+    }
+}
+
+/// The reminders' health in words (issue 12): shown while notifications fail.
+fn notify_line(since: DateTime<Utc>, waiting: i64, tz: Tz) -> String {
+    let since = TimeFormat::current().time(&since.with_timezone(&tz));
+    match waiting {
+        0 => format!("⚠ Notifications are failing since {since}; reminders are retried"),
+        1 => format!("⚠ Notifications are failing since {since}: 1 reminder waiting"),
+        n => format!("⚠ Notifications are failing since {since}: {n} reminders waiting"),
+    }
 }
 
 /// Feed text is hostile: the core's one rule ([`is_unsafe`]) drops what could reorder or
@@ -385,7 +484,9 @@ mod tests {
         m.items
             .iter()
             .filter_map(|i| match i {
-                MenuItem::Action { label, .. } | MenuItem::Info(label) => Some(label.clone()),
+                MenuItem::Action { label, .. }
+                | MenuItem::Event { label, .. }
+                | MenuItem::Info(label) => Some(label.clone()),
                 MenuItem::Separator => None,
             })
             .collect()
@@ -424,7 +525,10 @@ mod tests {
     fn the_menu_does_not_change_before_next_change() {
         let mut list = vec![
             occ("Early", at(7, 0), 30),
-            occ("Standup", at(9, 4) + Duration::seconds(30), 15),
+            Occurrence {
+                join_url: Some("https://meet.example/standup".into()),
+                ..occ("Standup", at(9, 4) + Duration::seconds(30), 15)
+            },
             occ("Review", at(9, 10), 50),
             occ("Late", at(17, 0), 60),
         ];
@@ -495,8 +599,8 @@ mod tests {
         let m = build(&list, &MenuContext::default(), at(9, 0), chrono_tz::UTC);
         let l = labels(&m);
         assert!(!l.iter().any(|s| s.contains("Past")));
-        assert!(l.iter().any(|s| s.contains("10:00–11:00  A ⧉")), "{l:?}");
-        assert!(l.iter().any(|s| s.contains("10:30–11:00  B ⧉")));
+        assert!(l.iter().any(|s| s == "10:00–11:00  A (overlaps)"), "{l:?}");
+        assert!(l.iter().any(|s| s == "10:30–11:00  B (overlaps)"));
         assert!(l.iter().any(|s| s.ends_with("12:00–12:30  C")));
         assert_eq!(m.event_keys.len(), 3);
     }
@@ -551,6 +655,7 @@ mod tests {
     #[test]
     fn menu_ids_round_trip() {
         for id in [
+            MenuId::Headline,
             MenuId::Open,
             MenuId::Quit,
             MenuId::JoinNext,
@@ -563,5 +668,146 @@ mod tests {
             assert_eq!(MenuId::parse(&id.as_string()), Some(id));
         }
         assert_eq!(MenuId::parse("event:x"), None);
+    }
+
+    fn linked(summary: &str, start: DateTime<Utc>, minutes: i64) -> Occurrence {
+        Occurrence {
+            join_url: Some(format!("https://meet.example/{summary}")),
+            ..occ(summary, start, minutes)
+        }
+    }
+
+    fn headline_item(m: &MenuModel) -> &MenuItem {
+        &m.items[0]
+    }
+
+    #[test]
+    fn the_headline_is_the_first_line_and_joins_when_a_link_is_near() {
+        let call = linked("Call", at(10, 0), 30);
+        let list = [call.clone()];
+        let far = build(&list, &MenuContext::default(), at(9, 30), chrono_tz::UTC);
+        assert_eq!(
+            headline_item(&far),
+            &MenuItem::Action {
+                id: MenuId::Headline,
+                label: "in 30 min: Call".into(),
+                enabled: true
+            }
+        );
+        assert_eq!(
+            far.headline_join, None,
+            "30 min away: a click opens the window"
+        );
+        assert_eq!(far.join_key.as_deref(), Some(call.key().as_str()));
+        let near = build(&list, &MenuContext::default(), at(9, 52), chrono_tz::UTC);
+        assert_eq!(near.headline_join.as_deref(), Some(call.key().as_str()));
+        let during = build(&list, &MenuContext::default(), at(10, 10), chrono_tz::UTC);
+        assert_eq!(during.headline_join.as_deref(), Some(call.key().as_str()));
+        // Without a link the headline still acts (opens the window), never greyed out.
+        let plain = build(
+            &[occ("Talk", at(10, 0), 30)],
+            &MenuContext::default(),
+            at(9, 55),
+            chrono_tz::UTC,
+        );
+        assert!(matches!(
+            headline_item(&plain),
+            MenuItem::Action { enabled: true, .. }
+        ));
+        assert_eq!(plain.headline_join, None);
+    }
+
+    #[test]
+    fn the_icon_shows_minutes_only_in_the_last_hour() {
+        let list = [occ("Standup", at(10, 0), 15)];
+        let badge = |now| build(&list, &MenuContext::default(), now, chrono_tz::UTC).badge;
+        assert_eq!(badge(at(8, 59)), None);
+        assert_eq!(badge(at(9, 0)), Some(60));
+        assert_eq!(badge(at(9, 55)), Some(5));
+        assert_eq!(badge(at(9, 59) + Duration::seconds(30)), Some(1));
+        assert_eq!(badge(at(10, 5)), None, "in progress: the plain icon");
+    }
+
+    #[test]
+    fn join_follows_the_core_rule_in_the_menu() {
+        // An unlinked meeting in progress, a linked call in 24 min: Join is enabled for it.
+        let list = [occ("Focus", at(9, 30), 60), linked("Call", at(10, 24), 30)];
+        let m = build(&list, &MenuContext::default(), at(10, 0), chrono_tz::UTC);
+        assert_eq!(m.title, "now: Focus (30 min left)");
+        assert!(m.items.contains(&MenuItem::Action {
+            id: MenuId::JoinNext,
+            label: "Join: Call".into(),
+            enabled: true
+        }));
+        assert_eq!(m.headline_join, None);
+        // Today done, tomorrow's linked standup: shown in the headline, not joinable.
+        let tz: Tz = "Europe/Berlin".parse().unwrap();
+        let tomorrow = [linked("Standup", at(7, 30) + Duration::days(1), 15)];
+        let evening = build(&tomorrow, &MenuContext::default(), at(16, 19), tz);
+        assert_eq!(evening.title, "tomorrow 09:30: Standup");
+        assert_eq!(evening.join_key, None);
+        assert!(labels(&evening).contains(&"Join next meeting".to_string()));
+    }
+
+    #[test]
+    fn free_until_and_last_meeting_ends() {
+        let list = [
+            occ("A", at(9, 0), 60),
+            occ("B", at(10, 0), 30),
+            occ("C", at(14, 0), 60),
+            occ("D", at(14, 30), 90),
+        ];
+        let line = |now| day_line(&list, now, chrono_tz::UTC);
+        assert_eq!(line(at(8, 0)).as_deref(), Some("Free until 09:00"));
+        // A and B back to back, then a gap.
+        assert_eq!(line(at(9, 15)).as_deref(), Some("Free 10:30–14:00"));
+        assert_eq!(line(at(11, 0)).as_deref(), Some("Free until 14:00"));
+        // C and D overlap: the day ends with D.
+        assert_eq!(line(at(14, 10)).as_deref(), Some("Last meeting ends 16:00"));
+        assert_eq!(line(at(16, 30)), None);
+        let m = build(&list, &MenuContext::default(), at(11, 0), chrono_tz::UTC);
+        assert_eq!(labels(&m)[1], "Free until 14:00");
+    }
+
+    #[test]
+    fn event_lines_carry_their_calendars_colour() {
+        let mut a = occ("A", at(10, 0), 30);
+        a.color = Some("#3366CC".into());
+        let mut b = occ("B", at(11, 0), 30);
+        b.color = None;
+        b.source_id = Some(1);
+        let m = build(&[a, b], &MenuContext::default(), at(9, 0), chrono_tz::UTC);
+        let colors: Vec<&str> = m
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                MenuItem::Event { color, .. } => Some(color.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(colors, ["#3366cc", &PALETTE[1].to_ascii_lowercase()[..]]);
+        assert_eq!(parse_hex("#3366cc"), Some([0x33, 0x66, 0xcc]));
+        assert_eq!(parse_hex("blue"), None);
+    }
+
+    #[test]
+    fn failing_notifications_get_a_line_that_goes_away_on_recovery() {
+        let failing = MenuContext {
+            notify_failing_since: Some(at(8, 58)),
+            reminders_waiting: 2,
+            ..Default::default()
+        };
+        let m = build(&[], &failing, at(9, 0), chrono_tz::UTC);
+        assert!(
+            labels(&m).contains(
+                &"⚠ Notifications are failing since 08:58: 2 reminders waiting".to_string()
+            ),
+            "{:?}",
+            labels(&m)
+        );
+        let ok = build(&[], &MenuContext::default(), at(9, 0), chrono_tz::UTC);
+        assert!(!labels(&ok)
+            .iter()
+            .any(|l| l.contains("Notifications are failing")));
     }
 }

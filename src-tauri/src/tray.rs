@@ -1,32 +1,38 @@
-//! The tray icon: renders `menu_model` and reacts to clicks.
+//! The tray icon: renders `menu_model` (the menu with a coloured dot icon per event
+//! line, the label and tooltip, and the icon itself, which shows the minutes to the next
+//! meeting in its last hour: `tray_pixels`) and reacts to clicks.
 //!
 //! It re-renders when the agenda changes, after a refresh (source health), and at the
 //! next instant the model itself says its text changes (`menu_model::next_change`: each
-//! minute while a countdown is shown, otherwise only at event boundaries), and only
+//! minute while a countdown is shown, otherwise only at event boundaries), and when the
+//! reminders start or stop failing to show (issue 12's health line), and only
 //! touches the menu when the model actually changed. All work is done on the async
-//! runtime; Tauri marshals the menu calls to the GTK thread. A Tauri error does not end
-//! the updater: it is logged, shown in the backend's loop health and retried after a
-//! backoff (or at the next change).
+//! runtime; the menu calls run on the GTK thread. On Linux the tray is drawn by
+//! `tray_gtk` (so menu icons reach the panel), elsewhere by Tauri's tray (`tray_tauri`).
+//! A Tauri error does not end the updater: it is logged, shown in the backend's loop
+//! health and retried after a backoff (or at the next change).
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tauri::image::Image;
-use tauri::menu::{Menu, MenuItem as TauriMenuItem, PredefinedMenuItem};
-use tauri::tray::TrayIconBuilder;
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 
 use calendarbot_core::api::control::{self, PauseMode};
 use calendarbot_core::api::{agenda, sources};
 use calendarbot_core::backend::Backend;
+use calendarbot_core::reminders::{health, scheduler::Status};
+use tokio::sync::watch;
 
-use crate::menu_model::{self, MenuContext, MenuId, MenuItem, MenuModel};
+use crate::menu_model::{self, MenuContext, MenuId, MenuModel};
 use crate::state::AppState;
+#[cfg(target_os = "linux")]
+use crate::tray_gtk;
+#[cfg(not(target_os = "linux"))]
+use crate::tray_tauri;
 use crate::{events, lifecycle, opener, window};
 
-pub const TRAY_ID: &str = "calendarbot";
 /// The longest sleep on a clock that cannot report suspends or jumps (the system clock
 /// can: see `Clock::sleep_until`).
 const MAX_SLEEP: Duration = Duration::from_secs(15 * 60);
@@ -34,14 +40,13 @@ const MAX_SLEEP: Duration = Duration::from_secs(15 * 60);
 /// Creates the tray icon with the current agenda's menu.
 pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
     let (model, _) = tauri::async_runtime::block_on(current_model(app));
-    let menu = render(app, &model)?;
-    TrayIconBuilder::with_id(TRAY_ID)
-        .icon(Image::from_bytes(include_bytes!("../../icons/tray.png"))?)
-        .tooltip("CalendarBot")
-        .title(&model.title)
-        .menu(&menu)
-        .on_menu_event(|app, event| on_click(app, event.id().as_ref()))
-        .build(app)?;
+    #[cfg(target_os = "linux")]
+    {
+        app.manage(tray_gtk::GtkTray::default());
+        tray_gtk::show(app, model.clone(), on_click::<R>);
+    }
+    #[cfg(not(target_os = "linux"))]
+    tray_tauri::create(app, &model, on_click::<R>)?;
     *app.state::<AppState>()
         .menu
         .lock()
@@ -72,6 +77,11 @@ where
     let token = backend.token().clone();
     let tasks = backend.tasks().clone();
     let mut health = backend.subscribe_health();
+    // The reminders start after the tray: their status is picked up at the first wake
+    // that finds them running.
+    let mut notify: Option<watch::Receiver<Status>> = None;
+    // The reminders' "failing" as last seen (None until they run).
+    let mut notify_seen: Option<bool> = None;
     tasks.spawn(TRAY_LOOP, async move {
         // Either when the text next changes, or (after a failure) when to retry.
         let attempt = |outcome: tauri::Result<DateTime<Utc>>| match outcome {
@@ -86,6 +96,9 @@ where
         };
         let (mut change_at, mut retry) = attempt(step(app.clone()).await);
         loop {
+            if notify.is_none() {
+                notify = backend.reminders().map(|r| r.status());
+            }
             tokio::select! {
                 () = token.cancelled() => return,
                 changed = agenda.changed() => {
@@ -98,6 +111,8 @@ where
                     }
                 }
                 changed = health.changed() => if changed.is_err() { return },
+                // Only a change of "failing" matters (each reminder round sends a status).
+                open = notify_flipped(&mut notify, &mut notify_seen) => if !open { notify = None },
                 () = backend.clock().sleep_until(Some(change_at), MAX_SLEEP), if retry.is_none() => {}
                 () = tokio::time::sleep(retry.unwrap_or_default()), if retry.is_some() => {}
             }
@@ -106,20 +121,40 @@ where
     });
 }
 
+/// Waits until the reminders' "failing" differs from `seen` (set from the status when
+/// the reminders are first seen), then records it; false when the scheduler is gone.
+/// Never returns without reminders.
+async fn notify_flipped(rx: &mut Option<watch::Receiver<Status>>, seen: &mut Option<bool>) -> bool {
+    let Some(rx) = rx else {
+        return std::future::pending().await;
+    };
+    let before = *seen.get_or_insert_with(|| rx.borrow().failing);
+    match rx.wait_for(|s| s.failing != before).await {
+        Ok(status) => {
+            *seen = Some(status.failing);
+            true
+        }
+        Err(_) => false,
+    }
+}
+
 /// Re-renders the menu if its model changed; returns when its text next changes with
 /// time alone.
 pub async fn refresh<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<DateTime<Utc>> {
     let (model, change_at) = current_model(app).await;
     let state = app.state::<AppState>();
     let shown = || state.menu.lock().unwrap_or_else(|e| e.into_inner());
-    if shown().as_ref() == Some(&model) {
+    let before = shown().clone();
+    if before.as_ref() == Some(&model) {
         return Ok(change_at);
     }
-    // Not under the lock: set_menu waits for GTK's thread, whose click handler takes it.
-    if let Some(tray) = app.tray_by_id(TRAY_ID) {
-        tray.set_menu(Some(render(app, &model)?))?;
-        tray.set_title(Some(&model.title))?;
-    }
+    // Not under the lock: the menu is set on GTK's thread, whose click handler takes it.
+    #[cfg(target_os = "linux")]
+    tray_gtk::show(app, model.clone(), on_click::<R>);
+    #[cfg(not(target_os = "linux"))]
+    tray_tauri::update(app, before.as_ref(), &model)?;
+    #[cfg(target_os = "linux")]
+    let _ = before;
     *shown() = Some(model);
     Ok(change_at)
 }
@@ -139,39 +174,16 @@ async fn current_model<R: Runtime>(app: &AppHandle<R>) -> (MenuModel, DateTime<U
     )
 }
 
-fn render<R: Runtime>(app: &AppHandle<R>, model: &MenuModel) -> tauri::Result<Menu<R>> {
-    let menu = Menu::new(app)?;
-    for (n, item) in model.items.iter().enumerate() {
-        match item {
-            MenuItem::Action { id, label, enabled } => {
-                menu.append(&TauriMenuItem::with_id(
-                    app,
-                    id.as_string(),
-                    label,
-                    *enabled,
-                    None::<&str>,
-                )?)?;
-            }
-            MenuItem::Info(label) => {
-                menu.append(&TauriMenuItem::with_id(
-                    app,
-                    format!("info:{n}"),
-                    label,
-                    false,
-                    None::<&str>,
-                )?)?;
-            }
-            MenuItem::Separator => menu.append(&PredefinedMenuItem::separator(app)?)?,
-        }
-    }
-    Ok(menu)
-}
-
-fn on_click<R: Runtime>(app: &AppHandle<R>, id: &str) {
+/// A click on a menu line, by its `MenuId` string (on GTK's thread).
+pub fn on_click<R: Runtime>(app: &AppHandle<R>, id: &str) {
     let Some(id) = MenuId::parse(id) else { return };
     let state = app.state::<AppState>();
     let model = state.menu.lock().unwrap_or_else(|e| e.into_inner()).clone();
     match id {
+        MenuId::Headline => match model.and_then(|m| m.headline_join) {
+            Some(key) => spawn_join(app, key),
+            None => window::open(app),
+        },
         MenuId::Open => window::open(app),
         MenuId::Quit => lifecycle::shutdown(app),
         MenuId::JoinNext => join_next(app),
@@ -198,28 +210,25 @@ fn on_click<R: Runtime>(app: &AppHandle<R>, id: &str) {
 }
 
 /// Joins an occurrence from a tray click, logging failures (there is no UI to show them).
-/// Joins the meeting the tray's "Join next meeting" offers, if any (the tray menu and the
-/// global shortcut).
-pub fn join_next<R: Runtime>(app: &AppHandle<R>) {
-    let state = app.state::<AppState>();
-    let key = state
-        .menu
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .as_ref()
-        .and_then(|m| m.join_key.clone());
-    match key {
-        Some(key) => spawn_join(app, key),
-        None => tracing::info!("join next meeting: no meeting with a link is near"),
-    }
-}
-
 fn spawn_join<R: Runtime>(app: &AppHandle<R>, key: String) {
     let backend = app.state::<AppState>().backend.clone();
     let tasks = backend.tasks().clone();
     tasks.spawn("join from the tray", async move {
         if let Err(e) = agenda::join(&backend, &key, opener::open).await {
             tracing::warn!(code = e.code.as_str(), "join from the tray failed: {e}");
+        }
+    });
+}
+
+/// "Join next meeting": the core's rule on the live agenda (as every other caller).
+/// "Join next meeting": the tray menu's item and the global shortcut, by the core's one
+/// rule ([`control::join_next`]).
+pub fn join_next<R: Runtime>(app: &AppHandle<R>) {
+    let backend = app.state::<AppState>().backend.clone();
+    let tasks = backend.tasks().clone();
+    tasks.spawn("join next", async move {
+        if let Err(e) = control::join_next(&backend, opener::open).await {
+            tracing::warn!(code = e.code.as_str(), "join next failed: {e}");
         }
     });
 }
@@ -269,9 +278,18 @@ async fn menu_context(backend: &Backend) -> MenuContext {
                 _ => None,
             })
     });
+    let notify = match health::read(backend.ctx().pool()).await {
+        Ok(h) => h,
+        Err(e) => {
+            tracing::warn!(error = %e, "reading the notifications' health failed");
+            Default::default()
+        }
+    };
     MenuContext {
         health_warning: failing_loop.or(source_warning),
         paused_until,
         demo: false,
+        notify_failing_since: notify.failing_since,
+        reminders_waiting: notify.pending,
     }
 }

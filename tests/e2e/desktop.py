@@ -160,3 +160,69 @@ def screenshot(path, window_id=None):
 def wait_painted(path, window_id, timeout=20):
     """Waits until the window shows more than a blank background (WebKit paints late)."""
     return wait_for(lambda: screenshot(path, window_id) > 0.05, timeout, f"window content in {path}", interval=0.5)
+
+
+def menu_layout(app):
+    """The tray menu's items as (id, properties) with the raw dbusmenu values (labels,
+    `icon-data` as PNG bytes); separators are skipped."""
+    out = run("busctl", "--user", "--json=short", "call", app.bus_name, app.menu_path,
+              "com.canonical.dbusmenu", "GetLayout", "iias", "--", "0", "-1", "0").stdout
+    items = []
+    for child in json.loads(out)["data"][1][2]:
+        item_id, props, _ = child["data"]
+        if props.get("type", {}).get("data") == "separator":
+            continue
+        items.append((item_id, {k: v["data"] for k, v in props.items()}))
+    return items
+
+
+def tray_item_property(app, name):
+    """A property of the app's StatusNotifierItem (the object beside its menu)."""
+    item = app.menu_path.rsplit("/Menu", 1)[0]
+    out = run("busctl", "--user", "--json=short", "get-property", app.bus_name, item,
+              "org.kde.StatusNotifierItem", name).stdout
+    return json.loads(out)["data"]
+
+
+def png_rgba(data):
+    """Decodes an 8-bit RGBA or RGB, non-interlaced PNG (what GTK and tray-icon write)
+    into (width, height, rows of (r, g, b, a)) with the standard library only."""
+    import struct
+    import zlib
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    pos, idat, header = 8, b"", None
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + length]
+        if kind == b"IHDR":
+            header = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + length
+    width, height, depth, color_type, _, _, interlace = header
+    assert depth == 8 and color_type in (2, 6) and interlace == 0, header
+    channels = 4 if color_type == 6 else 3
+    raw = zlib.decompress(idat)
+    stride = width * channels
+    rows, prev, i = [], bytearray(stride), 0
+    for _ in range(height):
+        kind, line = raw[i], bytearray(raw[i + 1:i + 1 + stride])
+        i += 1 + stride
+        for x in range(stride):
+            a = line[x - channels] if x >= channels else 0
+            b = prev[x]
+            c = prev[x - channels] if x >= channels else 0
+            if kind == 1:
+                line[x] = (line[x] + a) & 255
+            elif kind == 2:
+                line[x] = (line[x] + b) & 255
+            elif kind == 3:
+                line[x] = (line[x] + (a + b) // 2) & 255
+            elif kind == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append([tuple(line[x:x + channels]) + ((255,) if channels == 3 else ())
+                     for x in range(0, stride, channels)])
+        prev = line
+    return width, height, rows

@@ -387,6 +387,7 @@ def main():
     import agenda_tests  # noqa: F401  (registers the WebDriver tests of the agenda grid, focus and screenshots)
     import reminder_tests  # noqa: F401  (registers the reminder and launch-race tests)
     import hide_tests  # noqa: F401  (registers the hide-rule tests: window, tray, refresh, title patterns)
+    import tray_tests  # noqa: F401  (registers the tray glance tests: colours, minutes icon, headline, Join)
 
     selected = [t for t in TESTS if not sys.argv[1:] or any(a in t.__name__ for a in sys.argv[1:])]
     if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):

@@ -163,6 +163,52 @@ pub fn next_meeting(occurrences: &[Occurrence], now: DateTime<Utc>) -> Option<&O
     }
 }
 
+/// How far ahead a linked meeting of tomorrow may be joined once today has no meeting
+/// left (a call just after midnight); otherwise Join never reaches into tomorrow.
+pub const JOIN_AHEAD_TOMORROW: Duration = Duration::hours(1);
+
+/// The meeting "Join next meeting" opens, for the tray, the window and the API alike:
+/// the linked meeting a person means.
+///
+/// Among attended, busy, timed meetings with a link:
+/// - one starting within [`UPCOMING_PRECEDENCE`] wins over one in progress (you are
+///   leaving the current call for the next);
+/// - otherwise the one in progress (ending first, as in [`next_meeting`]);
+/// - otherwise the next one starting later today, even while a meeting without a link
+///   is in progress (that meeting must not disable Join);
+/// - a meeting of a later day (in `tz`) only when today has no meeting left at all and
+///   it starts within [`JOIN_AHEAD_TOMORROW`]: never tomorrow's while today has one.
+pub fn join_target(occurrences: &[Occurrence], now: DateTime<Utc>, tz: Tz) -> Option<&Occurrence> {
+    let meetings = || {
+        occurrences
+            .iter()
+            .filter(|o| is_attended(o) && !o.all_day && !o.free && o.end > now)
+    };
+    let today = now.with_timezone(&tz).date_naive();
+    let is_today = |o: &Occurrence| o.start.with_timezone(&tz).date_naive() <= today;
+    let today_left = meetings().any(is_today);
+    let linked = || meetings().filter(|o| o.join_url.is_some());
+    let current = linked()
+        .filter(|o| o.in_progress(now))
+        .min_by_key(|o| o.end);
+    let upcoming = linked()
+        .filter(|o| o.start > now)
+        .filter(|o| is_today(o) || (!today_left && o.start - now <= JOIN_AHEAD_TOMORROW))
+        .min_by_key(|o| o.start);
+    match (current, upcoming) {
+        (Some(c), Some(u)) if u.start - now > UPCOMING_PRECEDENCE => Some(c),
+        (Some(c), None) => Some(c),
+        (_, Some(u)) => Some(u),
+        (None, None) => None,
+    }
+}
+
+/// Whether [`join_target`]'s meeting is near enough that the tray's headline joins it
+/// on a click: in progress, or starting within [`UPCOMING_PRECEDENCE`].
+pub fn join_is_near(o: &Occurrence, now: DateTime<Utc>) -> bool {
+    o.in_progress(now) || (o.start > now && o.start - now <= UPCOMING_PRECEDENCE)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -233,5 +279,132 @@ mod tests {
         let list = [cancelled, declined, free, all_day, real];
         assert_eq!(next_meeting(&list, now).unwrap().summary, "real");
         assert!(next_meeting(&list[..4], now).is_none());
+    }
+
+    fn linked(summary: &str, start: DateTime<Utc>, minutes: i64) -> Occurrence {
+        Occurrence {
+            join_url: Some(format!("https://meet.example/{summary}")),
+            ..occ(summary, start, minutes)
+        }
+    }
+
+    fn target(list: &[Occurrence], now: DateTime<Utc>) -> Option<&str> {
+        join_target(list, now, chrono_tz::UTC).map(|o| o.summary.as_str())
+    }
+
+    #[test]
+    fn join_targets_the_imminent_linked_meeting() {
+        let now = Utc.with_ymd_and_hms(2026, 5, 4, 10, 0, 0).unwrap();
+        // Only a linked meeting later today: that one.
+        let list = [linked("call", now + Duration::minutes(40), 30)];
+        assert_eq!(target(&list, now), Some("call"));
+        // A meeting without a link is never the target.
+        assert_eq!(
+            target(&[occ("plain", now + Duration::minutes(5), 30)], now),
+            None
+        );
+        // The earliest linked one wins over a later linked one.
+        let list = [
+            linked("later", now + Duration::hours(3), 30),
+            linked("sooner", now + Duration::minutes(30), 30),
+        ];
+        assert_eq!(target(&list, now), Some("sooner"));
+    }
+
+    #[test]
+    fn join_prefers_the_upcoming_meeting_over_the_one_in_progress_once_it_is_near() {
+        let now = Utc.with_ymd_and_hms(2026, 5, 4, 10, 0, 0).unwrap();
+        let current = linked("current", now - Duration::minutes(30), 60);
+        let far = linked("next", now + Duration::minutes(11), 30);
+        let near = linked("next", now + UPCOMING_PRECEDENCE, 30);
+        assert_eq!(target(&[current.clone(), far], now), Some("current"));
+        assert_eq!(target(&[current, near], now), Some("next"));
+    }
+
+    #[test]
+    fn an_unlinked_meeting_in_progress_does_not_disable_join() {
+        // Issue 13: during a meeting without a link, a linked call 24 minutes away.
+        let now = Utc.with_ymd_and_hms(2026, 5, 4, 10, 0, 0).unwrap();
+        let list = [
+            occ("focus", now - Duration::minutes(30), 60),
+            linked("call", now + Duration::minutes(24), 30),
+        ];
+        assert_eq!(target(&list, now), Some("call"));
+        // The headline still shows the meeting in progress, and a click on it does not
+        // join a call 24 minutes away.
+        assert_eq!(next_meeting(&list, now).unwrap().summary, "focus");
+        assert!(!join_is_near(
+            join_target(&list, now, chrono_tz::UTC).unwrap(),
+            now
+        ));
+    }
+
+    #[test]
+    fn join_never_offers_tomorrow_while_today_has_a_meeting() {
+        let berlin: Tz = "Europe/Berlin".parse().unwrap();
+        // 18:19 in Berlin; a meeting without a link until 19:00, tomorrow's linked standup.
+        let now = Utc.with_ymd_and_hms(2026, 5, 4, 16, 19, 0).unwrap();
+        let today = occ("wrap-up", now - Duration::minutes(19), 60);
+        let tomorrow = linked(
+            "standup",
+            Utc.with_ymd_and_hms(2026, 5, 5, 7, 30, 0).unwrap(),
+            15,
+        );
+        let list = [today, tomorrow.clone()];
+        assert!(join_target(&list, now, berlin).is_none());
+        // Today done: still not tomorrow's standup 13 hours away...
+        assert!(join_target(std::slice::from_ref(&tomorrow), now, berlin).is_none());
+        // ...but the headline shows it.
+        assert_eq!(
+            next_meeting(std::slice::from_ref(&tomorrow), now)
+                .unwrap()
+                .summary,
+            "standup"
+        );
+        // A call just after midnight, with today done, is joinable.
+        let late = Utc.with_ymd_and_hms(2026, 5, 4, 21, 40, 0).unwrap(); // 23:40 Berlin
+        let midnight_call = linked(
+            "late call",
+            Utc.with_ymd_and_hms(2026, 5, 4, 22, 10, 0).unwrap(),
+            30,
+        );
+        assert_eq!(
+            join_target(std::slice::from_ref(&midnight_call), late, berlin)
+                .map(|o| o.summary.as_str()),
+            Some("late call")
+        );
+    }
+
+    #[test]
+    fn join_skips_declined_cancelled_free_all_day_and_ended_meetings() {
+        let now = Utc.with_ymd_and_hms(2026, 5, 4, 10, 0, 0).unwrap();
+        let mut declined = linked("declined", now + Duration::minutes(1), 30);
+        declined.my_status = Some(PartStat::Declined);
+        let mut cancelled = linked("cancelled", now + Duration::minutes(2), 30);
+        cancelled.cancelled = true;
+        let mut free = linked("free", now + Duration::minutes(3), 30);
+        free.free = true;
+        let mut all_day = linked("all day", now + Duration::minutes(4), 30);
+        all_day.all_day = true;
+        let ended = linked("ended", now - Duration::minutes(60), 30);
+        let real = linked("real", now + Duration::hours(2), 30);
+        let list = [declined, cancelled, free, all_day, ended, real];
+        assert_eq!(target(&list, now), Some("real"));
+        assert_eq!(target(&list[..5], now), None);
+    }
+
+    #[test]
+    fn join_is_near_in_progress_or_within_the_precedence() {
+        let now = Utc.with_ymd_and_hms(2026, 5, 4, 10, 0, 0).unwrap();
+        assert!(join_is_near(&occ("a", now - Duration::minutes(5), 30), now));
+        assert!(join_is_near(&occ("b", now + UPCOMING_PRECEDENCE, 30), now));
+        assert!(!join_is_near(
+            &occ("c", now + Duration::minutes(11), 30),
+            now
+        ));
+        assert!(!join_is_near(
+            &occ("d", now - Duration::minutes(60), 30),
+            now
+        ));
     }
 }

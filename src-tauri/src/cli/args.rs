@@ -33,6 +33,8 @@ pub enum Command {
     Agenda(AgendaArgs),
     /// The next meeting (for scripts and status bars).
     Next(NextArgs),
+    /// Open the link of the meeting the tray's "Join next meeting" means (for a shortcut).
+    Join(JoinArgs),
     /// Manage calendar sources.
     #[command(subcommand)]
     Sources(SourcesCommand),
@@ -49,6 +51,13 @@ pub enum Command {
     /// Hide events from the tray, the window and reminders; list and undo.
     #[command(subcommand)]
     Hide(super::hide::HideCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct JoinArgs {
+    /// Print the link instead of opening it.
+    #[arg(long)]
+    pub print: bool,
 }
 
 #[derive(Debug, Args)]

@@ -17,6 +17,7 @@ pub mod accounts;
 pub mod agenda;
 pub mod args;
 mod hide;
+mod join;
 mod next;
 pub mod out;
 mod settings;
@@ -141,6 +142,12 @@ async fn dispatch(data_dir: Option<&Path>, command: Command) -> Result<ExitCode,
         Command::Next(n) => {
             let ctx = open_ctx(data_dir, db::Access::Read).await?;
             let result = next::run(&ctx, n).await;
+            db::close(ctx.pool()).await;
+            result.map(|()| ExitCode::SUCCESS)
+        }
+        Command::Join(j) => {
+            let ctx = open_ctx(data_dir, db::Access::Read).await?;
+            let result = join::run(&ctx, j).await;
             db::close(ctx.pool()).await;
             result.map(|()| ExitCode::SUCCESS)
         }

@@ -10,7 +10,7 @@ use crate::menu_model;
 
 pub async fn run(ctx: &Ctx, n: NextArgs) -> Result<(), CliError> {
     let mut out = Out::new();
-    let api::agenda::NextMeeting { now, tz, next } = api::agenda::next(ctx).await?;
+    let api::agenda::NextMeeting { now, tz, next, .. } = api::agenda::next(ctx).await?;
     let next = next.as_ref();
     let headline = next.map_or_else(
         || NO_MEETINGS.to_string(),

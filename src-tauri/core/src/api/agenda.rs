@@ -108,6 +108,8 @@ pub struct NextMeeting {
     pub now: DateTime<Utc>,
     pub tz: Tz,
     pub next: Option<Occurrence>,
+    /// The meeting "Join next meeting" opens ([`agenda::join_target`]), if any.
+    pub join: Option<Occurrence>,
 }
 
 /// The next meeting from the cache (no running app needed): the occurrences from a day
@@ -127,6 +129,7 @@ pub async fn next(ctx: &Ctx) -> ApiResult<NextMeeting> {
         now,
         tz,
         next: next_meeting(&list, now).cloned(),
+        join: agenda::join_target(&list, now, tz).cloned(),
     })
 }
 

@@ -1,5 +1,5 @@
-//! Acting rather than reading: refresh now, pause and resume notifications, the reminder
-//! window's content and actions.
+//! Acting rather than reading: refresh now, pause and resume notifications, join the
+//! next meeting, the reminder window's content and actions.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -72,4 +72,23 @@ pub fn act_on_alert(backend: &Backend, action: AlertAction) -> ApiResult<()> {
     })?;
     reminders.act_on_alert(action);
     Ok(())
+}
+
+/// "Join next meeting" (the tray, a shortcut, the API): opens the link of the meeting
+/// [`crate::agenda::join_target`] picks on the live agenda, with `open` (the shell's
+/// allow-listed opener). Returns the key of the meeting joined.
+pub async fn join_next<E>(
+    backend: &Backend,
+    open: impl FnOnce(&str) -> Result<(), E> + Send + 'static,
+) -> ApiResult<String>
+where
+    E: std::fmt::Display + Send + 'static,
+{
+    let snapshot = backend.agenda();
+    let now = backend.clock().now();
+    let key = crate::agenda::join_target(&snapshot.occurrences, now, snapshot.tz)
+        .map(crate::model::Occurrence::key)
+        .ok_or_else(|| ApiError::new(Code::NoLink, "no meeting with a link to join today"))?;
+    super::agenda::join(backend, &key, open).await?;
+    Ok(key)
 }
