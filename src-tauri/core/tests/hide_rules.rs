@@ -103,7 +103,7 @@ async fn hide_rules_hold_across_refreshes_of_the_same_and_a_changed_feed() {
         name: Some("Work".into()),
         ..Default::default()
     };
-    let source = api::sources::add(ctx, new).await.unwrap();
+    let source = api::sources::add(ctx, new, false).await.unwrap();
     assert_eq!(
         sync(&backend, &clock).await,
         [OutcomeKind::Updated { events: 2 }]
