@@ -99,7 +99,11 @@ export type HealthView = { status: SourceStatus, last_success: string | null, la
 /**
  * Until when an open circuit waits before its next probe.
  */
-circuit_open_until: string | null, consecutive_failures: number, stale: boolean, events: number, };
+circuit_open_until: string | null, consecutive_failures: number, stale: boolean, events: number, 
+/**
+ * What the agenda leaves out of this calendar, in words (too many occurrences).
+ */
+cut: string | null, };
 export type HiddenView = { id: number, source_id: number, 
 /**
  * The calendar's name.

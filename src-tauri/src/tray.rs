@@ -272,9 +272,10 @@ async fn menu_context(backend: &Backend) -> MenuContext {
         });
     let source_warning = sources::health(backend.ctx()).await.ok().and_then(|list| {
         list.into_iter()
-            .find_map(|h| match (&h.last_error, h.stale) {
-                (Some(e), _) if h.enabled => Some(format!("{}: {e}", h.name)),
-                (None, true) if h.enabled => Some(format!("{}: data is out of date", h.name)),
+            .find_map(|h| match (&h.last_error, h.stale, &h.cut) {
+                (Some(e), _, _) if h.enabled => Some(format!("{}: {e}", h.name)),
+                (None, true, _) if h.enabled => Some(format!("{}: data is out of date", h.name)),
+                (None, false, Some(cut)) if h.enabled => Some(format!("{}: {cut}", h.name)),
                 _ => None,
             })
     });

@@ -54,6 +54,7 @@ export function health(h, enabled = true) {
   if (h.circuit === 'open') problems.push('Paused after repeated failures; it will be retried later.');
   else if (h.circuit === 'half_open') problems.push('Retrying after repeated failures.');
   if (h.stale) problems.push('Warning: the events shown from this calendar may be out of date.');
+  if (h.cut) problems.push(sentence(`Warning: ${h.cut}`));
   return { info, problems };
 }
 

@@ -559,13 +559,14 @@ impl Backend {
             from: agenda::start_of_day(today, tz),
             to: agenda::start_of_day(today + Days::new(AGENDA_DAYS), tz),
         };
-        let occurrences = self
+        let report = self
             .tasks
-            .blocking(move || inputs.shown(window, tz))
+            .blocking(move || inputs.shown_report(window, tz))
             .await
             .unwrap_or_default();
-        tracing::debug!(count = occurrences.len(), "agenda recomputed");
-        let occurrences = Arc::new(occurrences);
+        tracing::debug!(count = report.occurrences.len(), "agenda recomputed");
+        self.record_cuts(&report.cuts).await;
+        let occurrences = Arc::new(report.occurrences);
         self.reminder_config.send_if_modified(|c| {
             let changed = *c != reminder_config;
             *c = reminder_config;
@@ -580,6 +581,34 @@ impl Backend {
             demo,
         }));
         Ok(())
+    }
+
+    /// Writes what the agenda's budget cut to each source's health when it changed, so
+    /// `status`, the Sources page and the tray say the calendar is shown in part.
+    async fn record_cuts(&self, cuts: &[agenda::SourceCut]) {
+        let mut words: Vec<(i64, String)> = cuts
+            .iter()
+            .filter_map(|c| Some((c.source_id?, cut_words(&c.truncation))))
+            .collect();
+        words.sort();
+        let recorded: Vec<(i64, String)> = match cache::feed_states(self.pool()).await {
+            Ok(states) => states
+                .into_iter()
+                .filter_map(|s| Some((s.source_id, s.cut?)))
+                .collect(),
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the recorded agenda cuts failed");
+                return;
+            }
+        };
+        if recorded != words {
+            for (id, text) in &words {
+                tracing::warn!(source_id = id, "{text}");
+            }
+            if let Err(e) = cache::set_cuts(self.pool(), &words).await {
+                tracing::warn!(error = %e, "recording the agenda's cuts failed");
+            }
+        }
     }
 
     /// Cancels every task, waits for them at most `bound`, then closes the pool
@@ -652,15 +681,20 @@ impl AgendaInputs {
     /// are left out, and declined ones when `events.declined` is `hide` (otherwise the
     /// window dims them). The one filter of every surface.
     pub fn shown(&self, window: Window, tz: Tz) -> Vec<Occurrence> {
-        let mut list = agenda::expand_all(&self.calendars, window, tz, &self.settings);
+        self.shown_report(window, tz).occurrences
+    }
+
+    /// [`Self::shown`] with what the agenda's budget cut, per source.
+    pub fn shown_report(&self, window: Window, tz: Tz) -> agenda::Agenda {
+        let mut report = agenda::expand_all_report(&self.calendars, window, tz, &self.settings);
         let hide_declined = self.settings.hide_declined;
         if hide_declined || !self.hidden.is_empty() {
-            list.retain(|o| {
+            report.occurrences.retain(|o| {
                 let declined = hide_declined && o.my_status == Some(PartStat::Declined);
                 !declined && !self.hidden.hides(o)
             });
         }
-        list
+        report
     }
 }
 
@@ -715,4 +749,13 @@ pub async fn pipeline_deps(
         parser: refresh::default_parser(),
         options: PipelineOptions::default(),
     })
+}
+
+/// What a cut means for the user, in words.
+fn cut_words(t: &crate::ics::budget::Truncation) -> String {
+    let reason = t.reason.as_deref().unwrap_or("its budget was reached");
+    format!(
+        "the agenda shows only part of this calendar: {} event(s) cut, {reason}",
+        t.events
+    )
 }

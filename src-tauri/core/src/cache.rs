@@ -50,6 +50,8 @@ pub struct FeedState {
     pub event_count: i64,
     /// Fetches in a row that parsed to no events while the cache held some.
     pub empty_answers: u32,
+    /// What the app's agenda left out of this feed, in words (see [`set_cuts`]).
+    pub cut: Option<String>,
 }
 
 /// How many empty answers in a row replace cached events (see [`StatusUpdate::Empty`]).
@@ -86,12 +88,13 @@ fn row_to_state(row: &sqlx::sqlite::SqliteRow) -> Result<FeedState, CacheError> 
         retry_after: ts(row.try_get("retry_after")?),
         event_count: row.try_get("event_count")?,
         empty_answers: row.try_get::<i64, _>("empty_answers")?.max(0) as u32,
+        cut: row.try_get("cut")?,
     })
 }
 
 const STATE_COLUMNS: &str = "source_id, meta_json, etag, last_modified, file_mtime, last_success, last_checked, \
      last_error, error_kind, circuit_state, consecutive_failures, open_until, retry_after, event_count, \
-     empty_answers";
+     empty_answers, cut";
 
 /// The feed state of one source (a default state when it was never fetched).
 pub async fn feed_state(pool: &SqlitePool, source_id: i64) -> Result<FeedState, CacheError> {
@@ -115,6 +118,7 @@ pub async fn feed_state(pool: &SqlitePool, source_id: i64) -> Result<FeedState, 
             retry_after: None,
             event_count: 0,
             empty_answers: 0,
+            cut: None,
         }),
     }
 }
@@ -431,6 +435,9 @@ pub struct SourceHealth {
     pub event_count: i64,
     /// Where the source's credentials live ("keyring" / "file"), if it has any.
     pub secret_store: Option<&'static str>,
+    /// What the app's agenda leaves out of this calendar, in words (the source is then a
+    /// warning): too many occurrences for the agenda's budget.
+    pub cut: Option<String>,
 }
 
 /// The effective refresh interval of a source: its own or the global one, never below
@@ -471,8 +478,11 @@ pub async fn health(
             SourceStatus::Disabled
         } else if st.last_checked.is_none() && st.last_success.is_none() {
             SourceStatus::Pending
-        } else if st.last_error.is_none() && !stale {
+        } else if st.last_error.is_none() && !stale && st.cut.is_none() {
             SourceStatus::Ok
+        } else if st.last_error.is_none() && !stale {
+            // Fetched and current, but not all of it is shown.
+            SourceStatus::Warning
         } else if st.error_kind.as_deref() == Some(EMPTY_FEED) {
             // The feed answers; it is its content that is doubtful, and the last good
             // data is still shown however old it is.
@@ -503,7 +513,27 @@ pub async fn health(
             stale,
             event_count: st.event_count,
             secret_store: source.secret_store.map(|k| k.as_str()),
+            cut: st.cut.clone(),
         });
     }
     Ok(out)
+}
+
+/// Records what the app's agenda cut from each source: `cuts` holds (source id, words)
+/// for the cut ones; every other source's note is cleared. One write transaction; the
+/// caller writes only when the cuts changed.
+pub async fn set_cuts(pool: &SqlitePool, cuts: &[(i64, String)]) -> Result<(), CacheError> {
+    let mut tx = db::begin_immediate(pool).await?;
+    sqlx::query("UPDATE feeds SET cut = NULL WHERE cut IS NOT NULL")
+        .execute(&mut *tx)
+        .await?;
+    for (source_id, words) in cuts {
+        sqlx::query("UPDATE feeds SET cut = ? WHERE source_id = ?")
+            .bind(words)
+            .bind(source_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }

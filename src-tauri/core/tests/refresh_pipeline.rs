@@ -283,6 +283,7 @@ fn state(checked: chrono::DateTime<Utc>) -> FeedState {
         retry_after: None,
         event_count: 0,
         empty_answers: 0,
+        cut: None,
     }
 }
 

@@ -97,6 +97,9 @@ pub async fn run(ctx: &Ctx, format: TextOrJson) -> Result<(), CliError> {
                 if let Some(e) = h.last_error {
                     outln!(out, "    last error: {e}")?;
                 }
+                if let Some(cut) = h.cut {
+                    outln!(out, "    shown in part: {cut}")?;
+                }
             }
         }
     }

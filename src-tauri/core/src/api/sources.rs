@@ -38,6 +38,8 @@ pub struct HealthView {
     pub consecutive_failures: u32,
     pub stale: bool,
     pub events: i64,
+    /// What the agenda leaves out of this calendar, in words (too many occurrences).
+    pub cut: Option<String>,
 }
 
 /// How a source is reached, as the Sources page words it.
@@ -97,6 +99,7 @@ fn view(s: Source, health: Option<&SourceHealth>) -> SourceView {
             consecutive_failures: h.consecutive_failures,
             stale: h.stale,
             events: h.event_count,
+            cut: h.cut.clone(),
         }),
     }
 }
