@@ -333,3 +333,38 @@ fn status_shows_the_running_apps_failing_loops_one_line_each() {
     assert_eq!(failing[0]["name"], "refresh scheduler");
     assert_eq!(failing[0]["failures"], 3);
 }
+
+/// `_` is a menu's mnemonic mark, and only the tray's menu doubles it: `next` (and the
+/// panel's label and tooltip) show the title as it is.
+#[test]
+fn next_writes_the_title_as_it_is_underscores_included() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let feed = d.join("q3.ics");
+    let start = chrono::Utc::now() + chrono::Duration::hours(2);
+    let stamp = |t: chrono::DateTime<chrono::Utc>| t.format("%Y%m%dT%H%M%SZ").to_string();
+    std::fs::write(
+        &feed,
+        format!(
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:q3@t\r\n\
+             DTSTAMP:20260101T000000Z\r\nDTSTART:{}\r\nDTEND:{}\r\nSUMMARY:Q3_review__final\r\n\
+             END:VEVENT\r\nEND:VCALENDAR\r\n",
+            stamp(start),
+            stamp(start + chrono::Duration::hours(1))
+        ),
+    )
+    .unwrap();
+    let added = run(
+        d,
+        &["sources", "add", feed.to_str().unwrap(), "--name", "Q"],
+    );
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    assert!(run(d, &["sync"]).status.success());
+    let out = run(d, &["next"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.trim_end().ends_with(": Q3_review__final"), "{text}");
+}

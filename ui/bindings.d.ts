@@ -182,7 +182,15 @@ join_url: string | null,
 /**
  * The user's own participation status, when one of `me.emails` is an attendee.
  */
-my_status: PartStat | null, attendees: number, organizer: string | null, 
+my_status: PartStat | null, attendees: number, 
+/**
+ * The organizer's address (or name when the feed gives no address).
+ */
+organizer: string | null, 
+/**
+ * The organizer's name (CN), when the feed gives one.
+ */
+organizer_name: string | null, 
 /**
  * The event's own VALARM triggers (DISPLAY and AUDIO alarms).
  */

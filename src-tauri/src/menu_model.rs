@@ -438,13 +438,17 @@ fn notify_line(since: DateTime<Utc>, waiting: i64, tz: Tz) -> String {
 }
 
 /// Feed text is hostile: the core's one rule ([`is_unsafe`]) drops what could reorder or
-/// hide the menu's text (again here, as the menu also shows text from outside the parser);
-/// menus use `_` for mnemonics, so underscores are doubled to show literally.
+/// hide the menu's text (again here, as the menu also shows text from outside the parser).
+/// The text stays literal: the headline is also the tooltip, the panel's label and
+/// `calendarbot next`'s output; [`menu_label`] makes a menu line of it.
 pub fn clean(text: &str) -> String {
-    text.chars()
-        .filter(|c| !is_unsafe(*c))
-        .collect::<String>()
-        .replace('_', "__")
+    text.chars().filter(|c| !is_unsafe(*c)).collect()
+}
+
+/// A line as a menu label: menus read `_` as the mnemonic mark, so underscores are
+/// doubled to show literally ("Q3_review", not "Q3review" with an underlined r).
+pub fn menu_label(text: &str) -> String {
+    text.replace('_', "__")
 }
 
 fn truncate(text: &str) -> String {
@@ -647,7 +651,8 @@ mod tests {
 
     #[test]
     fn feed_text_cannot_spoof_the_menu() {
-        assert_eq!(clean("Pay\u{202e}gpj.exe\u{0007}_x"), "Paygpj.exe__x");
+        assert_eq!(clean("Pay\u{202e}gpj.exe\u{0007}_x"), "Paygpj.exe_x");
+        assert_eq!(menu_label("Q3_review"), "Q3__review");
         let long = "x".repeat(200);
         assert_eq!(truncate(&long).chars().count(), MAX_SUMMARY_CHARS);
     }

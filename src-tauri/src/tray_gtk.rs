@@ -134,7 +134,7 @@ impl Indicator {
         for item in &model.items {
             let widget = match item {
                 MenuItem::Action { id, label, enabled } => {
-                    let w = gtk::MenuItem::with_mnemonic(label);
+                    let w = gtk::MenuItem::with_mnemonic(&menu_model::menu_label(label));
                     w.set_sensitive(*enabled);
                     connect(&w, app, id.as_string(), on_click);
                     w
@@ -148,12 +148,12 @@ impl Indicator {
                             pixbuf(tray_pixels::dot(rgb), DOT_SIZE)
                         })
                         .clone();
-                    let w = image_menu_item(label, &dot);
+                    let w = image_menu_item(&menu_model::menu_label(label), &dot);
                     connect(&w, app, id.as_string(), on_click);
                     w
                 }
                 MenuItem::Info(label) => {
-                    let w = gtk::MenuItem::with_mnemonic(label);
+                    let w = gtk::MenuItem::with_mnemonic(&menu_model::menu_label(label));
                     w.set_sensitive(false);
                     w
                 }

@@ -87,7 +87,7 @@ fn render<R: Runtime>(app: &AppHandle<R>, model: &MenuModel) -> tauri::Result<Me
                 menu.append(&TauriMenuItem::with_id(
                     app,
                     id.as_string(),
-                    label,
+                    menu_model::menu_label(label),
                     *enabled,
                     None::<&str>,
                 )?)?;
@@ -100,7 +100,7 @@ fn render<R: Runtime>(app: &AppHandle<R>, model: &MenuModel) -> tauri::Result<Me
                 menu.append(&IconMenuItem::with_id(
                     app,
                     id.as_string(),
-                    label,
+                    menu_model::menu_label(label),
                     true,
                     Some(icon),
                     None::<&str>,
@@ -110,7 +110,7 @@ fn render<R: Runtime>(app: &AppHandle<R>, model: &MenuModel) -> tauri::Result<Me
                 menu.append(&TauriMenuItem::with_id(
                     app,
                     format!("info:{n}"),
-                    label,
+                    menu_model::menu_label(label),
                     false,
                     None::<&str>,
                 )?)?;

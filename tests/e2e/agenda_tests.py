@@ -254,7 +254,7 @@ def agenda_event_opens_its_details_by_keyboard_with_the_boilerplate_folded():
         wait_for(lambda: w.js("return document.getElementById('event-details').open"), 5, "the details dialog")
         assert w.js("return document.activeElement.id") == "event-details-title"
         text = w.text("#event-details")
-        assert "Solo review" in text and "2 attendees" in text and "dana@example.com" in text, text
+        assert "Solo review" in text and "2 attendees" in text and "Dana Organizer <dana@example.com>" in text, text
         assert w.text('[data-testid="details-description"]') == "Agenda: the Q3 numbers.", text
         folded = w.js("const d = document.querySelector('[data-testid=\"details-boilerplate\"]');"
                       " return [d.open, d.textContent.includes('Meeting ID:'), d.querySelector('div').checkVisibility()]")

@@ -26,6 +26,15 @@ const MARKER = new RegExp([
 const DIAL_IN = /^\s*(?:tel:)?\+?\d[\d\s().,#*/-]{7,}(?:\s+[\p{L}\s(),.-]{0,40})?$/u;
 
 /**
+ * "Ann Lee <ann@example.org>", the name or the address alone, as the feed gives them.
+ * @param {import('../bindings').OccurrenceView} o
+ */
+function organizer(o) {
+  if (o.organizer_name && o.organizer && o.organizer !== o.organizer_name) return `${o.organizer_name} <${o.organizer}>`;
+  return o.organizer_name || o.organizer || '';
+}
+
+/**
  * Splits a description into what the organizer wrote and the invitation's boilerplate.
  * A separator opens a block that runs to the next separator; a marker line folds the
  * rest of the text; a dial-in number line is folded on its own.
@@ -160,7 +169,7 @@ export function createDetails() {
       el('dl', { class: 'details-facts' },
         fact('When', when(o)),
         fact('Where', o.location),
-        fact('Organizer', o.organizer),
+        fact('Organizer', organizer(o)),
         fact('People', people(o)),
         fact('Calendar', o.source ? el('span', {}, dot(o.color), ' ', o.source) : ''),
         fact('Categories', o.categories && o.categories.length ? o.categories.join(', ') : '')),

@@ -68,7 +68,10 @@ pub struct Occurrence {
     /// The user's own participation status, when one of `me.emails` is an attendee.
     pub my_status: Option<PartStat>,
     pub attendees: u32,
+    /// The organizer's address (or name when the feed gives no address).
     pub organizer: Option<String>,
+    /// The organizer's name (CN), when the feed gives one.
+    pub organizer_name: Option<String>,
     /// The event's own VALARM triggers (DISPLAY and AUDIO alarms).
     pub alarms: Vec<AlarmTrigger>,
     pub categories: Vec<String>,
@@ -108,6 +111,7 @@ impl Occurrence {
             my_status: None,
             attendees: 0,
             organizer: None,
+            organizer_name: None,
             alarms: Vec::new(),
             categories: Vec::new(),
             color: None,

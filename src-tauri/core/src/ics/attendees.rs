@@ -44,6 +44,11 @@ pub fn organizer(line: &ContentLine) -> Option<String> {
     line.param("CN").map(clean_line).filter(|c| !c.is_empty())
 }
 
+/// The organizer's name (the CN parameter), when the line has one.
+pub fn organizer_name(line: &ContentLine) -> Option<String> {
+    line.param("CN").map(clean_line).filter(|c| !c.is_empty())
+}
+
 /// The user's PARTSTAT: the first attendee whose address is one of `me` (lower case).
 pub fn my_status(attendees: &[Attendee], me: &[String]) -> Option<PartStat> {
     if me.is_empty() {
@@ -80,5 +85,14 @@ mod tests {
             my_status(&[a], &["j@X".to_string()]),
             Some(PartStat::Declined)
         );
+    }
+
+    #[test]
+    fn the_organizer_has_an_address_and_a_name_for_people() {
+        let l = parse_line(b"ORGANIZER;CN=\"Lee, Ann\x07\":mailto:Ann@X.org").unwrap();
+        assert_eq!(organizer(&l).as_deref(), Some("ann@x.org"));
+        assert_eq!(organizer_name(&l).as_deref(), Some("Lee, Ann"));
+        let bare = parse_line(b"ORGANIZER:mailto:ann@x.org").unwrap();
+        assert_eq!(organizer_name(&bare), None);
     }
 }

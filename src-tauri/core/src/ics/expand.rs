@@ -974,6 +974,7 @@ fn push_occurrence(
         my_status: my_status(attendees, &opts.me_emails),
         attendees: u32::try_from(attendees.len()).unwrap_or(u32::MAX),
         organizer: pick(|e| &e.organizer),
+        organizer_name: pick(|e| &e.organizer_name),
         alarms,
         categories,
         color: ev

@@ -187,6 +187,9 @@ pub struct EventRecord {
     pub attendees: Vec<Attendee>,
     /// ORGANIZER address (without `mailto:`) or CN when no address.
     pub organizer: Option<String>,
+    /// The organizer's name (ORGANIZER's CN), for people to read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organizer_name: Option<String>,
     #[serde(default)]
     pub alarms: Vec<AlarmDef>,
     #[serde(default)]

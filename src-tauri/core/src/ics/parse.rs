@@ -542,7 +542,10 @@ fn build_event(props: &[ContentLine], alarms: &[Vec<ContentLine>]) -> Result<Eve
             "TRANSP" => transparent = p.value.trim().eq_ignore_ascii_case("TRANSPARENT"),
             "X-MICROSOFT-CDO-BUSYSTATUS" => busy_free = p.value.trim().eq_ignore_ascii_case("FREE"),
             "ATTENDEE" => ev.attendees.push(attendees::attendee(p)),
-            "ORGANIZER" => ev.organizer = attendees::organizer(p),
+            "ORGANIZER" => {
+                ev.organizer = attendees::organizer(p);
+                ev.organizer_name = attendees::organizer_name(p);
+            }
             "CATEGORIES" => ev.categories.extend(
                 split_list(raw_prefix(&p.value, MAX_LINE_BYTES))
                     .iter()
