@@ -126,7 +126,12 @@ def gen_rrule(r, kind, start):
     elif freq == "MINUTELY":
         parts.append(f"INTERVAL={r.choice([15, 30, 45, 90, 240])}")
         if r.random() < 0.3:
-            parts.append(f"BYHOUR={r.randint(8, 11)},{r.randint(13, 17)}")
+            hours = (r.randint(8, 11), r.randint(13, 17))
+            # Deliberate difference 6: dateutil raises "empty rule" when the INTERVAL
+            # reaches none of the hours (INTERVAL=240 from an odd hour and BYHOUR=8,13);
+            # such a BYHOUR is left out (no random draw, so the rest of the case is as before).
+            if reaches_an_hour(start, int(parts[1].split("=")[1]), hours):
+                parts.append(f"BYHOUR={hours[0]},{hours[1]}")
         parts.append(f"COUNT={r.randint(2, 120)}")
         bounded = True
     elif freq == "HOURLY":
@@ -191,6 +196,13 @@ def gen_rrule(r, kind, start):
     return ";".join(parts)
 
 
+def reaches_an_hour(start, minutes, hours):
+    """Whether DTSTART + k x `minutes` ever falls in one of `hours` (wall time; whole days
+    repeat after 1440 / gcd steps)."""
+    begin = start.hour * 60 + start.minute
+    return any((begin + k * minutes) % 1440 // 60 in hours for k in range(1440))
+
+
 def local_instances(rule, start, limit):
     """Wall-time instances of `rule` from `start` (dateutil; only used to pick EXDATEs,
     overrides and UNTIL values that hit real instances)."""
@@ -214,6 +226,36 @@ def vtimezone(tzid, rules):
         "BEGIN:STANDARD", f"TZOFFSETFROM:{dst}", f"TZOFFSETTO:{std}", f"TZNAME:{sn}",
         f"DTSTART:19701101T{back}", f"RRULE:FREQ=YEARLY;BYMONTH={em};BYDAY={ed}",
         "END:STANDARD", "END:VTIMEZONE"])
+
+
+def cross_matches(kind, local):
+    """Deliberate difference 7: recurring-ical-events matches an EXDATE or RECURRENCE-ID
+    against an instance by either of two naive forms of each, its UTC time and its wall time
+    (`to_recurrence_ids`), so `EXDATE;TZID=America/Santiago:20250127T171500` (20:15Z) also
+    removes the instance at 20:15 wall time (23:15Z), and the one at 17:15Z. Those two
+    instants (UTC keys) are left out of the comparison for this uid, on both sides; only
+    zoned times have two different forms."""
+    if kind.kind not in ("zoned", "vtz"):
+        return set()
+    z = ZoneInfo(kind.zone)
+    utc_naive = local.replace(tzinfo=z).astimezone(timezone.utc).replace(tzinfo=None)
+    wall_is_utc = utc_naive.replace(tzinfo=z)  # the instance whose wall time is that UTC time
+    local_as_utc = local.replace(tzinfo=timezone.utc)  # the instance at the wall time in UTC
+    return {utc_key(wall_is_utc, kind.zone), utc_key(local_as_utc, kind.zone)}
+
+
+def without_dtend(body, uid):
+    """The calendar with the DTEND of the master of `uid` left out (deliberate difference 2)."""
+    out, in_uid = [], False
+    for line in body.split("\r\n"):
+        if line == f"UID:{uid}":
+            in_uid = True
+        elif line == "END:VEVENT":
+            in_uid = False
+        elif in_uid and line.startswith("DTEND"):
+            continue
+        out.append(line)
+    return "\r\n".join(out)
 
 
 def gen_calendar(seed):
@@ -252,7 +294,7 @@ def gen_calendar(seed):
             start = datetime(d.year, d.month, d.day, hour, r.choice([0, 15, 30, 45]))
         lines = ["BEGIN:VEVENT", f"UID:{uid}", "DTSTAMP:20240101T000000Z", kind.prop("DTSTART", start),
                  f"SUMMARY:event {n}"]
-        note = {"exact_secs": None, "end_before_start": False, "vtz_zone": None}
+        note = {"exact_secs": None, "end_before_start": False, "vtz_zone": None, "cross": set()}
         if kind.kind == "vtz":
             note["vtz_zone"] = kind.zone
         e = r.random()
@@ -300,6 +342,7 @@ def gen_calendar(seed):
             ex, insts = [], []
         for x in ex:
             lines.append(kind.prop("EXDATE", as_kind(x)))
+            note["cross"] |= cross_matches(kind, x)
         if r.random() < 0.25:
             for _ in range(r.randint(1, 3)):
                 rd = datetime(2025, 1, 1, r.randint(6, 20), 0) + timedelta(days=r.randint(10, 500))
@@ -313,6 +356,7 @@ def gen_calendar(seed):
                 new = orig.date() + timedelta(days=r.choice([0, 1, -1, 3]))
             else:
                 new = orig + timedelta(minutes=r.choice([0, 30, -60, 120, 1440, -2880]))
+            note["cross"] |= cross_matches(kind, orig)
             ov = ["BEGIN:VEVENT", f"UID:{uid}", "DTSTAMP:20240101T000000Z",
                   kind.prop("RECURRENCE-ID", as_kind(orig)), kind.prop("DTSTART", new),
                   f"SUMMARY:event {n} moved"]
@@ -349,6 +393,13 @@ def utc_key(value, tz):
 def reference(body, tz, notes):
     import icalendar
     import recurring_ical_events
+    for uid, note in notes.items():
+        if note.get("end_before_start"):
+            # Deliberate difference 2: the reference swaps DTSTART and DTEND and so expands
+            # another series (from DTEND: BYHOUR/BYDAY/INTERVAL phases and RDATE ends move).
+            # CalendarBot keeps DTSTART with zero length, which is what the reference does
+            # for the event without its DTEND: compare with that.
+            body = without_dtend(body, uid)
     cal = icalendar.Calendar.from_ical(body)
     z = ZoneInfo(tz)
     begin = datetime(WINDOW_FROM.year, WINDOW_FROM.month, WINDOW_FROM.day, tzinfo=z)
@@ -367,8 +418,6 @@ def reference(body, tz, notes):
             s = s.replace(tzinfo=None).replace(tzinfo=iana)
             e = e.replace(tzinfo=None).replace(tzinfo=iana) if isinstance(e, datetime) else e
         moved = str(ev.get("SUMMARY", "")).endswith("moved")  # an override: its own times
-        if note.get("end_before_start") and not moved and e is not None:
-            s = e  # deliberate difference 2: the reference swapped DTSTART and DTEND
         if isinstance(s, datetime) and note.get("exact_secs") is not None and not moved:
             # Deliberate difference 1: RFC 5545 3.3.6, a dur-time is exact, and 3.8.5.3:
             # a series whose length is DTEND - DTSTART has "the same exact duration" in
@@ -396,9 +445,7 @@ def inner(rows, tz, notes):
             inst = datetime.fromisoformat(s).replace(tzinfo=z)
         else:
             inst = datetime.fromisoformat(s.replace("Z", "+00:00"))
-        if INNER_FROM <= inst < INNER_TO:
-            if notes.get(uid, {}).get("end_before_start"):
-                e = "-"  # deliberate difference 2: compare the start only
+        if INNER_FROM <= inst < INNER_TO and s not in notes.get(uid, {}).get("cross", ()):
             kept.append((uid, s, e))
     return sorted(kept)
 
@@ -408,7 +455,11 @@ def compare(binary, seed, workdir):
     path = os.path.join(workdir, f"case-{seed}.ics")
     with open(path, "w", newline="") as f:
         f.write(body)
-    want = inner(reference(body, tz, notes), tz, notes)
+    # Deliberate difference 8: a sub-daily rule that steps through a DST gap gives the gap's
+    # wall time and the hour after it, the same instant; the reference lists it twice, an
+    # instance is identified by its start (RECURRENCE-ID), so it is one. Identical rows of
+    # the reference count once (ours are not deduplicated: a duplicate of ours still fails).
+    want = inner(list(dict.fromkeys(reference(body, tz, notes))), tz, notes)
     got = inner(ours(binary, path, tz), tz, notes)
     if want == got:
         return None
