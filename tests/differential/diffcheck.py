@@ -294,7 +294,8 @@ def gen_calendar(seed):
             start = datetime(d.year, d.month, d.day, hour, r.choice([0, 15, 30, 45]))
         lines = ["BEGIN:VEVENT", f"UID:{uid}", "DTSTAMP:20240101T000000Z", kind.prop("DTSTART", start),
                  f"SUMMARY:event {n}"]
-        note = {"exact_secs": None, "end_before_start": False, "vtz_zone": None, "cross": set()}
+        note = {"exact_secs": None, "end_before_start": False, "vtz_zone": None, "cross": set(),
+                "mixed": None}
         if kind.kind == "vtz":
             note["vtz_zone"] = kind.zone
         e = r.random()
@@ -312,10 +313,17 @@ def gen_calendar(seed):
                 lines.append(kind.prop("DTEND", end))
                 z = timezone.utc if kind.kind == "utc" else ZoneInfo(zone)
                 note["exact_secs"] = (end.replace(tzinfo=z) - start.replace(tzinfo=z).astimezone(timezone.utc)).total_seconds()
+                if note["exact_secs"] < 0:
+                    # A DTSTART in a DST gap (02:30 on the night the clocks go forward)
+                    # is read with the offset before the gap (3.3.5), so a DTEND at 03:00
+                    # is before it: the DTEND-before-DTSTART case (deliberate difference 2).
+                    note["exact_secs"], note["end_before_start"] = None, "exact"
             elif e < 0.85:
                 dur = r.choice(["PT30M", "PT1H", "PT1H30M", "PT24H", "P1D", "P1DT2H", "PT0S", "P1W"])
                 note["exact_secs"] = {"PT30M": 1800, "PT1H": 3600, "PT1H30M": 5400,
                                       "PT24H": 86400, "PT0S": 0}.get(dur)
+                if dur == "P1DT2H":
+                    note["mixed"] = (1, 7200)  # deliberate difference 9
                 lines.append(f"DURATION:{dur}")
         rule = gen_rrule(r, kind, start) if r.random() < 0.9 else None
         insts = local_instances(rule, start, 80) if rule else []
@@ -336,9 +344,10 @@ def gen_calendar(seed):
             return dt.date() if kind.kind == "date" else dt
 
         ex = r.sample(insts[1:], min(len(insts) - 1, r.randint(0, 3))) if len(insts) > 1 and r.random() < 0.4 else []
-        if note["end_before_start"]:
-            # The reference expands from the swapped start: its EXDATEs and overrides
-            # miss, so only the plain series is comparable.
+        if note["end_before_start"] is True:
+            # No EXDATEs or overrides on an event written with DTEND before DTSTART (from
+            # when the reference was given the swapped event; kept so that every seed still
+            # generates the calendar it always did).
             ex, insts = [], []
         for x in ex:
             lines.append(kind.prop("EXDATE", as_kind(x)))
@@ -418,6 +427,13 @@ def reference(body, tz, notes):
             s = s.replace(tzinfo=None).replace(tzinfo=iana)
             e = e.replace(tzinfo=None).replace(tzinfo=iana) if isinstance(e, datetime) else e
         moved = str(ev.get("SUMMARY", "")).endswith("moved")  # an override: its own times
+        if isinstance(s, datetime) and note.get("mixed") and not moved:
+            # Deliberate difference 9: a DURATION with a day part and a time part
+            # (P1DT2H): the day is nominal (same wall time the next day), the hours exact
+            # after it (3.3.6); the reference adds the whole in wall-clock time.
+            days, secs = note["mixed"]
+            wall = s.replace(tzinfo=None) + timedelta(days=days)
+            e = wall.replace(tzinfo=s.tzinfo or z).astimezone(timezone.utc) + timedelta(seconds=secs)
         if isinstance(s, datetime) and note.get("exact_secs") is not None and not moved:
             # Deliberate difference 1: RFC 5545 3.3.6, a dur-time is exact, and 3.8.5.3:
             # a series whose length is DTEND - DTSTART has "the same exact duration" in
@@ -429,11 +445,13 @@ def reference(body, tz, notes):
             # Deliberate difference 8: a sub-daily rule that steps through a DST gap gives
             # the gap's wall time and the hour after it, one instant; the reference lists
             # that instance twice, but an instance is its start (its RECURRENCE-ID), so it is
-            # one. Only the rule's own rows count once: an override moved onto another
-            # instance's time is a second instance (other RECURRENCE-ID) on both sides.
-            if row in series_rows:
+            # one: the first the rule gives (the gap's, which with a nominal DURATION ends
+            # at its written wall time plus the days, F4). Only the rule's own rows count
+            # once: an override moved onto another instance's time is a second instance
+            # (another RECURRENCE-ID) on both sides.
+            if row[:2] in series_rows:
                 continue
-            series_rows.add(row)
+            series_rows.add(row[:2])
         out.append(row)
     return out
 
