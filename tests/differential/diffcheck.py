@@ -20,10 +20,14 @@ these cases are corrected or left out, and docs/differential.md lists them:
 | case | reference does | RFC 5545 / we do | handling |
 |---|---|---|---|
 | DURATION with hours/minutes/seconds across a DST change | adds it in wall-clock time | 3.3.6: dur-time is exact | reference end := start + exact seconds |
-| DTEND before DTSTART | swaps them | invalid; we keep DTSTART, zero length | compare uid and start only |
+| DTEND before DTSTART (also a DTSTART in a DST gap with DTEND after it in wall time only) | swaps them and expands the rule from DTEND | invalid; we keep DTSTART, zero length | the reference reads the event without its DTEND |
 | EXDATE on an instance that has a RECURRENCE-ID override | still shows the override | the newer master deleted it (Thunderbird) | generator never writes it |
 | wall time in a DST gap, zone from a VTIMEZONE only | offset after the gap | 3.3.5: offset before the gap | reference re-read in the IANA zone the VTIMEZONE copies |
 | timed override without DTEND/DURATION | zero length | keeps the series' length | generator always writes an end on overrides |
+| MINUTELY/HOURLY BYHOUR that the INTERVAL never reaches | dateutil raises "empty rule" | only DTSTART | generator leaves such a BYHOUR out |
+| EXDATE / RECURRENCE-ID of a zoned time | also matches instances whose wall time is its UTC time, or whose UTC time is its wall time | matches the one instance | those two instants of the uid are not compared |
+| a sub-daily rule through a DST gap: gap time and the hour after it are one instant | lists it twice | duplicates are ignored (3.8.5.3) | the series' rows count once per start |
+| DURATION with a day and a time part (P1DT2H) across a DST change | adds it in wall-clock time | day nominal, then the hours exact (3.3.6) | reference end := start's wall time + days, then + exact hours |
 """
 
 import argparse
