@@ -20,10 +20,14 @@ these cases are corrected or left out, and docs/differential.md lists them:
 | case | reference does | RFC 5545 / we do | handling |
 |---|---|---|---|
 | DURATION with hours/minutes/seconds across a DST change | adds it in wall-clock time | 3.3.6: dur-time is exact | reference end := start + exact seconds |
-| DTEND before DTSTART | swaps them | invalid; we keep DTSTART, zero length | compare uid and start only |
+| DTEND before DTSTART (also a DTSTART in a DST gap with DTEND after it in wall time only) | swaps them and expands the rule from DTEND | invalid; we keep DTSTART, zero length | the reference reads the event without its DTEND |
 | EXDATE on an instance that has a RECURRENCE-ID override | still shows the override | the newer master deleted it (Thunderbird) | generator never writes it |
 | wall time in a DST gap, zone from a VTIMEZONE only | offset after the gap | 3.3.5: offset before the gap | reference re-read in the IANA zone the VTIMEZONE copies |
 | timed override without DTEND/DURATION | zero length | keeps the series' length | generator always writes an end on overrides |
+| MINUTELY/HOURLY BYHOUR that the INTERVAL never reaches | dateutil raises "empty rule" | only DTSTART | generator leaves such a BYHOUR out |
+| EXDATE / RECURRENCE-ID of a zoned time | also matches instances whose wall time is its UTC time, or whose UTC time is its wall time | matches the one instance | those two instants of the uid are not compared |
+| a sub-daily rule through a DST gap: gap time and the hour after it are one instant | lists it twice | duplicates are ignored (3.8.5.3) | the series' rows count once per start |
+| DURATION with a day and a time part (P1DT2H) across a DST change | adds it in wall-clock time | day nominal, then the hours exact (3.3.6) | reference end := start's wall time + days, then + exact hours |
 """
 
 import argparse
@@ -126,7 +130,12 @@ def gen_rrule(r, kind, start):
     elif freq == "MINUTELY":
         parts.append(f"INTERVAL={r.choice([15, 30, 45, 90, 240])}")
         if r.random() < 0.3:
-            parts.append(f"BYHOUR={r.randint(8, 11)},{r.randint(13, 17)}")
+            hours = (r.randint(8, 11), r.randint(13, 17))
+            # Deliberate difference 6: dateutil raises "empty rule" when the INTERVAL
+            # reaches none of the hours (INTERVAL=240 from an odd hour and BYHOUR=8,13);
+            # such a BYHOUR is left out (no random draw, so the rest of the case is as before).
+            if reaches_an_hour(start, int(parts[1].split("=")[1]), hours):
+                parts.append(f"BYHOUR={hours[0]},{hours[1]}")
         parts.append(f"COUNT={r.randint(2, 120)}")
         bounded = True
     elif freq == "HOURLY":
@@ -191,6 +200,13 @@ def gen_rrule(r, kind, start):
     return ";".join(parts)
 
 
+def reaches_an_hour(start, minutes, hours):
+    """Whether DTSTART + k x `minutes` ever falls in one of `hours` (wall time; whole days
+    repeat after 1440 / gcd steps)."""
+    begin = start.hour * 60 + start.minute
+    return any((begin + k * minutes) % 1440 // 60 in hours for k in range(1440))
+
+
 def local_instances(rule, start, limit):
     """Wall-time instances of `rule` from `start` (dateutil; only used to pick EXDATEs,
     overrides and UNTIL values that hit real instances)."""
@@ -214,6 +230,36 @@ def vtimezone(tzid, rules):
         "BEGIN:STANDARD", f"TZOFFSETFROM:{dst}", f"TZOFFSETTO:{std}", f"TZNAME:{sn}",
         f"DTSTART:19701101T{back}", f"RRULE:FREQ=YEARLY;BYMONTH={em};BYDAY={ed}",
         "END:STANDARD", "END:VTIMEZONE"])
+
+
+def cross_matches(kind, local):
+    """Deliberate difference 7: recurring-ical-events matches an EXDATE or RECURRENCE-ID
+    against an instance by either of two naive forms of each, its UTC time and its wall time
+    (`to_recurrence_ids`), so `EXDATE;TZID=America/Santiago:20250127T171500` (20:15Z) also
+    removes the instance at 20:15 wall time (23:15Z), and the one at 17:15Z. Those two
+    instants (UTC keys) are left out of the comparison for this uid, on both sides; only
+    zoned times have two different forms."""
+    if kind.kind not in ("zoned", "vtz"):
+        return set()
+    z = ZoneInfo(kind.zone)
+    utc_naive = local.replace(tzinfo=z).astimezone(timezone.utc).replace(tzinfo=None)
+    wall_is_utc = utc_naive.replace(tzinfo=z)  # the instance whose wall time is that UTC time
+    local_as_utc = local.replace(tzinfo=timezone.utc)  # the instance at the wall time in UTC
+    return {utc_key(wall_is_utc, kind.zone), utc_key(local_as_utc, kind.zone)}
+
+
+def without_dtend(body, uid):
+    """The calendar with the DTEND of the master of `uid` left out (deliberate difference 2)."""
+    out, in_uid = [], False
+    for line in body.split("\r\n"):
+        if line == f"UID:{uid}":
+            in_uid = True
+        elif line == "END:VEVENT":
+            in_uid = False
+        elif in_uid and line.startswith("DTEND"):
+            continue
+        out.append(line)
+    return "\r\n".join(out)
 
 
 def gen_calendar(seed):
@@ -252,7 +298,8 @@ def gen_calendar(seed):
             start = datetime(d.year, d.month, d.day, hour, r.choice([0, 15, 30, 45]))
         lines = ["BEGIN:VEVENT", f"UID:{uid}", "DTSTAMP:20240101T000000Z", kind.prop("DTSTART", start),
                  f"SUMMARY:event {n}"]
-        note = {"exact_secs": None, "end_before_start": False, "vtz_zone": None}
+        note = {"exact_secs": None, "end_before_start": False, "vtz_zone": None, "cross": set(),
+                "mixed": None}
         if kind.kind == "vtz":
             note["vtz_zone"] = kind.zone
         e = r.random()
@@ -270,10 +317,17 @@ def gen_calendar(seed):
                 lines.append(kind.prop("DTEND", end))
                 z = timezone.utc if kind.kind == "utc" else ZoneInfo(zone)
                 note["exact_secs"] = (end.replace(tzinfo=z) - start.replace(tzinfo=z).astimezone(timezone.utc)).total_seconds()
+                if note["exact_secs"] < 0:
+                    # A DTSTART in a DST gap (02:30 on the night the clocks go forward)
+                    # is read with the offset before the gap (3.3.5), so a DTEND at 03:00
+                    # is before it: the DTEND-before-DTSTART case (deliberate difference 2).
+                    note["exact_secs"], note["end_before_start"] = None, "exact"
             elif e < 0.85:
                 dur = r.choice(["PT30M", "PT1H", "PT1H30M", "PT24H", "P1D", "P1DT2H", "PT0S", "P1W"])
                 note["exact_secs"] = {"PT30M": 1800, "PT1H": 3600, "PT1H30M": 5400,
                                       "PT24H": 86400, "PT0S": 0}.get(dur)
+                if dur == "P1DT2H":
+                    note["mixed"] = (1, 7200)  # deliberate difference 9
                 lines.append(f"DURATION:{dur}")
         rule = gen_rrule(r, kind, start) if r.random() < 0.9 else None
         insts = local_instances(rule, start, 80) if rule else []
@@ -294,12 +348,14 @@ def gen_calendar(seed):
             return dt.date() if kind.kind == "date" else dt
 
         ex = r.sample(insts[1:], min(len(insts) - 1, r.randint(0, 3))) if len(insts) > 1 and r.random() < 0.4 else []
-        if note["end_before_start"]:
-            # The reference expands from the swapped start: its EXDATEs and overrides
-            # miss, so only the plain series is comparable.
+        if note["end_before_start"] is True:
+            # No EXDATEs or overrides on an event written with DTEND before DTSTART (from
+            # when the reference was given the swapped event; kept so that every seed still
+            # generates the calendar it always did).
             ex, insts = [], []
         for x in ex:
             lines.append(kind.prop("EXDATE", as_kind(x)))
+            note["cross"] |= cross_matches(kind, x)
         if r.random() < 0.25:
             for _ in range(r.randint(1, 3)):
                 rd = datetime(2025, 1, 1, r.randint(6, 20), 0) + timedelta(days=r.randint(10, 500))
@@ -313,6 +369,7 @@ def gen_calendar(seed):
                 new = orig.date() + timedelta(days=r.choice([0, 1, -1, 3]))
             else:
                 new = orig + timedelta(minutes=r.choice([0, 30, -60, 120, 1440, -2880]))
+            note["cross"] |= cross_matches(kind, orig)
             ov = ["BEGIN:VEVENT", f"UID:{uid}", "DTSTAMP:20240101T000000Z",
                   kind.prop("RECURRENCE-ID", as_kind(orig)), kind.prop("DTSTART", new),
                   f"SUMMARY:event {n} moved"]
@@ -349,11 +406,18 @@ def utc_key(value, tz):
 def reference(body, tz, notes):
     import icalendar
     import recurring_ical_events
+    for uid, note in notes.items():
+        if note.get("end_before_start"):
+            # Deliberate difference 2: the reference swaps DTSTART and DTEND and so expands
+            # another series (from DTEND: BYHOUR/BYDAY/INTERVAL phases and RDATE ends move).
+            # CalendarBot keeps DTSTART with zero length, which is what the reference does
+            # for the event without its DTEND: compare with that.
+            body = without_dtend(body, uid)
     cal = icalendar.Calendar.from_ical(body)
     z = ZoneInfo(tz)
     begin = datetime(WINDOW_FROM.year, WINDOW_FROM.month, WINDOW_FROM.day, tzinfo=z)
     end = datetime(WINDOW_TO.year, WINDOW_TO.month, WINDOW_TO.day, tzinfo=z)
-    out = []
+    out, series_rows = [], set()
     for ev in recurring_ical_events.of(cal).between(begin, end):
         uid = str(ev["UID"])
         s = ev["DTSTART"].dt
@@ -367,15 +431,32 @@ def reference(body, tz, notes):
             s = s.replace(tzinfo=None).replace(tzinfo=iana)
             e = e.replace(tzinfo=None).replace(tzinfo=iana) if isinstance(e, datetime) else e
         moved = str(ev.get("SUMMARY", "")).endswith("moved")  # an override: its own times
-        if note.get("end_before_start") and not moved and e is not None:
-            s = e  # deliberate difference 2: the reference swapped DTSTART and DTEND
+        if isinstance(s, datetime) and note.get("mixed") and not moved:
+            # Deliberate difference 9: a DURATION with a day part and a time part
+            # (P1DT2H): the day is nominal (same wall time the next day), the hours exact
+            # after it (3.3.6); the reference adds the whole in wall-clock time.
+            days, secs = note["mixed"]
+            wall = s.replace(tzinfo=None) + timedelta(days=days)
+            e = wall.replace(tzinfo=s.tzinfo or z).astimezone(timezone.utc) + timedelta(seconds=secs)
         if isinstance(s, datetime) and note.get("exact_secs") is not None and not moved:
             # Deliberate difference 1: RFC 5545 3.3.6, a dur-time is exact, and 3.8.5.3:
             # a series whose length is DTEND - DTSTART has "the same exact duration" in
             # every instance; the reference uses wall-clock time for both.
             sa = s if s.tzinfo else s.replace(tzinfo=z)
             e = sa.astimezone(timezone.utc) + timedelta(seconds=note["exact_secs"])
-        out.append((uid, utc_key(s, tz), utc_key(e, tz) if e is not None else utc_key(s, tz)))
+        row = (uid, utc_key(s, tz), utc_key(e, tz) if e is not None else utc_key(s, tz))
+        if not moved:
+            # Deliberate difference 8: a sub-daily rule that steps through a DST gap gives
+            # the gap's wall time and the hour after it, one instant; the reference lists
+            # that instance twice, but an instance is its start (its RECURRENCE-ID), so it is
+            # one: the first the rule gives (the gap's, which with a nominal DURATION ends
+            # at its written wall time plus the days, F4). Only the rule's own rows count
+            # once: an override moved onto another instance's time is a second instance
+            # (another RECURRENCE-ID) on both sides.
+            if row[:2] in series_rows:
+                continue
+            series_rows.add(row[:2])
+        out.append(row)
     return out
 
 
@@ -396,9 +477,7 @@ def inner(rows, tz, notes):
             inst = datetime.fromisoformat(s).replace(tzinfo=z)
         else:
             inst = datetime.fromisoformat(s.replace("Z", "+00:00"))
-        if INNER_FROM <= inst < INNER_TO:
-            if notes.get(uid, {}).get("end_before_start"):
-                e = "-"  # deliberate difference 2: compare the start only
+        if INNER_FROM <= inst < INNER_TO and s not in notes.get(uid, {}).get("cross", ()):
             kept.append((uid, s, e))
     return sorted(kept)
 

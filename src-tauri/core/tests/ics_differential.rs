@@ -207,3 +207,63 @@ fn f4_a_nominal_day_from_a_start_in_a_dst_gap_ends_at_the_written_time() {
         [("2025-03-30T01:30:00Z".into(), "2025-03-31T00:30:00Z".into())]
     );
 }
+
+// ---- Triage of the long run (seeds 100000-100399): the engine was right ------------------
+// Each pins what the triage confirmed against RFC 5545, where the reference differed.
+
+#[test]
+fn t100293_rdate_in_new_york_winter_is_est_and_dtend_before_dtstart_is_zero_length() {
+    // 09:00 EST (UTC-5) is 14:00Z. DTEND before DTSTART is invalid: DTSTART is kept, with
+    // zero length (the reference swaps the two, so its RDATE instance ends at 15:00Z).
+    let o = expand(
+        "DTSTART;TZID=America/New_York:20260308T010000\r\n\
+         DTEND;TZID=America/New_York:20260308T000000\r\n\
+         RDATE;TZID=America/New_York:20250208T090000\r\n",
+        "2025-02-01T00:00:00Z",
+        "2025-02-15T00:00:00Z",
+    );
+    assert_eq!(
+        spans(&o),
+        [("2025-02-08T14:00:00Z".into(), "2025-02-08T14:00:00Z".into())]
+    );
+}
+
+#[test]
+fn t100064_a_zoned_exdate_removes_its_own_instance_only() {
+    // Every 45 minutes from 11:15 local (14:15Z). EXDATE 17:15 in Santiago (UTC-3) is
+    // 20:15Z. The instances at 17:15Z (14:15 local) and at 20:15 local (23:15Z) stay: the
+    // reference also drops those, matching the EXDATE's UTC time against wall times.
+    let o = expand(
+        "DTSTART;TZID=America/Santiago:20250127T111500\r\n\
+         RRULE:FREQ=MINUTELY;INTERVAL=45;COUNT=16\r\n\
+         EXDATE;TZID=America/Santiago:20250127T171500\r\n",
+        "2025-01-27T00:00:00Z",
+        "2025-01-29T00:00:00Z",
+    );
+    let s = starts(&o);
+    assert!(!s.contains(&"2025-01-27T20:15:00Z".to_string()), "{s:?}");
+    assert!(s.contains(&"2025-01-27T17:15:00Z".to_string()), "{s:?}");
+    assert!(s.contains(&"2025-01-27T23:15:00Z".to_string()), "{s:?}");
+    assert_eq!(s.len(), 15, "{s:?}");
+}
+
+#[test]
+fn t100216_an_hourly_rule_through_a_dst_gap_gives_the_shared_instant_once() {
+    // Wall times 00:45, 01:45, 02:45 (in the gap: offset before it, 10:45Z), 03:45 PDT
+    // (10:45Z too), 04:45: RFC 5545 3.8.5.3, duplicate instances are ignored.
+    let o = expand(
+        "DTSTART;TZID=America/Los_Angeles:20250309T004500\r\n\
+         RRULE:FREQ=SECONDLY;INTERVAL=3600;COUNT=5\r\n",
+        "2025-03-08T00:00:00Z",
+        "2025-03-11T00:00:00Z",
+    );
+    assert_eq!(
+        starts(&o),
+        [
+            "2025-03-09T08:45:00Z",
+            "2025-03-09T09:45:00Z",
+            "2025-03-09T10:45:00Z",
+            "2025-03-09T11:45:00Z",
+        ]
+    );
+}
