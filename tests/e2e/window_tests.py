@@ -391,7 +391,8 @@ def window_adds_a_caldav_account_with_the_calendars_ticked():
             assert [c["text"] for c in listed] == ["Work", "Home"], listed
             assert all(c["checked"] for c in listed), listed
             assert [c["color"] for c in listed] == ["rgb(255, 136, 0)", "rgb(51, 102, 204)"], listed
-            w.js("document.getElementById('account-form-status').scrollIntoView({ block: 'end' })")
+            # The shot shows the listed calendars with their colours and boxes.
+            w.js("document.getElementById('account-calendar-list').scrollIntoView({ block: 'center' })")
             w.screenshot("sources-account")
 
             # Only Work is added; it appears as a CalDAV calendar with its colour and its event.
