@@ -142,28 +142,6 @@ impl Pipeline {
         Ok(out)
     }
 
-    /// Refreshes one stored source now, with its breaker and cache write (for a retry
-    /// button; "Test connection" reads a location not yet stored through
-    /// [`fetch_and_parse`] via [`crate::probe`] instead).
-    pub async fn refresh_source(&self, source_id: i64) -> Result<SourceOutcome, RefreshError> {
-        let deps = &self.inner.deps;
-        let settings = Settings::load(&deps.pool).await?;
-        deps.fetcher.apply_settings(&settings);
-        let source = sources::get(&deps.pool, source_id).await?;
-        match sources::resolve(&deps.pool, &deps.secrets, source.clone()).await {
-            Ok(rs) => Ok(self.run_one(rs, settings).await.unwrap_or(SourceOutcome {
-                source_id,
-                name: source.name,
-                kind: OutcomeKind::Skipped {
-                    code: "in_progress".into(),
-                    message: "a refresh of this source is already running".into(),
-                    until: None,
-                },
-            })),
-            Err(_) => Ok(self.record_secrets_failure(&source, &settings).await),
-        }
-    }
-
     /// One source's refresh as a named task (Diagnostics lists it while it runs).
     pub(super) fn spawn_refresh(
         &self,
