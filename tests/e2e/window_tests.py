@@ -575,6 +575,8 @@ def window_refuses_a_broken_feed_in_words_and_adds_it_anyway():
                     assert "404" in text and "link may have changed" in text, text
                     assert add_disabled is True, "Add is left enabled after a failed test"
                     assert anyway is True, "no Add anyway next to the refusal"
+                    # The shot shows the refusal in words with its Add anyway button.
+                    w.js("document.getElementById('source-form-status').scrollIntoView({ block: 'center' })")
                     w.screenshot(f"sources-refusal-{scheme}")
                     if scheme == "dark":
                         continue
