@@ -26,6 +26,9 @@ pub fn normalize(text: &str) -> Result<String, String> {
     let Some((key, mods)) = parts.split_last() else {
         return Ok(String::new());
     };
+    if key.is_empty() {
+        return Err(format!("'{text}' ends without a key, like Ctrl+Alt+J"));
+    }
     let mut held = [false; MODIFIERS.len()];
     for m in mods {
         let lower = m.to_ascii_lowercase();
@@ -89,6 +92,8 @@ mod tests {
     fn unusable_combinations_are_refused_in_words() {
         let e = normalize("J").unwrap_err();
         assert!(e.contains("needs at least one of Ctrl"), "{e}");
+        let e = normalize("ctrl+").unwrap_err();
+        assert!(e.contains("'ctrl+' ends without a key"), "{e}");
         let e = normalize("Hyper+J").unwrap_err();
         assert!(e.contains("'Hyper' is not a modifier"), "{e}");
         for bad in [
