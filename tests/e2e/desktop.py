@@ -139,6 +139,15 @@ def bus_names_of(pid):
     return [r["name"] for r in rows if r.get("pid") == pid]
 
 
+def notification_server_pid():
+    """The pid of the process that owns org.freedesktop.Notifications (dunst), or None."""
+    out = run("busctl", "--user", "--json=short", "status", "org.freedesktop.Notifications", check=False).stdout
+    for line in out.splitlines():
+        if line.startswith("PID="):
+            return int(line.split("=", 1)[1])
+    return None
+
+
 def window_ids(name="CalendarBot"):
     res = run("xdotool", "search", "--onlyvisible", "--name", f"^{name}$", check=False)
     return res.stdout.split()

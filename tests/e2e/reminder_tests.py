@@ -12,7 +12,7 @@ import subprocess
 import threading
 import time
 
-from desktop import App, BIN, OUT, run, test, wait_for, window_ids
+from desktop import App, BIN, OUT, notification_server_pid, run, test, wait_for, window_ids
 
 
 class BusMonitor:
@@ -136,14 +136,6 @@ _restarted = []
 def _stop_restarted_dunst():
     for p in _restarted:
         p.terminate()
-
-
-def notification_server_pid():
-    out = run("busctl", "--user", "--json=short", "status", "org.freedesktop.Notifications", check=False).stdout
-    for line in out.splitlines():
-        if line.startswith("PID="):
-            return int(line.split("=", 1)[1])
-    return None
 
 
 @test

@@ -10,7 +10,7 @@ import os
 import signal
 import time
 
-from desktop import App, OUT, menu_layout, png_rgba, run, test, tray_item_property, wait_for, window_ids
+from desktop import App, OUT, menu_layout, notification_server_pid, png_rgba, run, test, tray_item_property, wait_for, window_ids
 
 # The urgency plate colours of src-tauri/src/tray_pixels.rs (neutral, amber, red).
 NEUTRAL, SOON, IMMINENT = (0x47, 0x55, 0x69), (0xb4, 0x53, 0x09), (0xdc, 0x26, 0x26)
@@ -240,14 +240,6 @@ def join_next_targets_todays_linked_call_during_an_unlinked_meeting():
         assert res.returncode == 1 and "no meeting with a link" in res.stderr, res
     finally:
         app.stop()
-
-
-def notification_server_pid():
-    out = run("busctl", "--user", "--json=short", "status", "org.freedesktop.Notifications", check=False).stdout
-    for line in out.splitlines():
-        if line.startswith("PID="):
-            return int(line.split("=", 1)[1])
-    return None
 
 
 @test
