@@ -489,6 +489,27 @@ def window_changes_a_setting_and_shows_diagnostics():
             assert app.cli("settings", "get", "notify.lead_minutes").stdout.strip() == "10"
             w.screenshot("settings")
 
+            # The join shortcut: typed as people write it, shown canonical; a bare key is
+            # refused in words and the field goes back.
+            sc = '[data-testid="setting"][data-key="app.join_shortcut"]'
+            assert w.js(f"const i = document.querySelector('{sc}'); return [i.type, i.placeholder]") == \
+                ["text", "Ctrl+Alt+J"]
+
+            def enter_shortcut(value):
+                w.js("const i = document.querySelector(arguments[0]); i.value = arguments[1];"
+                     "i.dispatchEvent(new Event('change'))", sc, value)
+            enter_shortcut("alt+ctrl+k")
+            wait_for(lambda: w.js(f"return document.querySelector('{sc}').value") == "Ctrl+Alt+K", 10,
+                     "the shortcut shown canonical")
+            enter_shortcut("K")
+            wait_for(lambda: "needs at least one of Ctrl" in w.text("#setting-app-join_shortcut-status"), 10,
+                     "the shortcut's refusal in words")
+            assert w.js(f"return document.querySelector('{sc}').value") == "Ctrl+Alt+K"
+            reminders = w.js("return document.querySelector('.settings-group[data-group=\"reminders\"]').textContent")
+            for label in ("Keep reminding until I act", "Big reminder window at the start", "Join shortcut",
+                          "Never remind of titles"):
+                assert label in reminders, (label, reminders)
+
             w.go("diagnostics")
             wait_for(lambda: w.find_all("#diag-memory dd"), 10, "the memory figures")
             memory = w.text("#diag-memory")
