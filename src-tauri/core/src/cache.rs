@@ -473,7 +473,12 @@ pub async fn health(
         };
         let interval = effective_interval(&source, st.meta.as_ref(), settings);
         let age = st.last_success.map(|t| (now - t).num_seconds());
-        let stale = st.last_success.is_none_or(|t| now - t > interval * 2);
+        // A source never fetched yet is pending, not out of date: a calendar just added
+        // must not greet the user with a warning in the tray and the Sources page.
+        let stale = match st.last_success {
+            Some(t) => now - t > interval * 2,
+            None => st.last_checked.is_some(),
+        };
         let status = if !source.enabled {
             SourceStatus::Disabled
         } else if st.last_checked.is_none() && st.last_success.is_none() {
