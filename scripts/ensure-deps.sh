@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 
 build=(libwebkit2gtk-4.1-dev build-essential pkg-config)
 test=(xvfb xauth dbus-daemon dbus-x11 dunst webkit2gtk-driver imagemagick xdotool libglib2.0-bin libayatana-appindicator3-1 python3 python3-venv openssl faketime
-      radicale xandikos)  # the CalDAV servers the caldav_* tests start on 127.0.0.1
+      radicale xandikos   # the CalDAV servers the caldav_* tests start on 127.0.0.1
+      openbox tint2 x11-utils)  # a window manager and a panel for the on-top window and tray shots (xprop)
 deb=(libayatana-appindicator3-dev file)
 
 want=("${build[@]}")
