@@ -120,7 +120,10 @@ async fn health_reports_pending_stale_and_secret_store() {
         .await
         .unwrap();
     assert_eq!(h[0].status, "pending");
-    assert!(!h[0].stale, "a source never fetched is pending, not out of date");
+    assert!(
+        !h[0].stale,
+        "a source never fetched is pending, not out of date"
+    );
     assert_eq!(h[0].secret_store, Some("file"));
     cache::store_calendar(&env.pool, a, &calendar("a", 1), &Validators::default(), now)
         .await
