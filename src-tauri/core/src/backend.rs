@@ -29,7 +29,7 @@ use crate::agenda::{self, SourceCalendar};
 use crate::clock::{system_zone, Clock};
 use crate::config_watch::{Change, ConfigWatch};
 use crate::ctx::Ctx;
-use crate::fetch::{FetchConfig, FetchError, Fetcher};
+use crate::fetch::{FetchError, Fetcher};
 use crate::hide::HideRules;
 use crate::model::{Occurrence, PartStat, Window};
 use crate::monitor::Tasks;
@@ -738,8 +738,7 @@ pub async fn pipeline_deps(
     clock: Arc<dyn Clock>,
 ) -> Result<Deps, BackendError> {
     let settings = Settings::load(&pool).await?;
-    let fetcher = Fetcher::new(FetchConfig::default())?;
-    fetcher.apply_settings(&settings);
+    let fetcher = crate::probe::fetcher(&settings)?;
     let secrets = SecretStore::open(&paths.secrets_file(), Preference::Auto);
     Ok(Deps {
         pool,

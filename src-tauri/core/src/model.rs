@@ -125,8 +125,14 @@ impl Occurrence {
         Self::key_for(
             self.source_id.unwrap_or(0),
             &self.uid,
-            self.recurrence_id.unwrap_or(self.start),
+            self.original_start(),
         )
+    }
+
+    /// Where the occurrence stood before any override moved it: its RECURRENCE-ID, else
+    /// its start. With the source and the UID it names the occurrence.
+    pub fn original_start(&self) -> DateTime<Utc> {
+        self.recurrence_id.unwrap_or(self.start)
     }
 
     /// The [`Occurrence::key`] of the occurrence of `uid` in source `source_id` whose

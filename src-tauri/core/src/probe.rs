@@ -40,8 +40,8 @@ impl Probed {
     }
 }
 
-/// A client for a process that has none yet (a command-line command): the app's
-/// defaults with the user's settings applied, as the refresh pipeline builds its own.
+/// The HTTP client of a process (the app's pipeline, a command-line command): the app's
+/// defaults with the user's settings applied.
 pub fn fetcher(settings: &Settings) -> Result<Fetcher, FetchError> {
     let fetcher = Fetcher::new(FetchConfig::default())?;
     fetcher.apply_settings(settings);

@@ -2,7 +2,7 @@
 //! ([`LedgerKey`]). Its own module because both the planner ([`super::plan`]) and the
 //! ledger ([`super::ledger`]) speak it, and neither should import the other for it.
 
-use crate::model::Occurrence;
+use crate::model::{Occurrence, INSTANT_FORMAT};
 
 /// Which alarm of an occurrence a reminder is; part of the ledger key, so it must be
 /// stable across restarts and feed refreshes.
@@ -33,6 +33,10 @@ impl AlarmId {
     }
 }
 
+/// One occurrence, whatever the alarm: (source id, UID, original start as in
+/// [`LedgerKey::occurrence`]). One notification stands for it at a time.
+pub type OccurrenceKey = (i64, String, String);
+
 /// Identifies one alarm of one occurrence, across restarts and feed refreshes.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct LedgerKey {
@@ -52,6 +56,11 @@ impl LedgerKey {
         Self::with_alarm(o, alarm.as_key())
     }
 
+    /// The occurrence this alarm belongs to, whatever the alarm.
+    pub fn occurrence_key(&self) -> OccurrenceKey {
+        (self.source_id, self.uid.clone(), self.occurrence.clone())
+    }
+
     /// The key of the "the user acted" row of this key's occurrence.
     pub fn acknowledged(&self) -> Self {
         Self {
@@ -64,11 +73,7 @@ impl LedgerKey {
         Self {
             source_id: o.source_id.unwrap_or(0),
             uid: o.uid.clone(),
-            occurrence: o
-                .recurrence_id
-                .unwrap_or(o.start)
-                .format("%Y%m%dT%H%M%SZ")
-                .to_string(),
+            occurrence: o.original_start().format(INSTANT_FORMAT).to_string(),
             alarm,
         }
     }

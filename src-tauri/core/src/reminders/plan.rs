@@ -39,7 +39,7 @@ use crate::model::{AlarmTrigger, Occurrence, PartStat};
 use crate::settings::Settings;
 
 pub use super::key::AlarmId;
-use super::key::LedgerKey;
+use super::key::{LedgerKey, OccurrenceKey};
 use super::ledger::{LedgerState, LedgerView};
 
 /// A reminder late by more than this is marked "missed by N min".
@@ -253,15 +253,14 @@ fn is_valarm(a: &AlarmId) -> bool {
 }
 
 /// The identity of one occurrence across its alarms (the ledger key without the alarm).
-fn occurrence_key(r: &Reminder) -> (i64, String, String) {
-    let k = r.ledger_key();
-    (k.source_id, k.uid, k.occurrence)
+fn occurrence_key(r: &Reminder) -> OccurrenceKey {
+    r.ledger_key().occurrence_key()
 }
 
 /// Keeps the latest due reminder of each occurrence in `list` and moves the others to
 /// `superseded`. `list` is in due order.
 fn one_per_occurrence(list: &mut Vec<Reminder>, superseded: &mut Vec<Reminder>) {
-    let mut latest: HashMap<(i64, String, String), usize> = HashMap::new();
+    let mut latest: HashMap<OccurrenceKey, usize> = HashMap::new();
     for (i, r) in list.iter().enumerate() {
         latest.insert(occurrence_key(r), i);
     }

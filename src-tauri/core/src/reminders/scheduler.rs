@@ -45,6 +45,7 @@ use crate::monitor::Tasks;
 use super::alert::{Alert, AlertAction};
 use super::content;
 use super::health;
+use super::key::OccurrenceKey;
 use super::ledger::{Claim, Ledger, LedgerKey};
 use super::notifier::{Action, Notification, NotificationId, Notifier, NotifierEvent, NotifyError};
 use super::plan::{plan, AlarmId, Fire, Plan, Reminder, ReminderConfig};
@@ -229,20 +230,8 @@ impl ShownReminder {
     }
 
     fn occurrence(&self) -> OccurrenceKey {
-        (
-            self.key.source_id,
-            self.key.uid.clone(),
-            self.key.occurrence.clone(),
-        )
+        self.key.occurrence_key()
     }
-}
-
-/// One occurrence, whatever the alarm (for `replaces_id`).
-type OccurrenceKey = (i64, String, String);
-
-fn occurrence_key(r: &Reminder) -> OccurrenceKey {
-    let k = r.ledger_key();
-    (k.source_id, k.uid, k.occurrence)
 }
 
 /// One notification to show and the claimed reminders it stands for.
@@ -597,7 +586,7 @@ impl Loop {
             }
             for f in group {
                 let r = &f.reminder;
-                let occ = occurrence_key(r);
+                let occ = r.ledger_key().occurrence_key();
                 let mut n =
                     content::reminder_notification(f, cfg.tz, now, true, &cfg.snooze_minutes);
                 n.replaces = self.replaces.get(&occ).copied();
