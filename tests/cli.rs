@@ -368,3 +368,63 @@ fn next_writes_the_title_as_it_is_underscores_included() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.trim_end().ends_with(": Q3_review__final"), "{text}");
 }
+
+/// The shared libraries `ldd` lists for a binary.
+#[cfg(target_os = "linux")]
+fn shared_libraries(binary: &str) -> String {
+    let out = Command::new("ldd").arg(binary).output().unwrap();
+    assert!(out.status.success(), "ldd {binary}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn the_command_does_not_load_webkit_the_app_does() {
+    // Why there are two binaries: every `calendarbot next` from a status bar would
+    // otherwise load and relocate WebKitGTK's whole tree first (80 ms, measured).
+    let command = shared_libraries(env!("CARGO_BIN_EXE_calendarbot"));
+    let app = shared_libraries(env!("CARGO_BIN_EXE_calendarbot-app"));
+    for lib in ["libwebkit2gtk", "libgtk-3", "libjavascriptcoregtk"] {
+        assert!(
+            !command.contains(lib),
+            "the command links {lib}:\n{command}"
+        );
+        assert!(app.contains(lib), "the app does not link {lib}:\n{app}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn without_the_app_beside_it_the_command_says_so() {
+    // `calendarbot` with no subcommand becomes `calendarbot-app` from its own directory.
+    let dir = tempfile::tempdir().unwrap();
+    let lone = dir.path().join("calendarbot");
+    std::fs::copy(env!("CARGO_BIN_EXE_calendarbot"), &lone).unwrap();
+    let out = Command::new(&lone)
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .env("RUST_LOG", "off")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "stderr: {err}");
+    assert_eq!(err.lines().count(), 1, "{err:?}");
+    let app = dir.path().join("calendarbot-app");
+    assert!(
+        err.contains(&format!("cannot start the tray app {}", app.display())),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_app_binary_refuses_arguments_it_does_not_take() {
+    let out = Command::new(env!("CARGO_BIN_EXE_calendarbot-app"))
+        .arg("agenda")
+        .env("RUST_LOG", "off")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {err}");
+    assert_eq!(err.lines().count(), 1, "{err:?}");
+    assert!(err.contains("started by `calendarbot`"), "{err}");
+}

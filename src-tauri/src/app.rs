@@ -9,11 +9,12 @@ use tauri::{Manager, RunEvent};
 
 use calendarbot_core::backend::Backend;
 use calendarbot_core::clock::SystemClock;
+use calendarbot_core::logging;
 use calendarbot_core::paths::Paths;
 
 use crate::lifecycle::{self, ExitDecision};
 use crate::state::AppState;
-use crate::{commands, instance, logging, notifications, shortcut, tray, window};
+use crate::{commands, instance, notifications, shortcut, tray, window};
 
 /// Runs the tray app until Quit or a signal. Exit codes: 0 after a graceful
 /// shutdown or when another instance was asked to show its window, 2 without a display or

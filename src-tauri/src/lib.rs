@@ -1,26 +1,21 @@
 //! The CalendarBot desktop shell: the Tauri app around `calendarbot-core`.
 //!
-//! - [`main_entry`] parses the command line first: subcommands run in [`cli`] without
-//!   touching GTK; otherwise [`app`] starts the tray app.
+//! - [`app_entry`] is the `calendarbot-app` binary, which the `calendarbot` command
+//!   (`main.rs`: the CLI, without this crate) starts when it has no subcommand.
 //! - [`app`] builds the tokio runtime, hands it to Tauri, and wires the backend, the
-//!   tray ([`tray`], a view of the pure [`menu_model`]), the on-demand window
+//!   tray ([`tray`], a view of the core's pure `menu_model`), the on-demand window
 //!   ([`window`]), the commands ([`commands`]) and the exit policy ([`lifecycle`]).
-//! - [`instance`] keeps one instance per data directory; [`logging`] sets up tracing;
-//!   [`opener`] is the only way a link leaves the app.
+//! - [`instance`] keeps one instance per data directory.
 //! - [`alert_window`] is the at-start reminder window; [`shortcut`] the global "join next
 //!   meeting" key.
 
 mod alert_window;
 mod app;
-mod cli;
 pub mod commands;
 pub mod events;
 mod instance;
 pub mod lifecycle;
-mod logging;
-pub mod menu_model;
 mod notifications;
-pub mod opener;
 mod shortcut;
 pub mod state;
 pub mod tray;
@@ -30,16 +25,29 @@ pub mod tray_pixels;
 mod tray_tauri;
 mod window;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Runs the `calendarbot` binary.
-pub fn main_entry() -> ExitCode {
-    let args = match cli::parse_args() {
-        Ok(args) => args,
-        Err(code) => return code,
-    };
-    match args.command {
-        Some(command) => cli::run(args.data_dir.as_deref(), command),
-        None => app::run(args.data_dir.as_deref(), args.show),
+/// Runs the `calendarbot-app` binary: the tray app as `calendarbot` starts it, with the
+/// data directory in `CALENDARBOT_DATA_DIR` (clap's environment variable for `--data-dir`,
+/// so the two binaries read it alike) and `--show` to open the window. Anything else is a
+/// sign of a person running it by hand: one line pointing at `calendarbot`, exit 2.
+pub fn app_entry() -> ExitCode {
+    let mut show = false;
+    for arg in std::env::args_os().skip(1) {
+        if arg == "--show" {
+            show = true;
+        } else {
+            eprintln!(
+                "calendarbot-app: unexpected argument {arg:?}: the tray app is started by \
+                 `calendarbot` (see calendarbot --help)"
+            );
+            return ExitCode::from(2);
+        }
     }
+    // As clap reads it: an empty value is no value.
+    let data_dir = std::env::var_os("CALENDARBOT_DATA_DIR")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from);
+    app::run(data_dir.as_deref(), show)
 }

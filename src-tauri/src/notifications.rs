@@ -12,11 +12,12 @@ use std::sync::Arc;
 
 use tauri::{AppHandle, Manager, Runtime};
 
+use calendarbot_core::opener;
 use calendarbot_core::reminders::desktop::capabilities;
 use calendarbot_core::reminders::{DesktopNotifier, ShellRequest};
 
 use crate::state::AppState;
-use crate::{alert_window, opener, window};
+use crate::{alert_window, window};
 
 const APP_NAME: &str = "CalendarBot";
 

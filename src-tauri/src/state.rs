@@ -6,9 +6,9 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
 use calendarbot_core::backend::Backend;
+use calendarbot_core::menu_model::MenuModel;
 
 use crate::instance::InstanceLock;
-use crate::menu_model::MenuModel;
 
 pub struct AppState {
     pub backend: Arc<Backend>,
@@ -19,7 +19,7 @@ pub struct AppState {
     /// The menu currently shown, to map clicks on event lines back to occurrences.
     pub menu: Mutex<Option<MenuModel>>,
     /// Flushes the log file when dropped at the end of shutdown.
-    pub log_guard: Mutex<Option<tracing_appender::non_blocking::WorkerGuard>>,
+    pub log_guard: Mutex<Option<calendarbot_core::logging::WorkerGuard>>,
     /// The folder local calendars added from the window must be under (the user's
     /// home; see `calendarbot_core::window_policy`).
     pub local_root: PathBuf,
@@ -30,7 +30,7 @@ pub struct AppState {
 impl AppState {
     pub fn new(
         backend: Arc<Backend>,
-        log_guard: Option<tracing_appender::non_blocking::WorkerGuard>,
+        log_guard: Option<calendarbot_core::logging::WorkerGuard>,
         lock: impl Into<Option<InstanceLock>>,
     ) -> Self {
         Self {

@@ -22,16 +22,17 @@ use tauri::{AppHandle, Emitter, Manager, Runtime};
 use calendarbot_core::api::control::{self, PauseMode};
 use calendarbot_core::api::{agenda, sources};
 use calendarbot_core::backend::Backend;
+use calendarbot_core::menu_model::{self, MenuContext, MenuId, MenuModel};
+use calendarbot_core::opener;
 use calendarbot_core::reminders::{health, scheduler::Status};
 use tokio::sync::watch;
 
-use crate::menu_model::{self, MenuContext, MenuId, MenuModel};
 use crate::state::AppState;
 #[cfg(target_os = "linux")]
 use crate::tray_gtk;
 #[cfg(not(target_os = "linux"))]
 use crate::tray_tauri;
-use crate::{events, lifecycle, opener, window};
+use crate::{events, lifecycle, window};
 
 /// The longest sleep on a clock that cannot report suspends or jumps (the system clock
 /// can: see `Clock::sleep_until`).

@@ -21,7 +21,8 @@ use gtk::prelude::*;
 use libappindicator::{AppIndicator, AppIndicatorStatus};
 use tauri::{AppHandle, Manager, Runtime};
 
-use crate::menu_model::{self, MenuItem, MenuModel};
+use calendarbot_core::menu_model::{self, MenuItem, MenuModel};
+
 use crate::tray_pixels::{self, DOT_SIZE, ICON_SIZE};
 
 /// The plain tray icon.

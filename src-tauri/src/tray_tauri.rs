@@ -11,7 +11,8 @@ use tauri::menu::{IconMenuItem, Menu, MenuItem as TauriMenuItem, PredefinedMenuI
 use tauri::tray::TrayIconBuilder;
 use tauri::{AppHandle, Manager, Runtime};
 
-use crate::menu_model::{self, MenuItem, MenuModel};
+use calendarbot_core::menu_model::{self, MenuItem, MenuModel};
+
 use crate::tray_pixels::{self, DOT_SIZE, ICON_SIZE};
 
 pub const TRAY_ID: &str = "calendarbot";

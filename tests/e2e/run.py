@@ -290,6 +290,9 @@ def start_at_login_writes_and_removes_the_xdg_autostart_entry():
         os.remove(entry)
         app.start()
         wait_for(lambda: os.path.exists(entry), 10, "the entry rewritten at start")
+        # The app runs as calendarbot-app, but the entry starts the command users know.
+        wait_for(lambda: f'Exec="{BIN}" --data-dir' in open(entry).read(), 5,
+                 "the rewritten entry starting calendarbot")
         app.proc.send_signal(signal.SIGTERM)
         assert app.wait_exit(5) == 0
         app.cli("settings", "set", "app.autostart", "false")

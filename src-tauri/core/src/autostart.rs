@@ -48,11 +48,18 @@ pub fn apply(path: &Path, enabled: bool, exe: &Path, paths: &Paths) -> io::Resul
 /// The setting's key.
 pub const SETTING: &str = "app.autostart";
 
-/// Makes the current user's entry follow the setting, starting this executable. Call
+/// Makes the current user's entry follow the setting, starting `calendarbot` from the
+/// running binary's directory (the tray app runs as `calendarbot-app`, but the entry
+/// names the command users know, which starts it). Call
 /// after `app.autostart` is set (CLI or window) and at app start (the setting may have
 /// been changed while the app was not running, or the entry deleted by hand).
 pub fn follow_setting(enabled: bool, paths: &Paths) -> io::Result<()> {
-    apply(&entry_path()?, enabled, &std::env::current_exe()?, paths)
+    apply(
+        &entry_path()?,
+        enabled,
+        &crate::paths::sibling_binary(crate::paths::COMMAND_BINARY)?,
+        paths,
+    )
 }
 
 fn desktop_entry(exec: &str) -> String {

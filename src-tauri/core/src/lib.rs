@@ -14,7 +14,8 @@
 //! - [`caldav`]: CalDAV accounts: discovery (RFC 6764) and incremental sync (RFC 6578) into the cache.
 //! - [`refresh`]: producers → bounded channel → one batching writer; the refresh scheduler.
 //! - [`probe`]: does a location answer with a calendar (before it is added; Test connection).
-//! - [`agenda`]: windows, merged expansion, "next meeting".
+//! - [`agenda`]: windows, merged expansion, "next meeting"; [`menu_model`]: the tray's
+//!   menu (and the headline `calendarbot next` prints) as plain data.
 //! - [`window_policy`]: what the window (a less trusted caller) may ask for.
 //! - [`reminders`]: the reminder planner, ledger, scheduler loop and desktop notifier.
 //! - [`ctx`]: what an operation needs (paths, pool, secrets, clock, the app's listeners).
@@ -22,6 +23,8 @@
 //!   [`config_watch`] tells it when another process changed a source or a setting.
 //! - [`api`]: the operations of the window and the command line, one function each, and
 //!   their one error type.
+//! - Beside the layers: [`logging`] (the tracing pipeline of the app and the CLI) and
+//!   [`opener`] (the only way a link leaves the app).
 //!
 //! This crate has no Tauri dependency: the compiler keeps the dependency direction,
 //! and its tests run without WebKitGTK or a display.
@@ -41,8 +44,11 @@ pub mod fetch;
 pub mod file_watch;
 pub mod hide;
 pub mod ics;
+pub mod logging;
+pub mod menu_model;
 pub mod model;
 pub mod monitor;
+pub mod opener;
 pub mod paths;
 pub mod probe;
 pub mod refresh;

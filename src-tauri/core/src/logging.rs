@@ -4,7 +4,8 @@
 
 use std::path::Path;
 
-use tracing_appender::non_blocking::WorkerGuard;
+/// What the app keeps until shutdown so the file writer is flushed.
+pub use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{fmt, EnvFilter};

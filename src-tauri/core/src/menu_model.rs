@@ -5,16 +5,14 @@
 //! calendar colour of each event line, "free until" / "last meeting ends", and the
 //! health lines. `tray` only renders it.
 
-use calendarbot_core::timefmt::TimeFormat;
+use crate::timefmt::TimeFormat;
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
-use calendarbot_core::agenda::{
-    is_attended, join_is_near, join_target, next_meeting, UPCOMING_PRECEDENCE,
-};
-use calendarbot_core::ics::text::is_unsafe;
-use calendarbot_core::model::{Occurrence, PartStat};
-use calendarbot_core::sources::PALETTE;
+use crate::agenda::{is_attended, join_is_near, join_target, next_meeting, UPCOMING_PRECEDENCE};
+use crate::ics::text::is_unsafe;
+use crate::model::{Occurrence, PartStat};
+use crate::sources::PALETTE;
 
 /// At most this many of today's events are listed, so the menu stays short.
 pub const MAX_EVENTS: usize = 12;
@@ -305,7 +303,7 @@ pub fn next_change(
 ) -> DateTime<Utc> {
     let midnight = {
         let tomorrow = now.with_timezone(&tz).date_naive() + Duration::days(1);
-        calendarbot_core::agenda::start_of_day(tomorrow, tz)
+        crate::agenda::start_of_day(tomorrow, tz)
     };
     let mut at = midnight;
     // A countdown to `target` reads ceil((target - t) / 1 min) minutes: it changes just

@@ -5,9 +5,24 @@
 //! directories are used: data (database, secrets) in `$XDG_DATA_HOME/calendarbot`,
 //! logs in `$XDG_STATE_HOME/calendarbot/logs`, the lock in the data directory (not in
 //! `$XDG_RUNTIME_DIR`, which does not exist without a login session).
+//!
+//! The program is two binaries side by side: [`COMMAND_BINARY`], what users run (every
+//! subcommand, without Tauri in the process), and [`APP_BINARY`], the tray app it starts
+//! when there is no subcommand.
 
 use std::io;
 use std::path::{Path, PathBuf};
+
+/// The command users run: the CLI, and the launcher of the tray app.
+pub const COMMAND_BINARY: &str = "calendarbot";
+/// The tray app (Tauri, GTK, WebKit), started by [`COMMAND_BINARY`].
+pub const APP_BINARY: &str = "calendarbot-app";
+
+/// The path of `name` (one of the two binaries) in the running binary's directory.
+pub fn sibling_binary(name: &str) -> io::Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    Ok(exe.with_file_name(format!("{name}{}", std::env::consts::EXE_SUFFIX)))
+}
 
 /// The resolved locations of the app's files.
 #[derive(Debug, Clone)]

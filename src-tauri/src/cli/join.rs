@@ -4,11 +4,11 @@
 //! line when there is nothing to join.
 
 use calendarbot_core::api::{self, Ctx};
+use calendarbot_core::opener;
 
 use super::args::JoinArgs;
 use super::out::{escape, outln, Out};
 use super::CliError;
-use crate::opener;
 
 pub async fn run(ctx: &Ctx, j: JoinArgs) -> Result<(), CliError> {
     let api::agenda::NextMeeting { join, .. } = api::agenda::next(ctx).await?;

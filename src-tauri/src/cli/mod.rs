@@ -12,12 +12,14 @@
 //!   [`out`]: stdout and escaping.
 //! - One module per command: [`agenda`], [`next`], [`sources`], [`accounts`] (CalDAV),
 //!   [`sync`], [`settings`], [`status`], [`hide`] (hide rules).
+//! - No subcommand: [`launch`] starts the tray app.
 
 pub mod accounts;
 pub mod agenda;
 pub mod args;
 mod hide;
 mod join;
+pub mod launch;
 mod next;
 pub mod out;
 mod settings;
@@ -43,7 +45,7 @@ use out::escape;
 
 pub use usage::parse_args;
 
-use crate::logging;
+use calendarbot_core::logging;
 
 /// A command's failure: what to print and which exit code.
 #[derive(Debug)]

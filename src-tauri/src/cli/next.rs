@@ -2,11 +2,11 @@
 //! Waybar's JSON), worded as the tray words it.
 
 use calendarbot_core::api::{self, agenda::NO_MEETINGS, Ctx};
+use calendarbot_core::menu_model;
 
 use super::args::{NextArgs, NextFormat};
 use super::out::{outln, Out};
 use super::CliError;
-use crate::menu_model;
 
 pub async fn run(ctx: &Ctx, n: NextArgs) -> Result<(), CliError> {
     let mut out = Out::new();

@@ -5,10 +5,10 @@ use tauri::State;
 
 use calendarbot_core::api::agenda as api;
 pub use calendarbot_core::api::agenda::{OccurrenceView, Overview};
+use calendarbot_core::{menu_model, opener};
 
 use super::error::CmdResult;
 use crate::state::AppState;
-use crate::{menu_model, opener};
 
 /// Everything the "What's next" page needs, in one call.
 #[tauri::command]

@@ -64,6 +64,21 @@ pub fn sanitize(candidate: &str) -> Option<Url> {
     allowed.then_some(u)
 }
 
+/// True when `url` may be handed to the desktop's handler (the opener's one check): what
+/// [`sanitize`] accepts, written out in full (`https://host`, not `https:host`), with no
+/// control character or whitespace (the URL parser would drop tabs and newlines silently,
+/// so the link opened would not be the link shown).
+pub fn may_open(url: &str) -> bool {
+    if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return false;
+    }
+    let Some((scheme, rest)) = url.split_once(':') else {
+        return false;
+    };
+    let web = scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http");
+    (!web || rest.starts_with("//")) && sanitize(url).is_some()
+}
+
 /// True for links to a known meeting service.
 pub fn is_meeting(u: &Url) -> bool {
     let scheme = u.scheme();
