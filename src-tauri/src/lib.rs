@@ -28,26 +28,32 @@ mod window;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Runs the `calendarbot-app` binary: the tray app as `calendarbot` starts it, with the
-/// data directory in `CALENDARBOT_DATA_DIR` (clap's environment variable for `--data-dir`,
-/// so the two binaries read it alike) and `--show` to open the window. Anything else is a
-/// sign of a person running it by hand: one line pointing at `calendarbot`, exit 2.
+/// Runs the `calendarbot-app` binary: the tray app as `calendarbot` starts it, with
+/// `--data-dir DIR` (the command resolved it from its argument or `CALENDARBOT_DATA_DIR`)
+/// and `--show` to open the window. Anything else is a sign of a person running it by
+/// hand: one line pointing at `calendarbot`, exit 2.
 pub fn app_entry() -> ExitCode {
+    let refuse = |arg: &std::ffi::OsStr| {
+        eprintln!(
+            "calendarbot-app: unexpected argument {arg:?}: the tray app is started by \
+             `calendarbot` (see calendarbot --help)"
+        );
+        ExitCode::from(2)
+    };
     let mut show = false;
-    for arg in std::env::args_os().skip(1) {
+    let mut data_dir = None;
+    let mut args = std::env::args_os().skip(1);
+    while let Some(arg) = args.next() {
         if arg == "--show" {
             show = true;
+        } else if arg == "--data-dir" {
+            match args.next() {
+                Some(dir) => data_dir = Some(PathBuf::from(dir)),
+                None => return refuse(&arg),
+            }
         } else {
-            eprintln!(
-                "calendarbot-app: unexpected argument {arg:?}: the tray app is started by \
-                 `calendarbot` (see calendarbot --help)"
-            );
-            return ExitCode::from(2);
+            return refuse(&arg);
         }
     }
-    // As clap reads it: an empty value is no value.
-    let data_dir = std::env::var_os("CALENDARBOT_DATA_DIR")
-        .filter(|d| !d.is_empty())
-        .map(PathBuf::from);
     app::run(data_dir.as_deref(), show)
 }

@@ -11,6 +11,8 @@ import tempfile
 import time
 
 BIN = os.environ.get("CALENDARBOT_BIN", "target/debug/calendarbot")
+# The tray app `calendarbot` starts (exec, the same pid) when it has no subcommand.
+APP_BIN = os.path.join(os.path.dirname(BIN), "calendarbot-app")
 OUT = os.environ.get("E2E_OUT", "test-output/e2e")
 
 TESTS = []

@@ -10,7 +10,7 @@ import time
 import urllib.error
 import urllib.request
 
-from desktop import App, BIN, OUT, run, test, wait_for
+from desktop import App, APP_BIN, BIN, OUT, run, test, wait_for
 
 # tauri-plugin-single-instance's name on the session bus (from the bundle identifier).
 INSTANCE_NAME = "org.calendarbot.app.SingleInstance"
@@ -113,7 +113,9 @@ class Window:
                     state = f.read().rsplit(")", 1)[1].split()[0]
             except OSError:
                 continue
-            if state != "Z" and os.path.abspath(BIN).encode() in argv[:1] and self.data_dir.encode() in argv:
+            # `calendarbot` becomes `calendarbot-app` beside it (exec, same pid).
+            if state != "Z" and argv[0] in (os.path.abspath(BIN).encode(), os.path.abspath(APP_BIN).encode()) \
+                    and self.data_dir.encode() in argv:
                 pids.append(int(entry))
         return pids
 

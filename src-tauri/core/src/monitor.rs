@@ -141,6 +141,10 @@ struct Shared {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Snapshot {
     pub pid: u32,
+    /// The writer's process name (`/proc/self/comm`): a pid reused by another program
+    /// has another name. Absent in a file from an older version: not alive.
+    #[serde(default)]
+    pub process_name: String,
     pub written_at: DateTime<Utc>,
     pub tasks: TaskReport,
 }
@@ -304,6 +308,7 @@ impl Tasks {
         };
         let snapshot = Snapshot {
             pid: std::process::id(),
+            process_name: process_name(std::process::id()).unwrap_or_default(),
             written_at: Utc::now(),
             tasks: self.report(),
         };
@@ -319,13 +324,19 @@ impl Tasks {
 }
 
 /// The running app's published snapshot, if the process that wrote it is alive: a file
-/// left by a crash is ignored, also once its pid belongs to another program (the app and
-/// the CLI reading this are one executable, so the writer has the reader's name).
+/// left by a crash is ignored, also once its pid belongs to another program (which has
+/// another name than the one the writer recorded).
 pub fn read_snapshot(path: &std::path::Path) -> Option<Snapshot> {
     let snapshot: Snapshot = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
-    let name = |pid: u32| std::fs::read_to_string(format!("/proc/{pid}/comm")).ok();
-    let alive = name(snapshot.pid).is_some_and(|n| Some(n) == name(std::process::id()));
+    let alive = !snapshot.process_name.is_empty()
+        && process_name(snapshot.pid).as_deref() == Some(snapshot.process_name.as_str());
     alive.then_some(snapshot)
+}
+
+/// A process's name as the kernel keeps it (`/proc/PID/comm`, at most 15 bytes).
+fn process_name(pid: u32) -> Option<String> {
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+    Some(comm.trim_end().to_string())
 }
 
 fn millis(d: Duration) -> u64 {
@@ -412,6 +423,35 @@ mod tests {
         assert_eq!(snap.tasks.finished[0].outcome, "ok");
         assert!(Memory::of(snap.pid).unwrap().rss_bytes > 0);
         tasks.unpublish();
+        assert!(read_snapshot(&path).is_none());
+    }
+
+    #[test]
+    fn a_snapshot_counts_only_while_its_pid_runs_the_program_that_wrote_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("runtime.json");
+        let mut other = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let write = |name: &str| {
+            let snapshot = Snapshot {
+                pid: other.id(),
+                process_name: name.to_string(),
+                written_at: Utc::now(),
+                tasks: Tasks::new().report(),
+            };
+            std::fs::write(&path, serde_json::to_vec(&snapshot).unwrap()).unwrap();
+        };
+        // Written by the app, whose pid now runs `sleep`: a crash left it.
+        write("calendarbot-app");
+        assert!(read_snapshot(&path).is_none());
+        // The writer is the program at that pid (the app and the CLI are two binaries,
+        // so the reader's own name proves nothing).
+        write("sleep");
+        assert_eq!(read_snapshot(&path).unwrap().pid, other.id());
+        other.kill().unwrap();
+        other.wait().unwrap();
         assert!(read_snapshot(&path).is_none());
     }
 }

@@ -1,7 +1,8 @@
 //! `calendarbot` with no subcommand: becomes the tray app, `calendarbot-app` from the
-//! same directory, with the data directory in `CALENDARBOT_DATA_DIR` and `--show` as
-//! given. On Unix it is the same process (exec): the pid a script or a desktop session
-//! started is the app's, and signals reach it.
+//! same directory, with `--data-dir DIR` (as resolved from the argument or
+//! `CALENDARBOT_DATA_DIR`, so `ps` shows which one runs) and `--show` as given. On Unix it
+//! is the same process (exec): the pid a script or a desktop session started is the
+//! app's, and signals reach it.
 
 use std::path::Path;
 use std::process::{Command, ExitCode};
@@ -21,7 +22,7 @@ pub fn app(data_dir: Option<&Path>, show: bool) -> ExitCode {
     };
     let mut command = Command::new(&app);
     if let Some(dir) = data_dir {
-        command.env("CALENDARBOT_DATA_DIR", dir);
+        command.arg("--data-dir").arg(dir);
     }
     if show {
         command.arg("--show");
