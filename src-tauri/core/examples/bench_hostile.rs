@@ -71,6 +71,19 @@ fn feed(case: &str) -> Vec<u8> {
     s.into_bytes()
 }
 
+/// A writer that only counts.
+struct Counter(usize);
+
+impl std::io::Write for Counter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// (VmRSS, VmHWM) in kB.
 fn rss() -> (u64, u64) {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -117,7 +130,13 @@ fn run_case(case: &str) {
     };
     let agenda =
         agenda::expand_all_report(&sources, window, chrono_tz::Tz::UTC, &Settings::default());
-    let out = ics::output::to_jsonl(&agenda.occurrences);
+    // Written as `calendarbot agenda` writes it: through one buffered writer, here to a
+    // counter instead of a pipe (holding 70 MB of output would be the bench's memory).
+    let mut out = std::io::BufWriter::new(Counter(0));
+    if let Err(e) = ics::output::write_jsonl(&mut out, &agenda.occurrences) {
+        panic!("{case}: {e}");
+    }
+    let written = out.into_inner().map_or(0, |c| c.0);
     let (_, peak) = rss();
     println!(
         "{case:>9}: feed {:>6.2} MB, {:>7} occurrences, truncated {:5} ({} events), \
@@ -130,7 +149,7 @@ fn run_case(case: &str) {
             .iter()
             .map(|c| c.truncation.events)
             .sum::<usize>(),
-        out.len() as f64 / 1e6,
+        written as f64 / 1e6,
         peak.saturating_sub(idle) as f64 / 1024.0,
         cpu() - cpu0,
         wall.elapsed().as_secs_f64(),

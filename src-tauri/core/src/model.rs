@@ -4,6 +4,8 @@
 //! scheduler, the tray menu, the window and the command line only read them.
 //! All instants are UTC; all-day occurrences also carry their calendar dates.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -62,7 +64,10 @@ pub struct Occurrence {
     /// TRANSP:TRANSPARENT or X-MICROSOFT-CDO-BUSYSTATUS:FREE.
     pub free: bool,
     pub location: Option<String>,
-    pub description: Option<String>,
+    /// Shared with the event's other occurrences: up to 64 KB, once per event, not once
+    /// per instance (a daily meeting's dial-in text over ten years would be 230 MB).
+    #[ts(type = "string | null")]
+    pub description: Option<Arc<str>>,
     /// The meeting link, already checked to be https/http or a known meeting scheme.
     pub join_url: Option<String>,
     /// The user's own participation status, when one of `me.emails` is an attendee.

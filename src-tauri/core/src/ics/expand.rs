@@ -969,7 +969,10 @@ fn push_occurrence(
         tentative: status == Some("TENTATIVE"),
         free: ev.free,
         location: pick(|e| &e.location),
-        description: pick(|e| &e.description),
+        description: ev
+            .description
+            .clone()
+            .or_else(|| m.and_then(|m| m.description.clone())),
         join_url: pick(|e| &e.join_url),
         my_status: my_status(attendees, &opts.me_emails),
         attendees: u32::try_from(attendees.len()).unwrap_or(u32::MAX),

@@ -158,7 +158,8 @@ pub struct EventRecord {
     #[serde(default)]
     pub summary: String,
     pub location: Option<String>,
-    pub description: Option<String>,
+    /// Shared by every occurrence expanded from it (see `Occurrence::description`).
+    pub description: Option<std::sync::Arc<str>>,
     /// DTSTART; an event without one is dropped at parse time with a warning.
     pub start: Option<IcsTime>,
     pub end: Option<IcsTime>,

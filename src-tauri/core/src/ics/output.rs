@@ -105,7 +105,7 @@ struct Row<'a> {
     cancelled: bool,
     categories: &'a [String],
     color: &'a Option<String>,
-    description: &'a Option<String>,
+    description: &'a Option<std::sync::Arc<str>>,
     end: When,
     free: bool,
     join_url: &'a Option<String>,
@@ -159,9 +159,40 @@ fn json_err(e: serde_json::Error) -> io::Error {
     io::Error::from(e)
 }
 
-/// Occurrences serialised per piece of [`write_jsonl`]: about 2 MB of JSON, so a large
-/// agenda is never held twice in memory.
+/// At most this many occurrences, and about [`PIECE_BYTES`] of JSON, per piece of
+/// [`write_jsonl`]: a large agenda is never held twice in memory.
 const JSONL_PIECE: usize = 2_048;
+/// About 2 MB of JSON per piece: rows carrying 64 KB descriptions make a piece of 2,048
+/// occurrences 130 MB (case "9 events with 1 MB summaries" of issue 15).
+const PIECE_BYTES: usize = 2 << 20;
+
+/// A row's JSON length, about: the fixed fields plus the texts that can be long.
+fn row_bytes(o: &Occurrence) -> usize {
+    let text = |t: &Option<String>| t.as_deref().map_or(0, str::len);
+    400 + o.summary.len()
+        + o.description.as_deref().map_or(0, str::len)
+        + text(&o.location)
+        + text(&o.join_url)
+        + text(&o.organizer)
+}
+
+/// The list cut in order into pieces of at most [`JSONL_PIECE`] rows and about
+/// [`PIECE_BYTES`] of JSON (one row at least).
+fn pieces(occurrences: &[Occurrence]) -> Vec<&[Occurrence]> {
+    let mut out = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, o) in occurrences.iter().enumerate() {
+        if i > start && (i - start == JSONL_PIECE || bytes + row_bytes(o) > PIECE_BYTES) {
+            out.push(&occurrences[start..i]);
+            (start, bytes) = (i, 0);
+        }
+        bytes += row_bytes(o);
+    }
+    if start < occurrences.len() {
+        out.push(&occurrences[start..]);
+    }
+    out
+}
 
 /// One JSON object a line, each line ending in `\n`.
 ///
@@ -170,7 +201,7 @@ const JSONL_PIECE: usize = 2_048;
 /// those of one sequential pass.
 pub fn write_jsonl(w: &mut impl Write, occurrences: &[Occurrence]) -> io::Result<()> {
     fn piece(list: &[Occurrence]) -> Vec<u8> {
-        let mut buf = Vec::with_capacity(list.len() * 800);
+        let mut buf = Vec::with_capacity(list.iter().map(row_bytes).sum());
         for o in list {
             // Writing to a Vec cannot fail; serde_json only fails on a writer's error.
             let _ = serde_json::to_writer(&mut buf, &row(o));
@@ -178,11 +209,11 @@ pub fn write_jsonl(w: &mut impl Write, occurrences: &[Occurrence]) -> io::Result
         }
         buf
     }
-    if occurrences.len() <= JSONL_PIECE {
-        return w.write_all(&piece(occurrences));
-    }
-    for pair in occurrences.chunks(2 * JSONL_PIECE) {
-        let (a, b) = pair.split_at(pair.len().min(JSONL_PIECE));
+    for pair in pieces(occurrences).chunks(2) {
+        let [a, b] = pair else {
+            w.write_all(&piece(pair[0]))?;
+            continue;
+        };
         let (first, second) = std::thread::scope(|s| {
             let second = s.spawn(|| piece(b));
             let first = piece(a);
@@ -383,4 +414,59 @@ pub fn to_ics(occurrences: &[Occurrence], tz: Tz) -> String {
 /// end the content line early.
 fn ics_text(s: &str) -> String {
     s.replace("\r\n", "\n").replace('\r', "\n")
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn occurrences(descriptions: &[usize]) -> Vec<Occurrence> {
+        let start: DateTime<Utc> = "2026-01-05T09:00:00Z".parse().unwrap();
+        descriptions
+            .iter()
+            .enumerate()
+            .map(|(i, &len)| Occurrence {
+                description: (len > 0).then(|| "d".repeat(len).into()),
+                ..Occurrence::timed("cal", &format!("u{i}"), "Standup", start, start)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn pieces_are_bounded_by_rows_and_by_bytes_and_keep_the_order() {
+        // Small rows: pieces of JSONL_PIECE rows.
+        let small = occurrences(&[0; 5_000]);
+        let lens: Vec<usize> = pieces(&small).iter().map(|p| p.len()).collect();
+        assert_eq!(lens, [2_048, 2_048, 904]);
+        // Rows with 64 KB descriptions: about PIECE_BYTES each, never a 130 MB piece;
+        // a row larger than a piece is a piece of its own.
+        let big = occurrences(&[64 << 10, 64 << 10, 0, 3 << 20, 64 << 10]);
+        let cut = pieces(&big);
+        assert!(cut.len() >= 2, "{}", cut.len());
+        for p in &cut {
+            let bytes: usize = p.iter().map(row_bytes).sum();
+            assert!(
+                p.len() == 1 || bytes <= PIECE_BYTES,
+                "{} rows, {bytes} B",
+                p.len()
+            );
+        }
+        let uids: Vec<&str> = cut.iter().flat_map(|p| p.iter().map(|o| &*o.uid)).collect();
+        assert_eq!(uids, ["u0", "u1", "u2", "u3", "u4"]);
+    }
+
+    #[test]
+    fn jsonl_in_pieces_is_the_sequential_bytes() {
+        let mut sizes = vec![0; 3_000];
+        sizes.extend([300 << 10; 12]);
+        let list = occurrences(&sizes);
+        let mut sequential = Vec::new();
+        for o in &list {
+            serde_json::to_writer(&mut sequential, &row(o)).unwrap();
+            sequential.push(b'\n');
+        }
+        assert!(pieces(&list).len() > 3);
+        assert_eq!(to_jsonl(&list).into_bytes(), sequential);
+    }
 }

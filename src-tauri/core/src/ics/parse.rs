@@ -521,7 +521,7 @@ fn build_event(props: &[ContentLine], alarms: &[Vec<ContentLine>]) -> Result<Eve
             }
             "DESCRIPTION" => {
                 let d = clean_description(&unescape(raw_prefix(&p.value, MAX_DESCRIPTION_BYTES)));
-                ev.description = (!d.trim().is_empty()).then_some(d);
+                ev.description = (!d.trim().is_empty()).then(|| d.into());
             }
             "DTSTART" => {
                 ev.start = parse_time_value(&p.value, p);
