@@ -119,15 +119,36 @@ pub fn is_meeting(u: &Url) -> bool {
         || path.starts_with("/index.php/call/")
 }
 
-/// URL-looking substrings of a text, in order of appearance.
+/// Where the URLs [`extract_urls`] looks for begin, as `(scheme, what follows its colon)`.
+const STARTS: &[(&str, &str)] = &[
+    ("https", "//"),
+    ("http", "//"),
+    ("zoommtg", "//"),
+    ("zoomus", "//"),
+    ("msteams", ""),
+];
+
+/// URL-looking substrings of a text, in order of appearance: each starts with one of
+/// [`STARTS`] (any case) and runs to whitespace or a delimiter, trailing punctuation cut.
+///
+/// One pass over the colons (memchr), not one search per scheme over a lower-cased copy:
+/// descriptions are the longest text of a feed, and this was 6% of `agenda` on a 10 MB one.
 pub fn extract_urls(text: &str) -> Vec<String> {
-    const STARTS: &[&str] = &["https://", "http://", "zoommtg://", "zoomus://", "msteams:"];
-    let lower = text.to_ascii_lowercase();
+    let bytes = text.as_bytes();
+    // Per scheme, where its next match may begin (a scheme's matches never overlap).
+    let mut from = [0usize; STARTS.len()];
     let mut found: Vec<(usize, String)> = Vec::new();
-    for start in STARTS {
-        let mut from = 0;
-        while let Some(pos) = lower[from..].find(start) {
-            let begin = from + pos;
+    for colon in memchr::memchr_iter(b':', bytes) {
+        for (i, (scheme, tail)) in STARTS.iter().enumerate() {
+            let Some(begin) = colon.checked_sub(scheme.len()) else {
+                continue;
+            };
+            if begin < from[i]
+                || !bytes[begin..colon].eq_ignore_ascii_case(scheme.as_bytes())
+                || !bytes[colon + 1..].starts_with(tail.as_bytes())
+            {
+                continue;
+            }
             let end = text[begin..]
                 .find(|c: char| {
                     c.is_whitespace() || matches!(c, '<' | '>' | '"' | '\'' | '`' | '|' | '\\')
@@ -137,7 +158,7 @@ pub fn extract_urls(text: &str) -> Vec<String> {
                 .trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '}'])
                 .to_string();
             found.push((begin, candidate));
-            from = end.max(begin + 1);
+            from[i] = end.max(begin + 1);
         }
     }
     found.sort_by_key(|(pos, _)| *pos);
@@ -188,5 +209,47 @@ mod tests {
         assert_eq!(join(s).as_deref(), Some("https://zoom.us/j/99"));
         let bad = "https://eur01.safelinks.protection.outlook.com/?url=javascript%3Aalert(1)";
         assert_eq!(join(bad), None);
+    }
+
+    /// The search `extract_urls` replaced: one pass per scheme over a lower-cased copy.
+    fn five_passes(text: &str) -> Vec<String> {
+        const OLD: &[&str] = &["https://", "http://", "zoommtg://", "zoomus://", "msteams:"];
+        let lower = text.to_ascii_lowercase();
+        let mut found: Vec<(usize, String)> = Vec::new();
+        for start in OLD {
+            let mut from = 0;
+            while let Some(pos) = lower[from..].find(start) {
+                let begin = from + pos;
+                let end = text[begin..]
+                    .find(|c: char| {
+                        c.is_whitespace() || matches!(c, '<' | '>' | '"' | '\'' | '`' | '|' | '\\')
+                    })
+                    .map_or(text.len(), |e| begin + e);
+                let candidate = text[begin..end]
+                    .trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '}'])
+                    .to_string();
+                found.push((begin, candidate));
+                from = end.max(begin + 1);
+            }
+        }
+        found.sort_by_key(|(pos, _)| *pos);
+        found.into_iter().map(|(_, u)| u).collect()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn one_pass_finds_what_five_passes_found(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "https://", "HTTP://", "http:/", "zoommtg://", "ZoomUS://", "msteams:",
+                    "MSTEAMS:/l/x", "https", ":", "//", " ", "\n", "<", ">", "\"", ".", ")",
+                    "zoom.us/j/1", "meet.google.com/abc", "é", "日本", "x", "s://", "p:",
+                ]),
+                0..40,
+            )
+        ) {
+            let text = parts.concat();
+            proptest::prop_assert_eq!(extract_urls(&text), five_passes(&text));
+        }
     }
 }
