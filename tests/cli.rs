@@ -284,8 +284,8 @@ fn agenda_as_ics_reads_back_to_the_same_occurrences() {
 
 /// `status` shows the running app's failing background loops, one line each (and in
 /// JSON), from what the app publishes in its data directory. The "app" here is a
-/// `calendarbot` process blocked reading its stdin, so its pid is alive under the
-/// binary's name, as the app's would be.
+/// `calendarbot` process blocked reading its stdin, so its pid is alive under the name
+/// the snapshot records, as the app's would be.
 #[test]
 fn status_shows_the_running_apps_failing_loops_one_line_each() {
     let dir = tempfile::tempdir().unwrap();
@@ -300,7 +300,7 @@ fn status_shows_the_running_apps_failing_loops_one_line_each() {
     std::fs::write(
         d.join("runtime.json"),
         format!(
-            r#"{{"pid":{},"written_at":"2026-05-06T06:00:00Z","tasks":{{"active":[],"finished":[],"blocking_in_flight":0,"blocking_total":0,"memory":{{"rss_bytes":0,"anon_bytes":0}}}}}}"#,
+            r#"{{"pid":{},"process_name":"calendarbot","written_at":"2026-05-06T06:00:00Z","tasks":{{"active":[],"finished":[],"blocking_in_flight":0,"blocking_total":0,"memory":{{"rss_bytes":0,"anon_bytes":0}}}}}}"#,
             app.id()
         ),
     )
