@@ -174,7 +174,12 @@ tentative: boolean,
 /**
  * TRANSP:TRANSPARENT or X-MICROSOFT-CDO-BUSYSTATUS:FREE.
  */
-free: boolean, location: string | null, description: string | null, 
+free: boolean, location: string | null, 
+/**
+ * Shared with the event's other occurrences: up to 64 KB, once per event, not once
+ * per instance (a daily meeting's dial-in text over ten years would be 230 MB).
+ */
+description: string | null, 
 /**
  * The meeting link, already checked to be https/http or a known meeting scheme.
  */
