@@ -430,10 +430,22 @@ mod tests {
     fn a_snapshot_counts_only_while_its_pid_runs_the_program_that_wrote_it() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("runtime.json");
-        let mut other = std::process::Command::new("sleep")
-            .arg("30")
+        // `cat`, once it has echoed a line, runs as `cat` (right after spawn the pid may
+        // still carry this test's name, before its exec).
+        let mut other = std::process::Command::new("cat")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
             .spawn()
             .unwrap();
+        let mut stdin = other.stdin.take().unwrap();
+        std::io::Write::write_all(&mut stdin, b"ready\n").unwrap();
+        let mut echoed = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(other.stdout.take().unwrap()),
+            &mut echoed,
+        )
+        .unwrap();
+        assert_eq!(echoed, "ready\n");
         let write = |name: &str| {
             let snapshot = Snapshot {
                 pid: other.id(),
@@ -443,12 +455,12 @@ mod tests {
             };
             std::fs::write(&path, serde_json::to_vec(&snapshot).unwrap()).unwrap();
         };
-        // Written by the app, whose pid now runs `sleep`: a crash left it.
+        // Written by the app, whose pid now runs `cat`: a crash left it.
         write("calendarbot-app");
         assert!(read_snapshot(&path).is_none());
         // The writer is the program at that pid (the app and the CLI are two binaries,
         // so the reader's own name proves nothing).
-        write("sleep");
+        write("cat");
         assert_eq!(read_snapshot(&path).unwrap().pid, other.id());
         other.kill().unwrap();
         other.wait().unwrap();
