@@ -78,11 +78,7 @@ pub async fn run(
         AccountsCommand::List { format } => {
             let list = accounts::list(pool).await.map_err(caldav_error)?;
             match format {
-                TextOrJson::Json => outln!(
-                    out,
-                    "{}",
-                    serde_json::to_string_pretty(&list).map_err(CliError::failed)?
-                )?,
+                TextOrJson::Json => out.json(&list)?,
                 TextOrJson::Text if list.is_empty() => outln!(out, "no CalDAV accounts")?,
                 TextOrJson::Text => {
                     for a in &list {

@@ -35,6 +35,12 @@ impl Out {
         self.w.write_all(b"\n").map_err(write_error)
     }
 
+    /// Writes `value` as pretty-printed JSON and a newline (every `--format json`).
+    pub fn json(&mut self, value: &impl serde::Serialize) -> Result<(), CliError> {
+        let text = serde_json::to_string_pretty(value).map_err(CliError::failed)?;
+        self.line(format_args!("{text}"))
+    }
+
     pub fn finish(mut self) -> Result<(), CliError> {
         self.w.flush().map_err(write_error)
     }

@@ -25,11 +25,7 @@ pub async fn run(ctx: &Ctx, command: SourcesCommand) -> Result<(), CliError> {
         SourcesCommand::List(f) => {
             let list = api::list(ctx).await?;
             match f.format {
-                TextOrJson::Json => outln!(
-                    out,
-                    "{}",
-                    serde_json::to_string_pretty(&list).map_err(CliError::failed)?
-                )?,
+                TextOrJson::Json => out.json(&list)?,
                 TextOrJson::Text if list.is_empty() => {
                     outln!(out, "no sources (the demo calendar is shown)")?
                 }

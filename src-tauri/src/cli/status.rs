@@ -34,11 +34,7 @@ pub async fn run(ctx: &Ctx, format: TextOrJson) -> Result<(), CliError> {
                 "notifications": notifications,
                 "version": VERSION,
             });
-            outln!(
-                out,
-                "{}",
-                serde_json::to_string_pretty(&doc).map_err(CliError::failed)?
-            )?;
+            out.json(&doc)?;
         }
         TextOrJson::Text => {
             match &app {
