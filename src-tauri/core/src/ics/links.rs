@@ -119,6 +119,18 @@ pub fn is_meeting(u: &Url) -> bool {
         || path.starts_with("/index.php/call/")
 }
 
+/// The URL-looking text from `begin` (where a scheme starts): up to whitespace or a
+/// delimiter, trailing punctuation cut; with the byte offset where it stopped.
+fn candidate_at(text: &str, begin: usize) -> (usize, String) {
+    let end = text[begin..]
+        .find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"' | '\'' | '`' | '|' | '\\'))
+        .map_or(text.len(), |e| begin + e);
+    let candidate = text[begin..end]
+        .trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '}'])
+        .to_string();
+    (end, candidate)
+}
+
 /// Where the URLs [`extract_urls`] looks for begin, as `(scheme, what follows its colon)`.
 const STARTS: &[(&str, &str)] = &[
     ("https", "//"),
@@ -149,14 +161,7 @@ pub fn extract_urls(text: &str) -> Vec<String> {
             {
                 continue;
             }
-            let end = text[begin..]
-                .find(|c: char| {
-                    c.is_whitespace() || matches!(c, '<' | '>' | '"' | '\'' | '`' | '|' | '\\')
-                })
-                .map_or(text.len(), |e| begin + e);
-            let candidate = text[begin..end]
-                .trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '}'])
-                .to_string();
+            let (end, candidate) = candidate_at(text, begin);
             found.push((begin, candidate));
             from[i] = end.max(begin + 1);
         }
@@ -211,7 +216,8 @@ mod tests {
         assert_eq!(join(bad), None);
     }
 
-    /// The search `extract_urls` replaced: one pass per scheme over a lower-cased copy.
+    /// The search `extract_urls` replaced: one pass per scheme over a lower-cased copy
+    /// (the candidate rule itself is shared: what differs is how starts are found).
     fn five_passes(text: &str) -> Vec<String> {
         const OLD: &[&str] = &["https://", "http://", "zoommtg://", "zoomus://", "msteams:"];
         let lower = text.to_ascii_lowercase();
@@ -220,14 +226,7 @@ mod tests {
             let mut from = 0;
             while let Some(pos) = lower[from..].find(start) {
                 let begin = from + pos;
-                let end = text[begin..]
-                    .find(|c: char| {
-                        c.is_whitespace() || matches!(c, '<' | '>' | '"' | '\'' | '`' | '|' | '\\')
-                    })
-                    .map_or(text.len(), |e| begin + e);
-                let candidate = text[begin..end]
-                    .trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '}'])
-                    .to_string();
+                let (end, candidate) = candidate_at(text, begin);
                 found.push((begin, candidate));
                 from = end.max(begin + 1);
             }
