@@ -134,6 +134,8 @@ struct Shared {
     blocking_total: AtomicUsize,
     /// Where the running app publishes its report for `calendarbot status`.
     snapshot: Option<PathBuf>,
+    /// This process's name, read once, for every snapshot it writes.
+    process_name: String,
 }
 
 /// The report as the app publishes it to a file for `calendarbot status` (another
@@ -173,6 +175,10 @@ impl Tasks {
                 registry: Mutex::default(),
                 blocking_in_flight: AtomicUsize::new(0),
                 blocking_total: AtomicUsize::new(0),
+                process_name: snapshot
+                    .as_ref()
+                    .and_then(|_| process_name(std::process::id()))
+                    .unwrap_or_default(),
                 snapshot,
             }),
         }
@@ -308,7 +314,7 @@ impl Tasks {
         };
         let snapshot = Snapshot {
             pid: std::process::id(),
-            process_name: process_name(std::process::id()).unwrap_or_default(),
+            process_name: self.shared.process_name.clone(),
             written_at: Utc::now(),
             tasks: self.report(),
         };
