@@ -81,6 +81,28 @@ fn invoke(h: &Harness, cmd: &str, args: Value) -> Result<Value, Value> {
     .map(|body| body.deserialize::<Value>().unwrap())
 }
 
+/// Starts the backend, adds the file at `feed` through the window's command and waits
+/// (on the health channel, at most 30 s) until the source's first fetch is in the cache.
+fn add_and_wait_until_fetched(h: &Harness, feed: &std::path::Path) {
+    let backend = h.backend();
+    let mut health = backend.subscribe_health();
+    backend.start();
+    invoke(h, "add_source", json!({ "input": { "location": feed } })).unwrap();
+    tauri::async_runtime::block_on(async {
+        tokio::time::timeout(std::time::Duration::from_secs(30), async {
+            loop {
+                health.changed().await.unwrap();
+                let list = invoke(h, "list_sources", json!({})).unwrap();
+                if list[0]["health"]["status"] == "ok" {
+                    return;
+                }
+            }
+        })
+        .await
+        .unwrap();
+    });
+}
+
 #[test]
 fn overview_lists_the_demo_calendar() {
     let h = harness();
@@ -749,23 +771,7 @@ fn declined_events_are_hidden_when_the_setting_says_so() {
         json!({ "key": "me.emails", "value": "me@example.com" }),
     )
     .unwrap();
-    let mut health = backend.subscribe_health();
-    backend.start();
-    invoke(&h, "add_source", json!({ "input": { "location": feed } })).unwrap();
-    // The source's first fetch lands in the cache.
-    tauri::async_runtime::block_on(async {
-        tokio::time::timeout(std::time::Duration::from_secs(30), async {
-            loop {
-                health.changed().await.unwrap();
-                let list = invoke(&h, "list_sources", json!({})).unwrap();
-                if list[0]["health"]["status"] == "ok" {
-                    return;
-                }
-            }
-        })
-        .await
-        .unwrap();
-    });
+    add_and_wait_until_fetched(&h, &feed);
     let summaries = |h: &Harness| {
         invoke(h, "get_agenda", json!({ "from": "2026-05-06", "days": 1 }))
             .unwrap()
@@ -865,22 +871,7 @@ fn hide_event_list_hidden_and_unhide_event_round_trip() {
          RRULE:FREQ=DAILY;COUNT=2\r\nSUMMARY:Series\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
     )
     .unwrap();
-    let mut health = backend.subscribe_health();
-    backend.start();
-    invoke(&h, "add_source", json!({ "input": { "location": feed } })).unwrap();
-    tauri::async_runtime::block_on(async {
-        tokio::time::timeout(std::time::Duration::from_secs(30), async {
-            loop {
-                health.changed().await.unwrap();
-                let list = invoke(&h, "list_sources", json!({})).unwrap();
-                if list[0]["health"]["status"] == "ok" {
-                    return;
-                }
-            }
-        })
-        .await
-        .unwrap();
-    });
+    add_and_wait_until_fetched(&h, &feed);
     let agenda = |h: &Harness| {
         invoke(h, "get_agenda", json!({ "from": "2026-05-06", "days": 2 }))
             .unwrap()
