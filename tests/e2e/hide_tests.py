@@ -37,9 +37,10 @@ def tray_of(w):
     return app
 
 
-def later_today(minutes):
-    """Epoch seconds `minutes` from now (on the minute); the tests need it still today."""
-    t = (int(time.time()) // 60 + minutes) * 60
+def later_today(minutes, now=None):
+    """Epoch seconds `minutes` from `now` (default: the clock), on the minute; the tests
+    need it still today."""
+    t = (int(time.time() if now is None else now) // 60 + minutes) * 60
     assert time.localtime(t).tm_mday == time.localtime().tm_mday, "too close to midnight for this test"
     return t
 
@@ -50,9 +51,14 @@ def vevent(uid, summary, start, minutes=20, extra=""):
 
 
 def feed(tag, extra=""):
-    """A daily series (3 days from today) and a one-off meeting, both later today."""
-    series = vevent(f"series-{tag}", f"Hidden standup {tag}", later_today(40), extra="RRULE:FREQ=DAILY;COUNT=3\r\n")
-    one_off = vevent(f"one-{tag}", f"Kept meeting {tag}", later_today(70))
+    """A daily series (3 days from today) and a one-off meeting, both later today. The
+    times come from the tag (the epoch second the test started), not from the clock, so
+    a feed rewritten a minute later keeps the series' start, and so the hidden
+    occurrence's identity (its original start)."""
+    started = int(tag)
+    series = vevent(f"series-{tag}", f"Hidden standup {tag}", later_today(40, started),
+                    extra="RRULE:FREQ=DAILY;COUNT=3\r\n")
+    one_off = vevent(f"one-{tag}", f"Kept meeting {tag}", later_today(70, started))
     return "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//hide-e2e//EN\r\n" + series + one_off + extra + "END:VCALENDAR\r\n"
 
 
