@@ -702,6 +702,44 @@ async fn actions_join_default_and_dismiss_reach_the_shell_and_the_ledger_and_clo
 }
 
 #[tokio::test(start_paused = true)]
+async fn shutdown_takes_the_notifications_still_on_screen_off_it() {
+    let _g = NoAutoAdvance::new();
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(TokioClock::new(t(T0)));
+    let agenda = vec![
+        occ("a", t("2026-03-02T09:10:00Z")),
+        occ("b", t("2026-03-02T09:20:00Z")),
+        occ("c", t("2026-03-02T09:30:00Z")),
+    ];
+    let mut rig = Rig::start(clock.clone(), pool(&dir).await, agenda, no_start()).await;
+    rig.run_until(t("2026-03-02T09:26:00Z")).await;
+    let ids: Vec<_> = rig.shown().iter().map(|s| s.id).collect();
+    assert_eq!(ids.len(), 3, "{:?}", rig.shown());
+    // The user dismissed a's; the server closed b's itself (its timeout): only c's is
+    // still on screen.
+    rig.stimulate(|r| {
+        r.events
+            .send(NotifierEvent::Action {
+                id: ids[0],
+                action: Action::Dismiss,
+            })
+            .unwrap()
+    })
+    .await;
+    rig.stimulate(|r| r.events.send(NotifierEvent::Closed { id: ids[1] }).unwrap())
+        .await;
+    tokio::task::yield_now().await;
+    assert_eq!(rig.notifier.closed(), vec![ids[0]]);
+
+    let (_, notifier) = rig.stop().await;
+    assert_eq!(
+        notifier.closed(),
+        vec![ids[0], ids[2]],
+        "shutdown closes what is on screen, once, and nothing else"
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_failed_show_stays_claimed_is_retried_within_seconds_and_health_says_so() {
     let _g = NoAutoAdvance::new();
     let dir = tempfile::tempdir().unwrap();

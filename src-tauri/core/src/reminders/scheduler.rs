@@ -61,6 +61,9 @@ const SHOWN_CAP: usize = 512;
 pub const SHOW_RETRY: StdDuration = StdDuration::from_secs(2);
 /// More reminders than this due in the same minute are shown as one burst notification.
 pub const BURST_LIMIT: usize = 3;
+/// How long shutdown waits for the notifications on screen to be closed (a part of the
+/// backend's drain bound).
+const CLOSE_AT_SHUTDOWN: StdDuration = StdDuration::from_secs(1);
 /// A wall-clock move this much larger or smaller than the monotonic one is a jump/resume.
 const JUMP_THRESHOLD: Duration = Duration::seconds(2);
 /// Ledger rows of occurrences that started this long ago are pruned at start-up.
@@ -444,8 +447,20 @@ impl Loop {
                 );
             }
         }
-        // Shutdown: remember how far we got, so the next start does not call anything
-        // before this "missed".
+        // Shutdown. A notification left on screen would offer Join and Snooze that
+        // nothing answers any more (dunst keeps a notification after its sender exits;
+        // GNOME closes it), so ours are taken off the screen, in parallel and bounded.
+        let closes = std::mem::take(&mut self.shown)
+            .into_keys()
+            .map(|id| self.s.notifier.close(id));
+        if tokio::time::timeout(CLOSE_AT_SHUTDOWN, futures_util::future::join_all(closes))
+            .await
+            .is_err()
+        {
+            tracing::warn!("closing the notifications on screen overran {CLOSE_AT_SHUTDOWN:?}");
+        }
+        // Remember how far we got, so the next start does not call anything before this
+        // "missed".
         if let Err(e) = self.ledger.set_watermark(since).await {
             tracing::warn!(error = %e, "saving the reminder watermark at shutdown failed");
         }
