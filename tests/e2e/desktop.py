@@ -3,6 +3,7 @@
 Runs inside `xvfb-run ... dbus-run-session` (scripts/e2e.sh): DISPLAY and
 DBUS_SESSION_BUS_ADDRESS are those of a throwaway X server and bus.
 """
+import datetime
 import json
 import os
 import signal
@@ -29,18 +30,49 @@ def run(*args, check=True, timeout=30, **kw):
 
 
 def wait_for(predicate, timeout, what, interval=0.1):
-    """Polls `predicate` until it returns a truthy value; fails with `what`."""
+    """Polls `predicate` until it returns a truthy value; fails with `what`. It is asked at
+    least once and once more at the deadline: a condition that already holds never fails
+    (a timeout computed from a due time a slow start has passed can be zero)."""
     deadline = time.monotonic() + timeout
     last_error = None
-    while time.monotonic() < deadline:
+    while True:
+        final = time.monotonic() >= deadline
         try:
             value = predicate()
             if value:
                 return value
         except Exception as e:  # the app may not be up yet
             last_error = e
-        time.sleep(interval)
+        if final:
+            break
+        time.sleep(max(0.0, min(interval, deadline - time.monotonic())))
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last error: {last_error})")
+
+
+def until(epoch, slack):
+    """A wait_for timeout: until the wall-clock time `epoch` (a reminder's due time), then
+    `slack` seconds more, and never less than `slack`: on a loaded machine the setup before
+    the wait can take past `epoch`, and what is due then still needs a moment to arrive."""
+    return round(max(epoch - time.time(), 0.0) + slack, 1)
+
+
+class MiddayZone:
+    """A fixed-offset time zone (an IANA Etc/GMT name, no daylight saving) in which it is
+    now between 12:00 and 13:00, on today's UTC date. A test whose meetings must fall
+    "today" or "later today" (the tray's event lines and Join, the agenda's Today) gives
+    the app (and so its WebKit) and its command line this TZ, and reckons its own days in
+    it: whatever the hour the suite runs at, midnight is 11 hours away, not minutes."""
+
+    def __init__(self):
+        hours = 12 - time.gmtime().tm_hour  # -11..12, all of them IANA Etc zones
+        # Etc/GMT's sign is POSIX's, the reverse of ISO 8601's: Etc/GMT-3 is UTC+3.
+        self.tz = "UTC" if hours == 0 else f"Etc/GMT{-hours:+d}"
+        self.offset = hours * 3600
+
+    def date(self, epoch=None):
+        """The date in this zone at `epoch` (default: now)."""
+        t = time.time() if epoch is None else epoch
+        return datetime.datetime.fromtimestamp(t, datetime.timezone(datetime.timedelta(seconds=self.offset))).date()
 
 
 class App:

@@ -12,9 +12,9 @@ import os
 import tempfile
 import time
 
-from desktop import App, BIN, run, test, wait_for
+from desktop import App, BIN, MiddayZone, run, test, until, wait_for
 from window_tests import Window
-from agenda_tests import screenshot, today, utc
+from agenda_tests import screenshot, utc
 from reminder_tests import BusMonitor, app_with_feed
 
 
@@ -37,11 +37,11 @@ def tray_of(w):
     return app
 
 
-def later_today(minutes, now=None):
-    """Epoch seconds `minutes` from `now` (default: the clock), on the minute; the tests
-    need it still today."""
-    t = (int(time.time() if now is None else now) // 60 + minutes) * 60
-    assert time.localtime(t).tm_mday == time.localtime().tm_mday, "too close to midnight for this test"
+def later_today(minutes, now, zone):
+    """Epoch seconds `minutes` after `now`, on the minute; the tests need it still today
+    in `zone` (a MiddayZone: the app runs in it, so this holds at any hour of the run)."""
+    t = (int(now) // 60 + minutes) * 60
+    assert zone.date(t) == zone.date(now), "too close to midnight for this test"
     return t
 
 
@@ -50,15 +50,15 @@ def vevent(uid, summary, start, minutes=20, extra=""):
             f"DTSTART:{utc(start)}\r\nDTEND:{utc(start + minutes * 60)}\r\n{extra}SUMMARY:{summary}\r\nEND:VEVENT\r\n")
 
 
-def feed(tag, extra=""):
-    """A daily series (3 days from today) and a one-off meeting, both later today. The
-    times come from the tag (the epoch second the test started), not from the clock, so
-    a feed rewritten a minute later keeps the series' start, and so the hidden
+def feed(tag, zone, extra=""):
+    """A daily series (3 days from today) and a one-off meeting, both later today in
+    `zone`. The times come from the tag (the epoch second the test started), not from the
+    clock, so a feed rewritten a minute later keeps the series' start, and so the hidden
     occurrence's identity (its original start)."""
     started = int(tag)
-    series = vevent(f"series-{tag}", f"Hidden standup {tag}", later_today(40, started),
+    series = vevent(f"series-{tag}", f"Hidden standup {tag}", later_today(40, started, zone),
                     extra="RRULE:FREQ=DAILY;COUNT=3\r\n")
-    one_off = vevent(f"one-{tag}", f"Kept meeting {tag}", later_today(70, started))
+    one_off = vevent(f"one-{tag}", f"Kept meeting {tag}", later_today(70, started, zone))
     return "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//hide-e2e//EN\r\n" + series + one_off + extra + "END:VCALENDAR\r\n"
 
 
@@ -82,27 +82,30 @@ def open_details(w, summary):
     w.js("document.querySelector('#event-details .actions').scrollIntoView({ block: 'end' })")
 
 
-def cli(data_dir, *args):
-    return run(BIN, "--data-dir", data_dir, *args)
+def cli(data_dir, zone, *args):
+    """The command line in the test's zone (its agenda's days are the window's and the tray's)."""
+    return run(BIN, "--data-dir", data_dir, *args, env=dict(os.environ, TZ=zone.tz))
 
 
-def cli_agenda(data_dir, day):
-    out = cli(data_dir, "agenda", "--from", day.isoformat(), "--format", "jsonl").stdout
+def cli_agenda(data_dir, zone, day):
+    out = cli(data_dir, zone, "agenda", "--from", day.isoformat(), "--format", "jsonl").stdout
     return [(o["summary"], o["start"]) for o in map(json.loads, out.splitlines())]
 
 
 @test
 def an_occurrence_hidden_in_the_details_leaves_the_window_and_the_tray_and_stays_hidden_after_refresh():
-    day = today()
+    # Later today must stay today for the whole test, whenever it runs.
+    zone = MiddayZone()
+    day = zone.date()
     tag = str(int(time.time()))
     hidden, kept = f"Hidden standup {tag}", f"Kept meeting {tag}"
     with tempfile.TemporaryDirectory(prefix="calendarbot-hide-") as data_dir:
         path = os.path.join(data_dir, "team.ics")
         with open(path, "w", newline="") as f:
-            f.write(feed(tag))
-        cli(data_dir, "sources", "add", path, "--name", "Team")
-        cli(data_dir, "sync")
-        w = Window(data_dir, env={"GTK_THEME": "Adwaita"})
+            f.write(feed(tag, zone))
+        cli(data_dir, zone, "sources", "add", path, "--name", "Team")
+        cli(data_dir, zone, "sync")
+        w = Window(data_dir, env={"GTK_THEME": "Adwaita", "TZ": zone.tz})
         try:
             w.start()
             tray = tray_of(w)
@@ -124,13 +127,13 @@ def an_occurrence_hidden_in_the_details_leaves_the_window_and_the_tray_and_stays
             wait_for(lambda: not any(hidden in label for label in tray.labels()), 10,
                      "the occurrence to leave the tray")
             assert any(kept in label for label in tray.labels()), tray.labels()
-            starts = [s for summary, s in cli_agenda(data_dir, day) if summary == hidden]
+            starts = [s for summary, s in cli_agenda(data_dir, zone, day) if summary == hidden]
             assert len(starts) == 2, f"the other occurrences should stay: {starts}"
 
             # Refresh now rewrites the cache (the feed has a new event): still hidden.
             fresh = f"Fresh event {tag}"
             with open(path, "w", newline="") as f:
-                f.write(feed(tag, vevent(f"fresh-{tag}", fresh, later_today(80))))
+                f.write(feed(tag, zone, vevent(f"fresh-{tag}", fresh, later_today(80, int(tag), zone))))
             tray.click("Refresh now")
             wait_for(lambda: any(fresh in label for label in tray.labels()), 20, "the refreshed feed in the tray")
             wait_for(lambda: fresh in agenda_items(w), 10, "the refreshed feed in the window")
@@ -149,13 +152,13 @@ def an_occurrence_hidden_in_the_details_leaves_the_window_and_the_tray_and_stays
             wait_for(lambda: "is shown again" in w.text("#hidden-status"), 10, "the unhide message")
             wait_for(lambda: w.find_all('[data-testid="hidden-none"]'), 10, "the empty hidden list")
             wait_for(lambda: any(hidden in label for label in tray.labels()), 10, "the occurrence back in the tray")
-            assert len([s for summary, s in cli_agenda(data_dir, day) if summary == hidden]) == 3
-            assert json.loads(cli(data_dir, "hide", "list", "--format", "json").stdout) == []
+            assert len([s for summary, s in cli_agenda(data_dir, zone, day) if summary == hidden]) == 3
+            assert json.loads(cli(data_dir, zone, "hide", "list", "--format", "json").stdout) == []
 
             # `calendarbot hide add` from another process reaches the running tray at once
             # (config_watch), and the window's list.
             t0 = time.monotonic()
-            cli(data_dir, "hide", "add", "--source", "Team", "--uid", f"one-{tag}@hide-e2e")
+            cli(data_dir, zone, "hide", "add", "--source", "Team", "--uid", f"one-{tag}@hide-e2e")
             wait_for(lambda: not any(kept in label for label in tray.labels()), 10,
                      "the CLI-hidden meeting to leave the tray")
             print(f"      CLI hide reached the tray in {time.monotonic() - t0:.1f} s")
@@ -166,16 +169,16 @@ def an_occurrence_hidden_in_the_details_leaves_the_window_and_the_tray_and_stays
 
 @test
 def screenshots_of_the_hide_buttons_and_the_hidden_list_in_dark():
-    today()  # away from midnight
+    zone = MiddayZone()  # later today stays today
     tag = str(int(time.time()))
     with tempfile.TemporaryDirectory(prefix="calendarbot-hide-") as data_dir:
         path = os.path.join(data_dir, "team.ics")
         with open(path, "w", newline="") as f:
-            f.write(feed(tag))
-        cli(data_dir, "sources", "add", path, "--name", "Team")
-        cli(data_dir, "sync")
-        cli(data_dir, "hide", "add", "--source", "Team", "--uid", f"one-{tag}@hide-e2e")
-        w = Window(data_dir, env={"GTK_THEME": "Adwaita:dark"})
+            f.write(feed(tag, zone))
+        cli(data_dir, zone, "sources", "add", path, "--name", "Team")
+        cli(data_dir, zone, "sync")
+        cli(data_dir, zone, "hide", "add", "--source", "Team", "--uid", f"one-{tag}@hide-e2e")
+        w = Window(data_dir, env={"GTK_THEME": "Adwaita:dark", "TZ": zone.tz})
         try:
             w.start()
             assert w.js("return matchMedia('(prefers-color-scheme: dark)').matches") is True
@@ -187,7 +190,7 @@ def screenshots_of_the_hide_buttons_and_the_hidden_list_in_dark():
             w.click('#event-details [data-testid="hide-series"]')
             wait_for(lambda: "Every occurrence of this series" in w.text("#event-details .status"), 10,
                      "the series message")
-            wait_for(lambda: not any(s == f"Hidden standup {tag}" for s, _ in cli_agenda(data_dir, today())), 10,
+            wait_for(lambda: not any(s == f"Hidden standup {tag}" for s, _ in cli_agenda(data_dir, zone, zone.date())), 10,
                      "the series to leave the agenda")
             w.js("document.getElementById('event-details').close()")
             w.go("settings")
@@ -228,7 +231,7 @@ def a_title_pattern_keeps_the_meeting_shown_but_never_notifies_it():
         app.start()
         wait_for(lambda: any(silenced in label for label in app.labels()), 10, "the silenced meeting in the tray")
         due = base + 10 - 60
-        wait_for(lambda: monitor.notify(ordinary), due - time.time() + 15, "the ordinary meeting's reminder")
+        wait_for(lambda: monitor.notify(ordinary), until(due, 15), "the ordinary meeting's reminder")
         assert monitor.notify(silenced) == [], "a notification of the silenced meeting"
         shown = dunst_summaries()
         assert any(ordinary in s for s in shown), shown

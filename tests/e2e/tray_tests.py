@@ -10,7 +10,8 @@ import os
 import signal
 import time
 
-from desktop import App, OUT, menu_layout, notification_server_pid, png_rgba, run, test, tray_item_property, wait_for, window_ids
+from desktop import (App, MiddayZone, OUT, menu_layout, notification_server_pid, png_rgba, run, test, tray_item_property,
+                     until, wait_for, window_ids)
 
 # The urgency plate colours of src-tauri/src/tray_pixels.rs (neutral, amber, red).
 NEUTRAL, SOON, IMMINENT = (0x47, 0x55, 0x69), (0xb4, 0x53, 0x09), (0xdc, 0x26, 0x26)
@@ -197,8 +198,11 @@ def clicking_the_headline_joins_when_a_link_is_near_else_opens_the_window():
 
 @test
 def join_next_targets_todays_linked_call_during_an_unlinked_meeting():
+    # The call 24 minutes away must be today's (after 23:36 it would be tomorrow's, which
+    # Join leaves alone while today has a meeting): the app runs where it is midday.
+    zone = MiddayZone()
     now = int(time.time())
-    app = App()
+    app = App(env={"TZ": zone.tz})
     add_feed(app, "Work", [
         ("focus", "Focus time", now - 10 * 60, 60, None),
         ("call", "Linked call", now + 24 * 60, 30, "https://meet.google.com/linked-call-abc"),
@@ -226,7 +230,7 @@ def join_next_targets_todays_linked_call_during_an_unlinked_meeting():
     finally:
         app.stop()
     # Today's only meeting has no link, tomorrow's has: nothing to join, said in one line.
-    app = App()
+    app = App(env={"TZ": zone.tz})
     add_feed(app, "Work", [
         ("focus", "Focus time", now - 10 * 60, 60, None),
         ("tomorrow", "Tomorrow standup", now + 26 * 3600, 15, "https://meet.google.com/tomorrow-abc"),
@@ -261,7 +265,7 @@ def a_failing_notification_server_gets_a_tray_line_that_goes_away_on_recovery():
         os.kill(pid, signal.SIGSTOP)
         stopped = True
         line = wait_for(lambda: [l for l in app.labels() if "Notifications are failing" in l],
-                        start - 60 - time.time() + 30, "the failing-notifications line")
+                        until(start - 60, 30), "the failing-notifications line")
         print(f"      {line[0]!r}")
         os.kill(pid, signal.SIGCONT)
         stopped = False
