@@ -55,6 +55,55 @@ fn big_feed(dir: &Path) -> PathBuf {
     path
 }
 
+/// `curl … | calendarbot agenda --ics -`: a dash reads the feed from a pipe, beside
+/// files; a second dash is refused (the pipe can be read once).
+#[test]
+fn ics_dash_reads_the_feed_from_standard_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let feed = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:piped@t\r\nDTSTAMP:20250101T000000Z\r\nDTSTART:20250102T090000Z\r\nDURATION:PT30M\r\nSUMMARY:Piped meeting\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n";
+    let file = dir.path().join("other.ics");
+    std::fs::write(
+        &file,
+        feed.replace("piped@t", "file@t").replace("Piped", "Filed"),
+    )
+    .unwrap();
+    let agenda = |args: &[&str]| {
+        let mut child = bin()
+            .args([
+                "agenda",
+                "--from",
+                "2025-01-01",
+                "--tz",
+                "UTC",
+                "--format",
+                "jsonl",
+            ])
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // A refused command may exit before it reads: the pipe is then closed.
+        let _ = child.stdin.take().unwrap().write_all(feed.as_bytes());
+        child.wait_with_output().unwrap()
+    };
+    let out = agenda(&["--ics", "-", "--ics", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().count(), 2, "{text}");
+    assert!(
+        text.contains("\"Piped meeting\"") && text.contains("\"Filed meeting\""),
+        "{text}"
+    );
+
+    let err = one_line_usage_error(&agenda(&["--ics", "-", "--ics", "-"]));
+    assert!(
+        err.contains("standard input") && err.contains("once"),
+        "{err}"
+    );
+}
+
 #[test]
 fn a_closed_pipe_ends_quietly_with_exit_0() {
     let dir = tempfile::tempdir().unwrap();

@@ -49,6 +49,19 @@ def wait_for(predicate, timeout, what, interval=0.1):
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last error: {last_error})")
 
 
+def wait_opened(path, timeout, what):
+    """The links the app's opener logged to `path` (CALENDARBOT_OPEN_LOG), once a whole
+    line is there: the file exists from its creation on, a moment before the URL is in it."""
+    def lines():
+        try:
+            with open(path) as f:
+                text = f.read()
+        except FileNotFoundError:
+            return None
+        return text.endswith("\n") and text.splitlines()
+    return wait_for(lines, timeout, what)
+
+
 def until(epoch, slack):
     """A wait_for timeout: until the wall-clock time `epoch` (a reminder's due time), then
     `slack` seconds more, and never less than `slack`: on a loaded machine the setup before

@@ -12,7 +12,7 @@ import subprocess
 import threading
 import time
 
-from desktop import App, BIN, OUT, notification_server_pid, run, test, until, wait_for, window_ids
+from desktop import App, BIN, OUT, notification_server_pid, run, test, until, wait_for, wait_opened, window_ids
 
 
 class BusMonitor:
@@ -441,8 +441,7 @@ def the_join_shortcut_joins_the_meeting_in_progress_and_a_taken_one_is_reported(
         app.start()
         wait_for(lambda: "join shortcut registered" in app.stderr(), 10, "the shortcut to be grabbed")
         run("xdotool", "key", "ctrl+alt+j")
-        wait_for(lambda: os.path.exists(opened), 10, "the opener to be called by the shortcut")
-        assert open(opened).read().strip() == "https://meet.google.com/e2e-test-xyz"
+        assert wait_opened(opened, 10, "the opener to be called by the shortcut") == ["https://meet.google.com/e2e-test-xyz"]
         # A second app (another data directory) cannot have the same keys: it says so.
         other.start()
         # Wait for the refusal itself: "join shortcut" alone is also the name of a task
@@ -474,8 +473,7 @@ def join_in_the_reminder_window_opens_the_meeting_and_closes_it_in_the_dark_them
         # Join has the focus: Return presses it.
         run("xdotool", "windowfocus", "--sync", wid)
         run("xdotool", "key", "Return")
-        wait_for(lambda: os.path.exists(opened), 10, "the opener to be called from the window")
-        assert open(opened).read().strip() == "https://meet.google.com/e2e-test-xyz"
+        assert wait_opened(opened, 10, "the opener to be called from the window") == ["https://meet.google.com/e2e-test-xyz"]
         wait_for(lambda: not alert_windows(), 10, "the window to close after Join")
         wait_for(lambda: len(monitor.members("CloseNotification")) > closes, 10, "the notification to close after Join")
     finally:

@@ -11,7 +11,7 @@ import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(__file__))
-from desktop import TESTS, App, BIN, OUT, run, test, until, wait_for, wait_painted, window_ids  # noqa: E402
+from desktop import TESTS, App, BIN, OUT, run, test, until, wait_for, wait_opened, wait_painted, window_ids  # noqa: E402
 
 DEMO_SUMMARIES = ("Daily standup", "Design review", "Customer call", "1:1 with Alex", "Team sync", "Lunch")
 
@@ -282,8 +282,7 @@ def join_next_meeting_from_the_tray_opens_the_feeds_link():
         app.start()
         wait_for(lambda: any(label.startswith("Join: Tray join test") for label in app.labels()), 10, "the Join item")
         app.click("Join: Tray join test")
-        wait_for(lambda: os.path.exists(opened), 10, "the opener to be called")
-        assert open(opened).read().strip() == "https://meet.google.com/e2e-test-xyz"
+        assert wait_opened(opened, 10, "the opener to be called") == ["https://meet.google.com/e2e-test-xyz"]
     finally:
         app.stop()
 

@@ -11,7 +11,7 @@ import signal
 import time
 
 from desktop import (App, MiddayZone, OUT, menu_layout, notification_server_pid, png_rgba, run, test, tray_item_property,
-                     until, wait_for, window_ids)
+                     until, wait_for, wait_opened, window_ids)
 
 # The urgency plate colours of src-tauri/src/tray_pixels.rs (neutral, amber, red).
 NEUTRAL, SOON, IMMINENT = (0x47, 0x55, 0x69), (0xb4, 0x53, 0x09), (0xdc, 0x26, 0x26)
@@ -175,8 +175,7 @@ def clicking_the_headline_joins_when_a_link_is_near_else_opens_the_window():
         assert props["label"].startswith("in ") and "Near call" in props["label"], props
         assert props.get("enabled", True), "the headline is greyed out"
         click_id(app, item_id)
-        wait_for(lambda: os.path.exists(opened), 10, "the opener to be called")
-        assert open(opened).read().strip() == "https://meet.google.com/near-call-abc"
+        assert wait_opened(opened, 10, "the opener to be called") == ["https://meet.google.com/near-call-abc"]
     finally:
         app.stop()
     # A link 40 minutes away is not near: the headline opens the window instead.
@@ -222,8 +221,7 @@ def join_next_targets_todays_linked_call_during_an_unlinked_meeting():
         # The day line says when the meeting ends or the gap before the call.
         assert any(l.startswith(("Free ", "Last meeting ends")) for l in labels), labels
         click_id(app, join[0])
-        wait_for(lambda: os.path.exists(opened), 10, "the opener to be called")
-        assert open(opened).read().strip() == "https://meet.google.com/linked-call-abc"
+        assert wait_opened(opened, 10, "the opener to be called") == ["https://meet.google.com/linked-call-abc"]
         # The command line's join (for a shortcut) applies the same rule, from the cache.
         res = app.cli("join", "--print")
         assert res.stdout.strip() == "https://meet.google.com/linked-call-abc", res

@@ -11,7 +11,7 @@ import time
 import urllib.error
 import urllib.request
 
-from desktop import App, APP_BIN, BIN, OUT, run, test, wait_for
+from desktop import App, APP_BIN, BIN, OUT, run, test, wait_for, wait_opened
 
 # tauri-plugin-single-instance's name on the session bus (from the bundle identifier).
 INSTANCE_NAME = "org.calendarbot.app.SingleInstance"
@@ -296,9 +296,7 @@ def window_adds_a_local_source_and_shows_its_events():
 
             # Join opens the meeting link through Rust (logged to CALENDARBOT_OPEN_LOG here).
             w.click('#agenda-list li[data-testid="agenda-item"] [data-testid="join"]')
-            wait_for(lambda: os.path.exists(opened) and open(opened).read().strip(), 10, "Join to open the link")
-            with open(opened) as f:
-                assert f.read().split() == ["https://meet.google.com/wd-test-xyz"], open(opened).read()
+            assert wait_opened(opened, 10, "Join to open the link") == ["https://meet.google.com/wd-test-xyz"]
             no_alert(w)
         finally:
             w.close()

@@ -43,19 +43,33 @@ fn window(a: &AgendaArgs, tz: Tz) -> Result<Window, CliError> {
     Ok(Window { from, to })
 }
 
-/// Reads and parses one `--ics` file.
+/// The `--ics` name that means standard input (`curl … | calendarbot agenda --ics -`).
+const STDIN: &str = "-";
+
+/// Reads and parses one `--ics` file, or standard input for `-`.
 fn read_file(path: &PathBuf) -> Result<SourceCalendar, CliError> {
-    let shown = escape(&path.display().to_string());
-    let body =
-        std::fs::read(path).map_err(|e| CliError::Usage(format!("cannot read {shown}: {e}")))?;
+    let stdin = path.as_os_str() == STDIN;
+    let shown = if stdin {
+        "standard input".to_string()
+    } else {
+        escape(&path.display().to_string())
+    };
+    let read = if stdin {
+        let mut body = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut body).map(|_| body)
+    } else {
+        std::fs::read(path)
+    };
+    let body = read.map_err(|e| CliError::Usage(format!("cannot read {shown}: {e}")))?;
     let calendar = ics::parse_feed(&body).map_err(|e| CliError::Usage(format!("{shown}: {e}")))?;
     for warning in &calendar.meta.warnings {
         tracing::warn!(file = %shown, "{warning}");
     }
-    let name = path.file_stem().map_or_else(
-        || path.display().to_string(),
-        |s| s.to_string_lossy().into_owned(),
-    );
+    let name = match path.file_stem() {
+        _ if stdin => shown,
+        Some(stem) => stem.to_string_lossy().into_owned(),
+        None => path.display().to_string(),
+    };
     Ok(SourceCalendar {
         source_id: None,
         name,
@@ -66,6 +80,11 @@ fn read_file(path: &PathBuf) -> Result<SourceCalendar, CliError> {
 pub fn from_files(a: AgendaArgs) -> Result<(), CliError> {
     let tz = zone(a.tz.as_deref())?;
     let window = window(&a, tz)?;
+    if a.ics.iter().filter(|p| p.as_os_str() == STDIN).count() > 1 {
+        return Err(CliError::Usage(
+            "--ics - (standard input) can be given once".into(),
+        ));
+    }
     let calendars = a.ics.iter().map(read_file).collect::<Result<Vec<_>, _>>()?;
     let list = agenda::expand_all(&calendars, window, tz, &Settings::default());
     let printed = print(&list, a.format, tz);

@@ -62,7 +62,7 @@ pub struct JoinArgs {
 
 #[derive(Debug, Args)]
 pub struct AgendaArgs {
-    /// Read these ICS files instead of the cache (repeatable).
+    /// Read these ICS files instead of the cache (repeatable; `-` is standard input).
     #[arg(long = "ics", value_name = "FILE")]
     pub ics: Vec<PathBuf>,
     /// Window start: a date (midnight in --tz) or an RFC 3339 date-time. Default: today.
