@@ -144,8 +144,20 @@ class Window:
     def find_all(self, css):
         return [e[ELEMENT] for e in self.request("POST", self.s("/elements"), {"using": "css selector", "value": css})]
 
+    def on_element(self, css, method, what, body=None):
+        """`method` on the element `css` finds now. A page that re-renders between the
+        find and the call (Diagnostics and the agenda redraw on their own) leaves a
+        stale reference: the element is found again, a few times, as a user's eye would."""
+        for attempt in range(5):
+            try:
+                return self.request(method, self.s(f"/element/{self.find(css)}/{what}"), body)
+            except WebDriverError as e:
+                if e.error != "stale element reference" or attempt == 4:
+                    raise
+                time.sleep(0.1)
+
     def click(self, css):
-        self.request("POST", self.s(f"/element/{self.find(css)}/click"), {})
+        self.on_element(css, "POST", "click", {})
 
     def type(self, css, text, clear=True):
         eid = self.find(css)
@@ -154,7 +166,7 @@ class Window:
         self.request("POST", self.s(f"/element/{eid}/value"), {"text": text})
 
     def text(self, css):
-        return self.request("GET", self.s(f"/element/{self.find(css)}/text"))
+        return self.on_element(css, "GET", "text")
 
     def texts(self, css):
         return [self.request("GET", self.s(f"/element/{e}/text")) for e in self.find_all(css)]
