@@ -7,14 +7,17 @@ written as one JSON line (uid, summary, start, end, location), as `--format json
 """
 import json
 import sys
-from datetime import date
+from datetime import datetime, timezone
 
 import icalendar
 import recurring_ical_events
 
 
 def main():
-    path, begin, end = sys.argv[1], date.fromisoformat(sys.argv[2]), date.fromisoformat(sys.argv[3])
+    # The window as `calendarbot agenda --tz UTC` reads it: midnight UTC at both ends (plain
+    # dates would be taken in each event's own zone, another window at the edges).
+    begin, end = (datetime.fromisoformat(d).replace(tzinfo=timezone.utc) for d in sys.argv[2:4])
+    path = sys.argv[1]
     with open(path, "rb") as f:
         cal = icalendar.Calendar.from_ical(f.read())
     out = sys.stdout
